@@ -1,0 +1,463 @@
+"""The experiment as plain data.
+
+Every part of an experiment is a frozen dataclass; the whole experiment is an
+:class:`ExperimentSpec`.  The classes are *pydantic* dataclasses, so constructing
+one (directly, through :func:`dataclasses.replace`, or from JSON) validates every
+field and bounds every size.  A hostile or malformed value raises
+:class:`SpecError`, whose messages name the dotted path and the bad value::
+
+    optimizer.lr: must be > 0, got -0.1
+
+The spec knows no widgets and no engine objects.  ``workbench.build`` turns a
+spec into engine objects; ``workbench.experiment_file`` reads and writes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic.dataclasses import dataclass
+
+# ---------------------------------------------------------------------------
+# Bounds: a file may ask for at most this much work or memory.
+MAX_LAYERS = 32
+MAX_UNITS = 4096
+MAX_EPOCHS = 100_000
+MAX_SAMPLES = 200_000
+MAX_BATCH = 100_000
+MAX_SEED = 2**32 - 1
+MAX_TEXT = 10_000
+MAX_HISTORY = 2 * MAX_EPOCHS + 16
+
+ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softplus", "hard_tanh")
+INITIALIZERS = (
+    "zeros",
+    "pytorch_default",
+    "xavier_normal",
+    "xavier_uniform",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+)
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
+SCHEDULES = (
+    "constant",
+    "step",
+    "multistep",
+    "exponential",
+    "linear",
+    "inverse_scaling",
+    "cosine",
+    "one_cycle",
+    "plateau",
+)
+DERIVED_FEATURES = ("x1_sq", "x2_sq", "x1x2", "sin_x1", "sin_x2")
+
+Activation = Literal["identity", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softplus", "hard_tanh"]
+Initializer = Literal[
+    "zeros", "pytorch_default", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "lecun_normal"
+]
+OptimizerKind = Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw"]
+ScheduleKind = Literal[
+    "constant", "step", "multistep", "exponential", "linear", "inverse_scaling", "cosine", "one_cycle", "plateau"
+]
+DerivedFeature = Literal["x1_sq", "x2_sq", "x1x2", "sin_x1", "sin_x2"]
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+Fraction = Annotated[float, Field(ge=0.0, le=0.9)]
+Strength = Annotated[float, Field(ge=0.0, le=100.0)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SpecError(ValueError):
+    """An experiment spec (or file) is invalid.
+
+    ``errors`` is a list of ``(path, message)`` pairs; ``str()`` gives one line
+    per error, each naming the dotted path, e.g. ``optimizer.lr: must be > 0, got -0.1``.
+    """
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = list(errors)
+        super().__init__("\n".join(f"{p}: {m}" if p else m for p, m in self.errors))
+
+    @property
+    def first_line(self) -> str:
+        return str(self).splitlines()[0] if self.errors else "invalid experiment"
+
+
+# ---------------------------------------------------------------------------
+@dataclass(config=_CONFIG)
+class DataSpec:
+    """The data *recipe*: where the samples come from, how they are split and scaled.
+
+    ``source`` is ``synthetic`` (``name`` is a generator, e.g. ``two_spirals``),
+    ``bundled`` (``name`` is a shipped data set, e.g. ``iris``) or ``csv``
+    (``csv_path`` with ``target_column``; ``csv_sha256`` records the content).
+    Scaling statistics are fitted on the training split only.
+    """
+
+    source: Literal["synthetic", "bundled", "csv"] = "synthetic"
+    name: Annotated[str, Field(max_length=200)] = "two_spirals"
+    n_samples: Annotated[int, Field(ge=4, le=MAX_SAMPLES)] = 400
+    noise: Annotated[float, Field(ge=0.0, le=10.0)] = 0.1
+    n_classes: Annotated[int, Field(ge=2, le=10)] = 3
+    derived_features: Annotated[tuple[DerivedFeature, ...], Field(max_length=5)] = ()
+    csv_path: Optional[Annotated[str, Field(max_length=4096)]] = None
+    csv_sha256: Optional[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = None
+    target_column: Optional[Annotated[str, Field(max_length=200)]] = None
+    task: Literal["auto", "classification", "regression"] = "auto"
+    val_fraction: Fraction = 0.2
+    test_fraction: Fraction = 0.0
+    stratify: bool = True
+    scaling: Literal["standard", "minmax", "none"] = "standard"
+    seed: Seed = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> "DataSpec":
+        if self.val_fraction + self.test_fraction > 0.9:
+            raise ValueError(
+                f"val_fraction + test_fraction must be <= 0.9, got {self.val_fraction + self.test_fraction:g}"
+            )
+        if self.source == "csv" and not self.csv_path:
+            raise ValueError("csv_path is required when source is 'csv'")
+        if len(set(self.derived_features)) != len(self.derived_features):
+            raise ValueError("derived_features must not repeat a feature")
+        return self
+
+
+@dataclass(config=_CONFIG)
+class LayerSpec:
+    """One hidden dense layer: h = g(W^T x + c), with dropout rate p on its output."""
+
+    units: Annotated[int, Field(ge=1, le=MAX_UNITS)] = 16
+    activation: Activation = "relu"
+    dropout: Annotated[float, Field(ge=0.0, le=0.95)] = 0.0
+    init: Initializer = "he_uniform"
+
+
+@dataclass(config=_CONFIG)
+class ArchitectureSpec:
+    """Hidden layers in order; the output layer and its loss follow the task.
+
+    regression: linear output + MSE; binary: sigmoid + BCE (from logits);
+    multi-class: softmax + cross entropy (log-sum-exp).  ``input_dropout`` is
+    the dropout rate on the input features.
+    """
+
+    layers: Annotated[tuple[LayerSpec, ...], Field(max_length=MAX_LAYERS)] = (
+        LayerSpec(16, "tanh", 0.0, "xavier_uniform"),
+        LayerSpec(16, "tanh", 0.0, "xavier_uniform"),
+    )
+    input_dropout: Annotated[float, Field(ge=0.0, le=0.95)] = 0.0
+    output_init: Initializer = "xavier_uniform"
+
+
+@dataclass(config=_CONFIG)
+class OptimizerSpec:
+    """Update rule and its hyperparameters (only those relevant to ``kind`` are used).
+
+    momentum_form ``velocity``: v <- beta v + eta g, w <- w - v;
+    ``accumulator``: M <- beta M + g, w <- w - eta M.  ``rho`` is RMSProp's gamma
+    and Adadelta's rho.  ``bias_correction`` switches Adam between seed 000 eq. 6
+    and eq. 7.
+    """
+
+    kind: OptimizerKind = "adam"
+    lr: Annotated[float, Field(gt=0.0, le=10.0)] = 0.01
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
+    momentum_form: Literal["velocity", "accumulator"] = "velocity"
+    beta1: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
+    beta2: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.999
+    rho: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
+    eps: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-8
+    bias_correction: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> "OptimizerSpec":
+        if self.kind == "nesterov" and self.momentum == 0.0:
+            raise ValueError("nesterov requires momentum > 0")
+        return self
+
+
+@dataclass(config=_CONFIG)
+class RegularizationSpec:
+    """Penalties and noise.
+
+    ``l1``: alpha * sum|w| added to the loss; ``l2``: (alpha/2) w^T w added to the
+    loss (both coupled: they enter the gradient).  ``weight_decay``: decoupled
+    decay w <- w - eta * lambda * w applied beside the update (AdamW style).
+    Biases are penalised only with ``penalize_biases``.  ``input_noise`` is the
+    std of Gaussian noise added to each training batch.  ``dropout_test_method``:
+    ``inverted`` (train scales kept units by 1/(1-p)), ``classic`` (weights
+    scaled by (1-p) at test time) or ``mc`` (average of ``mc_samples`` masked passes).
+    """
+
+    l1: Strength = 0.0
+    l2: Strength = 0.0
+    weight_decay: Strength = 0.0
+    penalize_biases: bool = False
+    input_noise: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+    dropout_test_method: Literal["inverted", "classic", "mc"] = "inverted"
+    mc_samples: Annotated[int, Field(ge=1, le=1000)] = 20
+
+
+@dataclass(config=_CONFIG)
+class ScheduleSpec:
+    """Learning rate per epoch e (0-based), eta = optimizer.lr.
+
+    constant: eta; step: eta gamma^floor(e/step_size); multistep: eta gamma^(#milestones <= e);
+    exponential: eta gamma^e; linear: eta (1 - (1-end_factor) e/E); inverse_scaling:
+    eta / (e+1)^power; cosine: min_lr + (eta-min_lr)(1+cos(pi t/T))/2, with warm restarts
+    of period ``period`` growing by ``t_mult``; one_cycle: up from eta/div_factor to eta
+    over ``pct_start`` of the epochs, then down to eta/(div_factor*final_div_factor);
+    plateau: eta times ``factor`` whenever the monitored loss has not improved for
+    ``patience`` epochs (then ``cooldown`` epochs of rest), never below ``min_lr``.
+    A linear warm-up of ``warmup_epochs`` from ``warmup_start_factor`` * eta comes in
+    front of any of them.
+    """
+
+    kind: ScheduleKind = "constant"
+    step_size: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = 30
+    gamma: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
+    milestones: Annotated[tuple[Annotated[int, Field(ge=1, le=MAX_EPOCHS)], ...], Field(max_length=64)] = ()
+    end_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    power: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
+    period: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
+    warm_restarts: bool = False
+    t_mult: Annotated[int, Field(ge=1, le=10)] = 1
+    min_lr: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+    pct_start: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
+    div_factor: Annotated[float, Field(ge=1.0, le=1e4)] = 25.0
+    final_div_factor: Annotated[float, Field(ge=1.0, le=1e6)] = 1e4
+    factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    patience: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 5
+    cooldown: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 1e-4
+    monitor: Literal["val_loss", "train_loss"] = "val_loss"
+    warmup_epochs: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
+    warmup_start_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+
+    @model_validator(mode="after")
+    def _check(self) -> "ScheduleSpec":
+        if list(self.milestones) != sorted(set(self.milestones)):
+            raise ValueError(f"milestones must be strictly increasing, got {list(self.milestones)}")
+        return self
+
+
+@dataclass(config=_CONFIG)
+class EarlyStoppingSpec:
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs (counted from ``start_epoch``); optionally restore the best weights.
+
+    ``followup`` (seed 001): ``retrain`` re-initialises and trains on train+validation
+    for the best number of epochs; ``continue`` keeps training on train+validation until
+    the training loss falls to the value it had at the best epoch.
+    """
+
+    enabled: bool = False
+    monitor: Literal["val_loss", "val_accuracy", "val_rmse", "val_r2"] = "val_loss"
+    mode: Literal["auto", "min", "max"] = "auto"
+    patience: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 10
+    min_delta: Annotated[float, Field(ge=0.0, le=1e6)] = 0.0
+    start_epoch: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
+    restore_best: bool = True
+    followup: Literal["none", "retrain", "continue"] = "none"
+
+
+@dataclass(config=_CONFIG)
+class TrainingSpec:
+    """How long and in what portions: ``epochs`` passes, mini-batches of ``batch_size``.
+
+    ``seed`` fixes initialisation, shuffling, dropout masks and input noise.
+    """
+
+    epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = 200
+    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH)] = 32
+    seed: Seed = 0
+
+
+@dataclass(config=_CONFIG)
+class ExperimentSpec:
+    """A complete experiment: data recipe, network, optimizer, regularization,
+    schedule, early stopping and training length."""
+
+    name: Name = "Two spirals"
+    description: Text = ""
+    data: DataSpec = DataSpec()
+    architecture: ArchitectureSpec = ArchitectureSpec()
+    optimizer: OptimizerSpec = OptimizerSpec()
+    regularization: RegularizationSpec = RegularizationSpec()
+    schedule: ScheduleSpec = ScheduleSpec()
+    early_stopping: EarlyStoppingSpec = EarlyStoppingSpec()
+    training: TrainingSpec = TrainingSpec()
+
+    @model_validator(mode="after")
+    def _check(self) -> "ExperimentSpec":
+        needs_val = (self.early_stopping.enabled) or (
+            self.schedule.kind == "plateau" and self.schedule.monitor == "val_loss"
+        )
+        if needs_val and self.data.val_fraction == 0.0:
+            raise ValueError(
+                "data.val_fraction: must be > 0 when early stopping or a val_loss plateau schedule is on, got 0"
+            )
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Results of a run (what a saved experiment carries besides its spec).
+
+HISTORY_COLUMNS = (
+    "epoch",
+    "train_loss",
+    "val_loss",
+    "penalty",
+    "lr",
+    "train_accuracy",
+    "val_accuracy",
+    "train_rmse",
+    "val_rmse",
+    "train_r2",
+    "val_r2",
+)
+MarkerKind = Literal["plateau", "restart", "lr_change", "reg_change", "phase", "diverged"]
+FloatOrNone = Optional[float]
+
+
+@dataclass(config=ConfigDict(extra="forbid", frozen=True))
+class Marker:
+    """Something worth marking on the curves at ``epoch`` (1-based)."""
+
+    kind: MarkerKind
+    epoch: Annotated[int, Field(ge=0, le=2 * MAX_EPOCHS)]
+    text: Annotated[str, Field(max_length=500)] = ""
+
+
+@dataclass(config=ConfigDict(extra="forbid", frozen=True))
+class EarlyStopSummary:
+    """Epochs are 1-based: ``best_epoch`` had the best monitored value; training
+    stopped after ``stopped_epoch``; ``restored`` says the best weights were put back."""
+
+    monitor: str
+    best_epoch: Annotated[int, Field(ge=0, le=MAX_EPOCHS)]
+    stopped_epoch: Annotated[int, Field(ge=0, le=MAX_EPOCHS)]
+    best_value: Optional[float]
+    restored: bool
+    patience: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
+    best_train_loss: Optional[float] = None
+
+
+@dataclass(config=ConfigDict(extra="forbid", frozen=True))
+class WeightsBlob:
+    """Trained parameters, safely encoded: base64 of little-endian float32 values of
+    the flat parameter vector (no pickle)."""
+
+    n_params: Annotated[int, Field(ge=0, le=50_000_000)]
+    data_b64: Annotated[str, Field(max_length=70_000_000)]
+    dtype: Literal["<f4"] = "<f4"
+
+
+@dataclass(config=ConfigDict(extra="forbid", frozen=True))
+class RunResult:
+    """What a run produced: per-epoch history columns (all the same length; a value is
+    ``None`` where it does not apply), markers, the early-stopping summary, final
+    metrics on train/val/test, wall time, and the trained weights if kept."""
+
+    history: dict[str, Annotated[tuple[FloatOrNone, ...], Field(max_length=MAX_HISTORY)]]
+    markers: Annotated[tuple[Marker, ...], Field(max_length=10_000)] = ()
+    early_stop: Optional[EarlyStopSummary] = None
+    final_metrics: dict[str, FloatOrNone] = dataclasses.field(default_factory=dict)
+    wall_time: Annotated[float, Field(ge=0.0, le=1e9)] = 0.0
+    status: Literal["finished", "early_stopped", "stopped", "diverged"] = "finished"
+    message: Annotated[str, Field(max_length=2000)] = ""
+    followup_history: Optional[
+        dict[str, Annotated[tuple[FloatOrNone, ...], Field(max_length=MAX_HISTORY)]]
+    ] = None
+    weights: Optional[WeightsBlob] = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "RunResult":
+        for hist_name, hist in (("history", self.history), ("followup_history", self.followup_history)):
+            if hist is None:
+                continue
+            unknown = sorted(set(hist) - set(HISTORY_COLUMNS))
+            if unknown:
+                raise ValueError(f"{hist_name}: unknown column {unknown[0]!r}")
+            lengths = {len(v) for v in hist.values()}
+            if len(lengths) > 1:
+                raise ValueError(f"{hist_name}: columns must have equal lengths, got {sorted(lengths)}")
+        if len(self.final_metrics) > 64:
+            raise ValueError("final_metrics: at most 64 entries")
+        return self
+
+
+# ---------------------------------------------------------------------------
+def _format_error(err: dict[str, Any]) -> tuple[str, str]:
+    path = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+    msg = err.get("msg", "invalid")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    ctx = err.get("ctx") or {}
+    kind = err.get("type", "")
+    if kind == "greater_than":
+        msg = f"must be > {ctx.get('gt')}"
+    elif kind == "greater_than_equal":
+        msg = f"must be >= {ctx.get('ge')}"
+    elif kind == "less_than":
+        msg = f"must be < {ctx.get('lt')}"
+    elif kind == "less_than_equal":
+        msg = f"must be <= {ctx.get('le')}"
+    elif kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        msg = "unknown key"
+    elif kind == "missing":
+        msg = "required key is missing"
+    elif kind == "literal_error":
+        msg = f"must be one of {ctx.get('expected', '')}"
+    if kind not in ("missing", "extra_forbidden", "unexpected_keyword_argument") and "input" in err and not kind.startswith("value_error"):
+        shown = repr(err["input"])
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        msg = f"{msg}, got {shown}"
+    return path, msg
+
+
+def spec_error_from(exc: ValidationError, prefix: str = "") -> SpecError:
+    """Turn a pydantic ``ValidationError`` into a :class:`SpecError` naming dotted paths."""
+    errors = []
+    for err in exc.errors(include_url=False):
+        path, msg = _format_error(err)
+        if prefix:
+            path = f"{prefix}.{path}" if path else prefix
+        errors.append((path, msg))
+    return SpecError(errors)
+
+
+_ADAPTERS: dict[type, TypeAdapter] = {}
+
+
+def parse(cls: type, data: Any, prefix: str = "") -> Any:
+    """Validate plain JSON-like ``data`` as ``cls`` (a spec dataclass); raise SpecError."""
+    adapter = _ADAPTERS.setdefault(cls, TypeAdapter(cls))
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        raise spec_error_from(exc, prefix) from None
+
+
+def to_plain(obj: Any) -> Any:
+    """A spec dataclass as JSON-ready plain data (dicts, lists, numbers, strings)."""
+    adapter = _ADAPTERS.setdefault(type(obj), TypeAdapter(type(obj)))
+    return adapter.dump_python(obj, mode="json")
+
+
+def replace(obj: Any, prefix: str = "", **changes: Any) -> Any:
+    """``dataclasses.replace`` that raises :class:`SpecError` naming the field
+    (``prefix`` is the object's own dotted path, e.g. ``optimizer``)."""
+    try:
+        return dataclasses.replace(obj, **changes)
+    except ValidationError as exc:
+        raise spec_error_from(exc, prefix) from None
