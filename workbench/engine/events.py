@@ -52,6 +52,17 @@ class LearningRateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class SettingChanged:
+    """A live setting (``lr``, ``l1``, ``l2`` or ``weight_decay``) changed mid-run; it
+    takes effect from ``epoch`` on (the first epoch trained with the new value)."""
+
+    epoch: int
+    name: str
+    old: float
+    new: float
+
+
+@dataclass(frozen=True, slots=True)
 class EarlyStop:
     """Early stopping fired after ``stopped_epoch``; ``best_epoch`` had ``best_value``
     of ``monitor``; ``restored`` says the best weights were copied back."""
@@ -96,4 +107,4 @@ class Finished:
     final_metrics: dict = field(default_factory=dict)
 
 
-Event = BatchEnd | EpochEnd | LearningRateChanged | EarlyStop | PhaseStarted | Diverged | Finished
+Event = BatchEnd | EpochEnd | LearningRateChanged | SettingChanged | EarlyStop | PhaseStarted | Diverged | Finished

@@ -1,0 +1,524 @@
+"""The common frame of every settings dock, and the small input widgets they share.
+
+A dock shows one part of the experiment spec (``DataSpec``, ``OptimizerSpec`` ...).
+It never reads another dock and never touches the main window: after each valid user
+edit it emits :attr:`SpecDock.edited` with the *new* frozen spec part, built with
+:func:`workbench.spec.replace` (which validates).  An edit that the spec refuses
+(e.g. Nesterov with momentum 0) is shown in a red line under the form and emits
+nothing; ``value()`` keeps the last valid part.
+
+Subclasses implement three hooks:
+
+``_show(value)``
+    put ``value`` into the widgets (called with signals blocked);
+``_collect() -> dict``
+    the spec fields as the widgets show them now;
+``_refresh()`` (optional)
+    update derived displays (formula, parameter count, preview) from ``value()``.
+
+and may override ``_warning()`` (a non-blocking note, shown in amber) and
+``_live_widgets()`` (the widgets that stay enabled while a run is going on).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from contextlib import contextmanager
+from typing import Any, Iterable, Sequence
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench import spec as S
+
+LOCK_TEXT = "Locked while training — Stop to edit"
+ERROR_STYLE = "color: #c62828; font-weight: 600;"
+WARNING_STYLE = "color: #b26a00;"
+LOCK_STYLE = "color: #8a6d00; font-style: italic;"
+NOTE_STYLE = "color: palette(mid);"
+
+
+# ---------------------------------------------------------------------------
+# Input widgets
+
+
+class _RangeReportMixin:
+    """Remember a typed number that lies outside the range, so the dock can say why
+    the box went back to its old value (Qt reverts it silently)."""
+
+    _pending_bad: str | None = None
+
+    def _note_text(self, text: str) -> QValidator.State:
+        body = text.strip()
+        for affix in (self.prefix(), self.suffix()):  # type: ignore[attr-defined]
+            if affix:
+                body = body.replace(affix.strip(), "").strip()
+        if body == "":
+            self._pending_bad = None
+            return QValidator.State.Intermediate
+        if not re.fullmatch(r"[0-9eE+\-.,_ ]*", body):
+            return QValidator.State.Invalid
+        try:
+            value = float(body.replace(",", "").replace("_", "").replace(" ", ""))
+        except ValueError:
+            self._pending_bad = None
+            return QValidator.State.Intermediate
+        if not math.isfinite(value):
+            self._pending_bad = body
+            return QValidator.State.Intermediate
+        if self.minimum() <= value <= self.maximum():  # type: ignore[attr-defined]
+            self._pending_bad = None
+            return QValidator.State.Acceptable
+        self._pending_bad = body
+        return QValidator.State.Intermediate
+
+    def take_rejected(self) -> str | None:
+        """The out-of-range text the user last typed (and clear it)."""
+        bad, self._pending_bad = self._pending_bad, None
+        return bad
+
+
+class IntSpinBox(_RangeReportMixin, QSpinBox):
+    """An integer box that emits ``valueChanged`` only on Enter / focus-out / arrows."""
+
+    def __init__(self, minimum: int, maximum: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)
+        self.setAccelerated(True)
+        self.setGroupSeparatorShown(True)
+
+    def validate(self, text: str, pos: int):  # noqa: D102 - Qt override
+        state = self._note_text(text)
+        if state == QValidator.State.Acceptable:
+            body = text.replace(",", "").replace("_", "").replace(" ", "").strip()
+            try:
+                float(body)
+                if "." in body or "e" in body.lower():
+                    return QValidator.State.Intermediate
+            except ValueError:
+                return QValidator.State.Intermediate
+        return state
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802 - Qt override
+        try:
+            return int(float(text.replace(",", "").replace("_", "").replace(" ", "").strip()))
+        except ValueError:
+            return self.value()
+
+
+class BigIntSpinBox(_RangeReportMixin, QDoubleSpinBox):
+    """Whole numbers beyond the 32-bit range of QSpinBox (seeds go up to 2³² − 1)."""
+
+    def __init__(self, minimum: int, maximum: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDecimals(0)
+        self.setRange(float(minimum), float(maximum))
+        self.setKeyboardTracking(False)
+        self.setAccelerated(True)
+
+    def int_value(self) -> int:
+        return int(round(self.value()))
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
+        return str(int(round(value)))
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
+        try:
+            return float(int(float(text.replace(",", "").strip())))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):  # noqa: D102 - Qt override
+        state = self._note_text(text)
+        if state == QValidator.State.Acceptable and not re.fullmatch(r"\s*\d+\s*", text):
+            return QValidator.State.Intermediate
+        return state
+
+
+class FloatSpinBox(_RangeReportMixin, QDoubleSpinBox):
+    """A fixed-decimals box (fractions, factors) with keyboard tracking off."""
+
+    def __init__(
+        self,
+        minimum: float,
+        maximum: float,
+        decimals: int = 3,
+        step: float = 0.05,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.setDecimals(decimals)
+        self.setRange(minimum, maximum)
+        self.setSingleStep(step)
+        self.setKeyboardTracking(False)
+        self.setAccelerated(True)
+
+    def validate(self, text: str, pos: int):  # noqa: D102 - Qt override
+        state = self._note_text(text)
+        if state == QValidator.State.Acceptable:
+            return super().validate(text, pos)
+        return state
+
+
+class SciSpinBox(_RangeReportMixin, QDoubleSpinBox):
+    """A number box for quantities that span decades (η, ε, α, λ).
+
+    Shows ``0.01``, ``3e-04`` or ``1e-08`` (up to 4 significant digits), accepts typed
+    scientific notation, and the arrows walk a log grid 1, 2, 3, 5 × 10ᵏ
+    (… 0.001, 0.002, 0.003, 0.005, 0.01 …) so the learning rate moves by a factor, not by a
+    fixed amount.  A zero minimum is allowed (the arrow below the smallest grid value goes to 0).
+    """
+
+    GRID = (1.0, 2.0, 3.0, 5.0)
+
+    def __init__(self, minimum: float, maximum: float, smallest: float = 1e-8, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDecimals(20)
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)
+        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self._smallest = max(smallest, minimum) if minimum > 0 else smallest
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
+        return format_number(value)
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
+        try:
+            return float(text.replace(",", "").strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):  # noqa: D102 - Qt override
+        return self._note_text(text)
+
+    def fixup(self, text: str) -> str:  # noqa: D102 - Qt override
+        return text
+
+    def _grid(self, value: float, direction: int) -> float:
+        if value <= 0.0:
+            return self._smallest if direction > 0 else 0.0
+        k = math.floor(math.log10(value))
+        candidates = sorted(
+            {m * 10.0**e for e in range(k - 1, k + 2) for m in self.GRID}
+        )
+        tol = value * 1e-9
+        if direction > 0:
+            above = [c for c in candidates if c > value + tol]
+            return above[0]
+        below = [c for c in candidates if c < value - tol]
+        if not below or below[-1] < self._smallest * (1 - 1e-9):
+            return 0.0 if self.minimum() <= 0.0 else self.minimum()
+        return below[-1]
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt override
+        value = self.value()
+        for _ in range(abs(steps)):
+            value = self._grid(value, 1 if steps > 0 else -1)
+        value = min(max(value, self.minimum()), self.maximum())
+        # round away binary noise: 3 * 10**-4 -> 0.0003
+        if value > 0:
+            value = float(f"{value:.12g}")
+        self.setValue(value)
+        self.selectAll()
+
+    def stepEnabled(self):  # noqa: N802 - Qt override
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self.value() < self.maximum():
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if self.value() > self.minimum():
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
+
+
+def format_number(value: float) -> str:
+    """``0.01``, ``0.0005``, ``1e-08``, ``2.5``: short and exact enough for a spin box."""
+    if value == 0:
+        return "0"
+    if 1e-4 <= abs(value) < 1e5:
+        text = f"{value:.6g}"
+        if "e" in text:
+            text = f"{value:.6f}".rstrip("0").rstrip(".")
+        return text
+    return f"{value:.4g}"
+
+
+def make_combo(items: Sequence[tuple[str, Any]], tooltips: dict[Any, str] | None = None) -> QComboBox:
+    """A combo box whose items carry their spec value as user data (saved as values, not indices)."""
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    for label, data in items:
+        combo.addItem(label, data)
+        if tooltips and data in tooltips:
+            combo.setItemData(combo.count() - 1, tooltips[data], Qt.ItemDataRole.ToolTipRole)
+    return combo
+
+
+def set_combo_data(combo: QComboBox, data: Any) -> None:
+    """Select the item carrying ``data`` (no-op if absent)."""
+    index = combo.findData(data)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+
+
+def hint_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setStyleSheet(NOTE_STYLE)
+    return label
+
+
+# ---------------------------------------------------------------------------
+# The dock
+
+
+class SpecDock(QDockWidget):
+    """A dock that edits one frozen part of the experiment spec.
+
+    ``edited(object)`` carries the new part after a valid user edit; ``set_value(v)``
+    shows ``v`` and emits nothing; ``value()`` is the last valid part; ``set_running(b)``
+    disables what may not change mid-run and says why.
+    """
+
+    edited = Signal(object)
+
+    #: dotted path of this part inside ExperimentSpec (used in error messages)
+    prefix: str = ""
+    #: every input locks while running, unless listed by ``_live_widgets``
+    def __init__(self, title: str, object_name: str, initial: Any, parent: QWidget | None = None):
+        super().__init__(title, parent)
+        self.setObjectName(object_name)
+        self.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self._value = initial
+        self._running = False
+        self._error = ""
+        self._inputs: list[QWidget] = []
+
+        self._scroll = QScrollArea()
+        self._scroll.setObjectName(f"{object_name}Scroll")
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        body = QWidget()
+        body.setObjectName(f"{object_name}Body")
+        self._outer = QVBoxLayout(body)
+        self._outer.setContentsMargins(8, 6, 8, 6)
+        self._outer.setSpacing(6)
+
+        #: subclasses put their form here; it is disabled as a whole when the dock locks fully
+        self.form_host = QWidget()
+        self.form_host.setObjectName(f"{object_name}Form")
+        self.content = QVBoxLayout(self.form_host)
+        self.content.setContentsMargins(0, 0, 0, 0)
+        self.content.setSpacing(6)
+        self._outer.addWidget(self.form_host)
+
+        self.lock_label = QLabel(LOCK_TEXT)
+        self.lock_label.setObjectName("lockLabel")
+        self.lock_label.setWordWrap(True)
+        self.lock_label.setStyleSheet(LOCK_STYLE)
+        self.lock_label.hide()
+        self._outer.addWidget(self.lock_label)
+
+        self.reason_label = QLabel()
+        self.reason_label.setObjectName("reasonLabel")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.reason_label.hide()
+        self._outer.addWidget(self.reason_label)
+
+        #: extra, non-locking widgets below the reason (previews)
+        self.extra = QVBoxLayout()
+        self.extra.setSpacing(4)
+        self._outer.addLayout(self.extra)
+        self._outer.addStretch(1)
+
+        self._scroll.setWidget(body)
+        self.setWidget(self._scroll)
+
+    # -- public API ------------------------------------------------------------
+    def value(self) -> Any:
+        """The last valid spec part shown by this dock."""
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        """Show ``value`` without emitting ``edited``."""
+        self._value = value
+        self._error = ""
+        with self.blocked():
+            self._show(value)
+        self._refresh()
+        self._update_reason()
+
+    def set_running(self, running: bool) -> None:
+        """Lock (running=True) or unlock the widgets that may not change during a run."""
+        self._running = bool(running)
+        self._apply_lock()
+        self.lock_label.setVisible(self._running)
+
+    def is_running(self) -> bool:
+        return self._running
+
+    def reason_text(self) -> str:
+        """The error or warning currently shown under the form ('' if none)."""
+        return self.reason_label.text() if not self.reason_label.isHidden() else ""
+
+    # -- hooks -------------------------------------------------------------------
+    def _show(self, value: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _collect(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _refresh(self) -> None:
+        """Update derived displays from ``value()`` and the widgets."""
+
+    def _warning(self) -> str:
+        """A note that does not block the edit (e.g. the zero-init symmetry trap)."""
+        return ""
+
+    def _live_widgets(self) -> Iterable[QWidget]:
+        """Widgets that stay editable during a run (default: none)."""
+        return ()
+
+    # -- machinery -----------------------------------------------------------------
+    @contextmanager
+    def blocked(self):
+        """Block the signals of every registered input (and the dock's own)."""
+        blockers = [QSignalBlocker(w) for w in self._all_inputs()]
+        try:
+            yield
+        finally:
+            for b in blockers:
+                b.unblock()
+
+    def _all_inputs(self) -> list[QWidget]:
+        return list(self._inputs)
+
+    def register(self, widget: QWidget, tooltip: str | None = None, *, commit: bool = True) -> QWidget:
+        """Track ``widget`` for locking and signal blocking; wire it to ``_commit``."""
+        self._inputs.append(widget)
+        if tooltip:
+            widget.setToolTip(tooltip)
+        if commit:
+            self._wire(widget)
+        if isinstance(widget, _RangeReportMixin):
+            widget.editingFinished.connect(lambda w=widget: self._report_rejected(w))
+        return widget
+
+    def _wire(self, widget: QWidget) -> None:
+        from PySide6.QtWidgets import QAbstractButton, QLineEdit
+
+        if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+            widget.valueChanged.connect(self._commit)
+            widget.editingFinished.connect(self._commit)
+        elif isinstance(widget, QComboBox):
+            widget.currentIndexChanged.connect(self._commit)
+        elif isinstance(widget, QAbstractButton):
+            widget.toggled.connect(self._commit)
+        elif isinstance(widget, QLineEdit):
+            widget.editingFinished.connect(self._commit)
+
+    def _report_rejected(self, widget: _RangeReportMixin) -> None:
+        bad = widget.take_rejected()
+        if bad is None:
+            return
+        name = widget.property("field") or widget.objectName() or "value"
+        lo, hi = widget.minimum(), widget.maximum()  # type: ignore[attr-defined]
+        self._error = (
+            f"{self.prefix}.{name}: must be between {format_number(lo)} and "
+            f"{format_number(hi)}, got {bad} — kept {widget.text()}"  # type: ignore[attr-defined]
+        )
+        self._update_reason()
+
+    def _commit(self, *_args: Any) -> None:
+        """Build the new spec part from the widgets; emit it if it is valid and new."""
+        try:
+            changes = self._collect()
+            new = S.replace(self._value, self.prefix, **changes)
+        except S.SpecError as exc:
+            self._error = str(exc)
+            self._update_reason()
+            return
+        except ValueError as exc:  # parse errors from line edits
+            self._error = str(exc)
+            self._update_reason()
+            return
+        self._error = ""
+        if new == self._value:
+            self._refresh()
+            self._update_reason()
+            return
+        self._value = new
+        self._refresh()
+        self._update_reason()
+        self.edited.emit(new)
+
+    def _update_reason(self) -> None:
+        if self._error:
+            self.reason_label.setStyleSheet(ERROR_STYLE)
+            self.reason_label.setText(self._error)
+            self.reason_label.show()
+            return
+        warning = self._warning()
+        if warning:
+            self.reason_label.setStyleSheet(WARNING_STYLE)
+            self.reason_label.setText(warning)
+            self.reason_label.show()
+        else:
+            self.reason_label.clear()
+            self.reason_label.hide()
+
+    def _apply_lock(self) -> None:
+        live = set(map(id, self._live_widgets()))
+        if not live:
+            self.form_host.setEnabled(not self._running)
+            return
+        self.form_host.setEnabled(True)
+        for widget in self._all_inputs():
+            if id(widget) not in live:
+                widget.setEnabled(not self._running)
+
+
+def add_row(form: QFormLayout, label: str, widget: QWidget, tooltip: str = "") -> QLabel:
+    """Add ``label: widget`` to ``form``; the label carries the same tooltip."""
+    lab = QLabel(label)
+    lab.setTextFormat(Qt.TextFormat.RichText)
+    lab.setBuddy(widget)
+    if tooltip:
+        lab.setToolTip(tooltip)
+        if not widget.toolTip():
+            widget.setToolTip(tooltip)
+    form.addRow(lab, widget)
+    return lab
+
+
+def new_form() -> QFormLayout:
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    form.setHorizontalSpacing(8)
+    form.setVerticalSpacing(4)
+    return form

@@ -1,0 +1,193 @@
+"""Colours, themes and the presentation-mode scale shared by every plot and panel.
+
+Palette: Okabe & Ito's colour-blind-safe set (2008).  Roles are fixed so the same
+thing has the same colour everywhere: training = blue, validation = orange,
+learning rate = green, event markers = purple, early stopping / divergence =
+vermillion.
+
+Themes: :func:`apply_theme` sets the application's ``QPalette`` (Fusion style)
+and pyqtgraph's default background/foreground; widgets that already exist pick
+the theme up through ``apply_style(style)`` with ``style.dark`` set.
+
+Presentation mode: :meth:`Style.presentation` scales fonts by 1.6 and thickens
+pens so a projected screen stays readable; :meth:`Style.normal` restores them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from PySide6 import QtGui, QtWidgets
+from PySide6.QtCore import Qt
+
+# --- Okabe-Ito -------------------------------------------------------------
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+GREEN = "#009E73"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+SKY = "#56B4E9"
+YELLOW = "#F0E442"
+BLACK = "#000000"
+
+OKABE_ITO = (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW, BLACK)
+
+#: Colour of each role on the plots.
+ROLE_COLORS = {
+    "train": BLUE,
+    "val": ORANGE,
+    "lr": GREEN,
+    "marker": PURPLE,
+    "early_stop": VERMILLION,
+    "diverged": VERMILLION,
+    "followup": PURPLE,
+}
+
+#: Class colours for classification plots (index = class).  Black is left out
+#: (it vanishes on dark backgrounds); the last slots reuse darker variants.
+CLASS_COLORS = (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW, "#7F7F7F", "#004D7A", "#8C5A00")
+
+Theme = Literal["system", "light", "dark"]
+
+
+@dataclass(frozen=True)
+class ThemeColors:
+    """Concrete colours of one theme for plot backgrounds, axes and text."""
+
+    background: str
+    foreground: str
+    text: str
+    grid_alpha: float
+    legend_fill: str  # #AARRGGBB
+    message_fill: str  # #AARRGGBB
+
+
+LIGHT = ThemeColors("#FFFFFF", "#404040", "#202020", 0.15, "#D0FFFFFF", "#F0FFF4EC")
+DARK = ThemeColors("#1E1E1E", "#C8C8C8", "#E8E8E8", 0.20, "#C0282828", "#F03A2418")
+
+
+def theme_colors(dark: bool) -> ThemeColors:
+    return DARK if dark else LIGHT
+
+
+@dataclass(frozen=True)
+class Style:
+    """How big and how heavy things are drawn.
+
+    ``font_scale`` multiplies every font's base point size, ``pen_width`` is the
+    width (px) of data curves, ``marker_size`` the scatter symbol size (px),
+    ``dark`` selects the dark plot colours.
+    """
+
+    font_scale: float = 1.0
+    pen_width: float = 2.0
+    marker_size: float = 7.0
+    dark: bool = False
+
+    @classmethod
+    def normal(cls, dark: bool = False) -> "Style":
+        return cls(font_scale=1.0, pen_width=2.0, marker_size=7.0, dark=dark)
+
+    @classmethod
+    def presentation(cls, dark: bool = False) -> "Style":
+        return cls(font_scale=1.6, pen_width=3.5, marker_size=11.0, dark=dark)
+
+    def with_dark(self, dark: bool) -> "Style":
+        return replace(self, dark=dark)
+
+    @property
+    def colors(self) -> ThemeColors:
+        return theme_colors(self.dark)
+
+
+def resolve_theme(theme: Theme) -> Literal["light", "dark"]:
+    """``"system"`` follows ``QStyleHints.colorScheme()`` (light when unknown)."""
+    if theme == "light" or theme == "dark":
+        return theme
+    if theme != "system":
+        raise ValueError(f"theme: must be one of 'system', 'light', 'dark', got {theme!r}")
+    app = QtGui.QGuiApplication.instance()
+    if app is not None and app.styleHints().colorScheme() == Qt.ColorScheme.Dark:
+        return "dark"
+    return "light"
+
+
+def make_palette(dark: bool) -> QtGui.QPalette:
+    """A complete Fusion palette for the light or dark theme."""
+    pal = QtGui.QPalette()
+    C = QtGui.QColor
+    R = QtGui.QPalette.ColorRole
+    G = QtGui.QPalette.ColorGroup
+    if dark:
+        window, base, alt, text, button = C("#2B2B2B"), C("#1E1E1E"), C("#323232"), C("#E8E8E8"), C("#353535")
+        highlight, link, disabled = C(BLUE), C(SKY), C("#7A7A7A")
+        tooltip_base, tooltip_text = C("#3A3A3A"), C("#E8E8E8")
+        placeholder = C("#8A8A8A")
+    else:
+        window, base, alt, text, button = C("#F2F2F2"), C("#FFFFFF"), C("#F5F5F5"), C("#1A1A1A"), C("#E8E8E8")
+        highlight, link, disabled = C(BLUE), C(BLUE), C("#9A9A9A")
+        tooltip_base, tooltip_text = C("#FFFFE6"), C("#1A1A1A")
+        placeholder = C("#808080")
+    pal.setColor(R.Window, window)
+    pal.setColor(R.WindowText, text)
+    pal.setColor(R.Base, base)
+    pal.setColor(R.AlternateBase, alt)
+    pal.setColor(R.ToolTipBase, tooltip_base)
+    pal.setColor(R.ToolTipText, tooltip_text)
+    pal.setColor(R.PlaceholderText, placeholder)
+    pal.setColor(R.Text, text)
+    pal.setColor(R.Button, button)
+    pal.setColor(R.ButtonText, text)
+    pal.setColor(R.BrightText, C("#FF5555"))
+    pal.setColor(R.Highlight, highlight)
+    pal.setColor(R.HighlightedText, C("#FFFFFF"))
+    pal.setColor(R.Link, link)
+    for role in (R.WindowText, R.Text, R.ButtonText):
+        pal.setColor(G.Disabled, role, disabled)
+    pal.setColor(G.Disabled, R.Highlight, C("#606060") if dark else C("#B0B0B0"))
+    return pal
+
+
+def apply_theme(app: QtWidgets.QApplication, theme: Theme = "system") -> Literal["light", "dark"]:
+    """Set the Fusion style, a light or dark ``QPalette`` and pyqtgraph's default
+    background/foreground.  Returns the resolved theme (``"light"`` or ``"dark"``).
+
+    Plots created before the call update when given ``apply_style(style)`` with
+    ``style.dark`` equal to ``apply_theme(...) == "dark"``.
+    """
+    import pyqtgraph as pg  # noqa: PLC0415 (keep style importable before pyqtgraph is configured)
+
+    resolved = resolve_theme(theme)
+    dark = resolved == "dark"
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    app.setPalette(make_palette(dark))
+    colors = theme_colors(dark)
+    pg.setConfigOptions(background=colors.background, foreground=colors.foreground)
+    return resolved
+
+
+def scaled_font(base: QtGui.QFont, style: Style, factor: float = 1.0) -> QtGui.QFont:
+    """A copy of ``base`` scaled by ``style.font_scale * factor`` (point size)."""
+    font = QtGui.QFont(base)
+    pt = base.pointSizeF() if base.pointSizeF() > 0 else 9.0
+    font.setPointSizeF(pt * style.font_scale * factor)
+    return font
+
+
+def with_alpha(color: str, alpha: int) -> QtGui.QColor:
+    """``color`` with ``alpha`` (0..255)."""
+    c = QtGui.QColor(color)
+    c.setAlpha(int(alpha))
+    return c
+
+
+def blend(color: str, background: str, t: float) -> QtGui.QColor:
+    """Mix ``t`` of ``color`` with ``1 - t`` of ``background`` (opaque)."""
+    a, b = QtGui.QColor(color), QtGui.QColor(background)
+    return QtGui.QColor(
+        round(a.red() * t + b.red() * (1 - t)),
+        round(a.green() * t + b.green() * (1 - t)),
+        round(a.blue() * t + b.blue() * (1 - t)),
+    )

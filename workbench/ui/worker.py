@@ -1,0 +1,239 @@
+"""The training worker: iterates the engine's trainer generator in a ``QThread``.
+
+The GUI thread never trains.  :class:`TrainingWorker` is a ``QObject`` moved to a
+``QThread``; its :meth:`run` slot builds the run from the spec
+(``build_run(spec, dataset)``) *in the worker thread*, then walks ``run.events()``:
+
+* every event is fed to a :class:`~workbench.history.Recorder` (the run's result);
+* events are collected and emitted as one ``events_ready(list)`` signal at most
+  ``1 / emit_interval`` times a second (time-based throttle, ~30 Hz by default), so the
+  GUI does a bounded amount of Python work per frame however fast the engine is;
+* a decision-boundary (or fitted-curve) payload is computed by the ``boundary``
+  callable, in this thread, at most ``1 / boundary_interval`` times a second
+  (<= 4 Hz by default) and once more at the end, and emitted as ``boundary_ready``;
+* between events the stop and pause flags are checked: pause blocks on a
+  ``threading.Event`` (no busy loop); stop ends the iteration (the generator is
+  closed) and the partial result is still reported through ``finished``.
+
+Signals carry copies (frozen events, fresh arrays, a frozen ``RunResult``), never live
+engine arrays.  The control methods (:meth:`stop`, :meth:`pause`, :meth:`resume`,
+:meth:`step_epoch`, :meth:`set_live`) are plain thread-safe methods meant to be called
+*directly* from the GUI thread (not through queued signals: the worker thread is busy
+in :meth:`run` and has no free event loop).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from typing import Any, Callable, Optional
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from workbench.engine.events import EpochEnd
+
+BoundaryFn = Callable[[Any], Any]
+
+
+def _copy_payload(payload: Any) -> Any:
+    """Deep-enough copy of a boundary payload: arrays copied, containers rebuilt."""
+    if isinstance(payload, np.ndarray):
+        return np.array(payload, copy=True)
+    if isinstance(payload, dict):
+        return {k: _copy_payload(v) for k, v in payload.items()}
+    if isinstance(payload, (list, tuple)):
+        return type(payload)(_copy_payload(v) for v in payload)
+    return payload
+
+
+class TrainingWorker(QObject):
+    """Runs one experiment; create a new worker for every run.
+
+    Signals (emitted from the worker thread, delivered queued to the GUI):
+
+    ``events_ready(list)``
+        engine events since the last emission, in order.
+    ``boundary_ready(object)``
+        whatever the ``boundary`` callable returned (copied).
+    ``pause_changed(bool)``
+        True when the worker has actually stopped and waits, False when it resumes.
+        All events up to the pause point are emitted before ``pause_changed(True)``.
+    ``finished(object)``
+        the :class:`~workbench.spec.RunResult` (also after :meth:`stop`: status
+        ``stopped``).
+    ``failed(str)``
+        an unexpected exception (a message with the exception type).
+    Exactly one of ``finished``/``failed`` is emitted, as the last signal.
+    """
+
+    events_ready = Signal(list)
+    boundary_ready = Signal(object)
+    pause_changed = Signal(bool)
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        spec,
+        dataset,
+        *,
+        boundary: Optional[BoundaryFn] = None,
+        emit_interval: float = 1.0 / 30.0,
+        boundary_interval: float = 0.25,
+        start_paused: bool = False,
+        build=None,
+        recorder=None,
+    ) -> None:
+        super().__init__()
+        self._spec = spec
+        self._dataset = dataset
+        self._boundary = boundary
+        self.emit_interval = float(emit_interval)
+        self.boundary_interval = float(boundary_interval)
+        self._build = build
+        self._recorder_cls = recorder
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._go = threading.Event()  # set = running, clear = paused
+        if not start_paused:
+            self._go.set()
+        self._step_pending = False
+        self._live_pending: dict[str, float] = {}
+        self.emissions = 0  # events_ready signals emitted (for tests / benchmarks)
+        self.run_object = None  # the engine Run, once built (worker thread only)
+
+    # -- control (any thread) -------------------------------------------------
+    def stop(self) -> None:
+        """Ask the run to end after the current event; wakes a paused worker."""
+        self._stop.set()
+        self._go.set()
+
+    def pause(self) -> None:
+        """Pause before the next event (between batches)."""
+        with self._lock:
+            self._step_pending = False
+        self._go.clear()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._step_pending = False
+        self._go.set()
+
+    def step_epoch(self) -> None:
+        """Run until the next epoch ends, then pause (pauses a running worker too)."""
+        with self._lock:
+            self._step_pending = True
+        self._go.set()
+
+    def set_live(self, **values: float) -> None:
+        """Queue live settings (lr, l1, l2, weight_decay) for ``run.live.set``."""
+        with self._lock:
+            self._live_pending.update(values)
+
+    @property
+    def is_stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the loop (worker thread) ---------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._run()
+        except Exception as exc:  # reported to the GUI, never raised into Qt
+            detail = traceback.format_exc(limit=6)
+            self.failed.emit(f"{type(exc).__name__}: {exc}\n\n{detail}")
+            return
+        self.finished.emit(result)
+
+    def _take_live(self) -> dict[str, float]:
+        with self._lock:
+            pending, self._live_pending = self._live_pending, {}
+        return pending
+
+    def _run(self):
+        if self._build is None:
+            from workbench.build import build_run
+        else:
+            build_run = self._build
+        if self._recorder_cls is None:
+            from workbench.history import Recorder
+        else:
+            Recorder = self._recorder_cls
+
+        run = build_run(self._spec, self._dataset)
+        self.run_object = run
+        recorder = Recorder(self._spec)
+        pending: list = []
+        clock = time.perf_counter
+        last_emit = clock()
+        last_boundary = -1e9  # first epoch's boundary is sent at once
+        boundary_dirty = False
+
+        def flush() -> None:
+            nonlocal pending, last_emit
+            if pending:
+                self.events_ready.emit(pending)
+                self.emissions += 1
+                pending = []
+            last_emit = clock()
+
+        def send_boundary() -> None:
+            nonlocal last_boundary, boundary_dirty
+            last_boundary = clock()
+            boundary_dirty = False
+            try:
+                payload = self._boundary(run.network)
+            except Exception:  # a view helper must never kill the run
+                return
+            if payload is not None:
+                self.boundary_ready.emit(_copy_payload(payload))
+
+        self._apply_live(run)
+        events = run.events()
+        try:
+            for event in events:
+                recorder.add(event)
+                pending.append(event)
+                now = clock()
+                epoch_done = isinstance(event, EpochEnd)
+                if epoch_done and self._boundary is not None:
+                    boundary_dirty = True
+                    if now - last_boundary >= self.boundary_interval:
+                        send_boundary()
+                        now = clock()
+                if now - last_emit >= self.emit_interval:
+                    flush()
+                # -- between events: live settings, step, pause, stop ----------
+                self._apply_live(run)
+                if epoch_done:
+                    with self._lock:
+                        if self._step_pending:
+                            self._step_pending = False
+                            self._go.clear()
+                if not self._go.is_set() and not self._stop.is_set():
+                    flush()
+                    if boundary_dirty and self._boundary is not None:
+                        send_boundary()
+                    self.pause_changed.emit(True)
+                    self._go.wait()
+                    self.pause_changed.emit(False)
+                    last_emit = clock()
+                    self._apply_live(run)
+                if self._stop.is_set():
+                    break
+        finally:
+            events.close()
+        flush()
+        if self._boundary is not None and (boundary_dirty or self._stop.is_set()):
+            send_boundary()
+        return recorder.result(weights=run.network.params)
+
+    def _apply_live(self, run) -> None:
+        live = self._take_live()
+        if live:
+            try:
+                run.live.set(**live)
+            except ValueError:
+                pass  # the spec validated it already; a bad value is simply ignored
