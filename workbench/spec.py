@@ -15,6 +15,7 @@ spec into engine objects; ``workbench.experiment_file`` reads and writes it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
@@ -401,6 +402,10 @@ def _format_error(err: dict[str, Any]) -> tuple[str, str]:
     msg = err.get("msg", "invalid")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+        named = re.match(r"^([a-z_][a-z0-9_.]*): (.*)$", msg, re.S)
+        if named:  # a cross-field rule that names its field: move the name into the path
+            path = f"{path}.{named.group(1)}" if path else named.group(1)
+            msg = named.group(2)
     ctx = err.get("ctx") or {}
     kind = err.get("type", "")
     if kind == "greater_than":

@@ -35,6 +35,10 @@ from .activations import sigmoid
 
 TASKS = ("regression", "binary", "multiclass")
 
+# C-level reductions (ndarray.sum/max go through a Python wrapper: slower on tiny batches)
+_sum = np.add.reduce
+_max = np.maximum.reduce
+
 
 # --------------------------------------------------------------------------- regression
 def _as_2d(y: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -79,20 +83,23 @@ def regression_output(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarra
 
 # --------------------------------------------------------------------------- binary
 def binary_sample_losses(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``max(z,0) - z y + log1p(exp(-|z|))`` per sample (``Z`` is ``(n,)`` or ``(n, 1)``)."""
+    """``max(z,0) - z y + log1p(exp(-|z|))`` per sample (``Z`` is ``(n,)`` or ``(n, 1)``).
+
+    ``np.logaddexp(0, z) = log(1 + e^z)`` is evaluated by NumPy as exactly
+    ``max(z, 0) + log1p(exp(-|z|))``, so it never overflows."""
     z = Z.reshape(-1)
     y = np.asarray(y).reshape(-1)
-    t = np.abs(z)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    np.log1p(t, out=t)
-    t += np.maximum(z, 0.0)
+    t = np.logaddexp(0.0, z)
     t -= z * y.astype(z.dtype, copy=False)
     return t
 
 
 def binary_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray) -> float:
-    """BCE from logits, mean over the batch; ``out = (s(z) - y)/n``; returns ``J``."""
+    """BCE from logits, mean over the batch; ``out = (s(z) - y)/n``; returns ``J``.
+
+    With ``zeta(z) = log(1 + e^z) = max(z,0) + log1p(exp(-|z|))``:
+    ``J = (1/n) sum_i [zeta(z_i) - z_i y_i]`` and ``s(z) = exp(z - zeta(z))``
+    (the exponent is <= 0, so no overflow)."""
     z = Z.reshape(-1)
     n = z.shape[0]
     yf = y.reshape(-1)
@@ -100,15 +107,11 @@ def binary_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray) -> float:
         raise ValueError(f"y: expected {n} labels, got shape {y.shape}")
     if yf.dtype != z.dtype:
         yf = yf.astype(z.dtype)
-    t = np.abs(z)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    np.log1p(t, out=t)
-    total = float(t.sum())  # sum log1p(exp(-|z|)); t is reused next
-    total += float(np.maximum(z, 0.0, out=t).sum()) - float(np.dot(z, yf))
-    loss = total / n
+    sp = np.logaddexp(0.0, z)
+    loss = (float(_sum(sp)) - float(np.dot(z, yf))) / n
     g = out.reshape(-1)
-    sigmoid(z, g)
+    np.subtract(z, sp, out=g)
+    np.exp(g, out=g)
     g -= yf
     g *= 1.0 / n
     return loss
@@ -156,12 +159,12 @@ def multiclass_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray) -> float
     y = _check_labels(Z, y)
     n = Z.shape[0]
     rows = np.arange(n)
-    m = Z.max(axis=1, keepdims=True)
+    m = _max(Z, axis=1, keepdims=True)
     np.subtract(Z, m, out=out)
     zy = out[rows, y]  # z_{i,y_i} - m_i
     np.exp(out, out=out)
-    s = out.sum(axis=1, keepdims=True)
-    loss = (float(np.log(s).sum()) - float(zy.sum())) / n
+    s = _sum(out, axis=1, keepdims=True)
+    loss = (float(_sum(np.log(s), axis=None)) - float(_sum(zy))) / n
     out /= s
     out[rows, y] -= 1.0
     out *= 1.0 / n

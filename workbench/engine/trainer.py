@@ -26,6 +26,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from .regularization import add_penalty
 from .events import (
     BatchEnd,
     Diverged,
@@ -145,17 +146,11 @@ class _Trainer:
 
     # -- numbers -------------------------------------------------------------
     def penalty(self) -> float:
+        """l1 sum|w| + (l2/2) w^T w over the penalised entries (reported apart from the loss)."""
         if self.l1 == 0.0 and self.l2 == 0.0:
             return 0.0
         w = self.net.params[self.penalty_mask].astype(np.float64)
         return float(self.l1 * np.abs(w).sum() + 0.5 * self.l2 * (w @ w))
-
-    def _add_penalty_grad(self) -> None:
-        params, grads, mask = self.net.params, self.net.grads, self.penalty_mask
-        if self.l2 != 0.0:
-            grads[mask] += self.l2 * params[mask]
-        if self.l1 != 0.0:
-            grads[mask] += self.l1 * np.sign(params[mask])
 
     def evaluate(self, X, y) -> dict:
         return self.net.evaluate(X, y)
@@ -206,7 +201,7 @@ class _Trainer:
                 yield self.diverged
                 return
             if penalised:
-                self._add_penalty_grad()
+                add_penalty(net.params, net.grads, self.penalty_mask, self.l1, self.l2)
             opt.step(net.params, net.grads, lr)
             self.step += 1
             self.samples += m
@@ -370,5 +365,10 @@ def train(
     live: Optional[LiveSettings] = None,
 ) -> Iterator[Event]:
     """Train ``network`` and yield events (see module docstring).  The caller stops by
-    no longer iterating; the last event of a complete run is :class:`Finished`."""
-    return _Trainer(network, optimizer, schedule, data, config, stopping, live).events()
+    no longer iterating; the last event of a complete run is :class:`Finished`.
+
+    Floating-point warnings are silenced while the trainer runs: overflow and NaN are
+    reported as a :class:`Diverged` event instead."""
+    trainer = _Trainer(network, optimizer, schedule, data, config, stopping, live)
+    with np.errstate(all="ignore"):
+        yield from trainer.events()

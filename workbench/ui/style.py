@@ -59,12 +59,13 @@ class ThemeColors:
     foreground: str
     text: str
     grid_alpha: float
-    legend_fill: str  # #AARRGGBB
-    message_fill: str  # #AARRGGBB
+    legend_fill: tuple  # (r, g, b, a)
+    message_fill: tuple  # (r, g, b, a)
+    region_alpha: int  # alpha of shaded windows (early-stopping patience)
 
 
-LIGHT = ThemeColors("#FFFFFF", "#404040", "#202020", 0.15, "#D0FFFFFF", "#F0FFF4EC")
-DARK = ThemeColors("#1E1E1E", "#C8C8C8", "#E8E8E8", 0.20, "#C0282828", "#F03A2418")
+LIGHT = ThemeColors("#FFFFFF", "#404040", "#202020", 0.15, (255, 255, 255, 215), (255, 244, 236, 240), 34)
+DARK = ThemeColors("#1E1E1E", "#C8C8C8", "#E8E8E8", 0.20, (40, 40, 40, 215), (58, 36, 24, 240), 30)
 
 
 def theme_colors(dark: bool) -> ThemeColors:
@@ -176,9 +177,15 @@ def scaled_font(base: QtGui.QFont, style: Style, factor: float = 1.0) -> QtGui.Q
     return font
 
 
-def with_alpha(color: str, alpha: int) -> QtGui.QColor:
+def text_color(color: str, dark: bool) -> QtGui.QColor:
+    """``color`` as used for text: lightened on dark backgrounds so thin glyphs
+    keep their contrast (the hue stays recognisable)."""
+    return blend(color, "#FFFFFF", 0.7) if dark else QtGui.QColor(color)
+
+
+def with_alpha(color, alpha: int) -> QtGui.QColor:
     """``color`` with ``alpha`` (0..255)."""
-    c = QtGui.QColor(color)
+    c = QtGui.QColor(*color) if isinstance(color, tuple) else QtGui.QColor(color)
     c.setAlpha(int(alpha))
     return c
 

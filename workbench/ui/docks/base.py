@@ -27,7 +27,7 @@ import re
 from contextlib import contextmanager
 from typing import Any, Iterable, Sequence
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -50,54 +50,83 @@ LOCK_TEXT = "Locked while training — Stop to edit"
 ERROR_STYLE = "color: #c62828; font-weight: 600;"
 WARNING_STYLE = "color: #b26a00;"
 LOCK_STYLE = "color: #8a6d00; font-style: italic;"
-NOTE_STYLE = "color: palette(mid);"
+NOTE_STYLE = "font-style: italic;"
 
 
 # ---------------------------------------------------------------------------
 # Input widgets
 
 
+class _NoWheelUnlessFocused:
+    """Ignore the mouse wheel unless the box has the keyboard focus, so scrolling a dock
+    never changes a value by accident (the wheel then scrolls the dock)."""
+
+    def _init_wheel(self) -> None:
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # type: ignore[attr-defined]
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.hasFocus():  # type: ignore[attr-defined]
+            super().wheelEvent(event)  # type: ignore[misc]
+        else:
+            event.ignore()
+
+
 class _RangeReportMixin:
     """Remember a typed number that lies outside the range, so the dock can say why
-    the box went back to its old value (Qt reverts it silently)."""
+    the box went back to its old value (Qt reverts it silently).
+
+    Only text the *user* typed counts (``textEdited``); Qt's own revert does not."""
 
     _pending_bad: str | None = None
 
-    def _note_text(self, text: str) -> QValidator.State:
+    def _init_report(self) -> None:
+        self._pending_bad = None
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # type: ignore[attr-defined]
+        self.lineEdit().textEdited.connect(self._on_text_edited)  # type: ignore[attr-defined]
+
+    def _body(self, text: str) -> str:
         body = text.strip()
         for affix in (self.prefix(), self.suffix()):  # type: ignore[attr-defined]
             if affix:
                 body = body.replace(affix.strip(), "").strip()
-        if body == "":
+        return body
+
+    def _on_text_edited(self, text: str) -> None:
+        body = self._body(text)
+        try:
+            value = float(body.replace(",", "").replace("_", "").replace(" ", ""))
+        except ValueError:
             self._pending_bad = None
+            return
+        in_range = math.isfinite(value) and self.minimum() <= value <= self.maximum()  # type: ignore[attr-defined]
+        self._pending_bad = None if in_range else body
+
+    def _note_text(self, text: str) -> QValidator.State:
+        body = self._body(text)
+        if body == "":
             return QValidator.State.Intermediate
         if not re.fullmatch(r"[0-9eE+\-.,_ ]*", body):
             return QValidator.State.Invalid
         try:
             value = float(body.replace(",", "").replace("_", "").replace(" ", ""))
         except ValueError:
-            self._pending_bad = None
             return QValidator.State.Intermediate
-        if not math.isfinite(value):
-            self._pending_bad = body
-            return QValidator.State.Intermediate
-        if self.minimum() <= value <= self.maximum():  # type: ignore[attr-defined]
-            self._pending_bad = None
+        if math.isfinite(value) and self.minimum() <= value <= self.maximum():  # type: ignore[attr-defined]
             return QValidator.State.Acceptable
-        self._pending_bad = body
         return QValidator.State.Intermediate
 
     def take_rejected(self) -> str | None:
-        """The out-of-range text the user last typed (and clear it)."""
+        """The out-of-range text the user last typed, if the box refused it (and clear it)."""
         bad, self._pending_bad = self._pending_bad, None
         return bad
 
 
-class IntSpinBox(_RangeReportMixin, QSpinBox):
+class IntSpinBox(_NoWheelUnlessFocused, _RangeReportMixin, QSpinBox):
     """An integer box that emits ``valueChanged`` only on Enter / focus-out / arrows."""
 
     def __init__(self, minimum: int, maximum: int, parent: QWidget | None = None):
         super().__init__(parent)
+        self._init_report()
         self.setRange(minimum, maximum)
         self.setKeyboardTracking(False)
         self.setAccelerated(True)
@@ -122,11 +151,12 @@ class IntSpinBox(_RangeReportMixin, QSpinBox):
             return self.value()
 
 
-class BigIntSpinBox(_RangeReportMixin, QDoubleSpinBox):
+class BigIntSpinBox(_NoWheelUnlessFocused, _RangeReportMixin, QDoubleSpinBox):
     """Whole numbers beyond the 32-bit range of QSpinBox (seeds go up to 2³² − 1)."""
 
     def __init__(self, minimum: int, maximum: int, parent: QWidget | None = None):
         super().__init__(parent)
+        self._init_report()
         self.setDecimals(0)
         self.setRange(float(minimum), float(maximum))
         self.setKeyboardTracking(False)
@@ -151,7 +181,7 @@ class BigIntSpinBox(_RangeReportMixin, QDoubleSpinBox):
         return state
 
 
-class FloatSpinBox(_RangeReportMixin, QDoubleSpinBox):
+class FloatSpinBox(_NoWheelUnlessFocused, _RangeReportMixin, QDoubleSpinBox):
     """A fixed-decimals box (fractions, factors) with keyboard tracking off."""
 
     def __init__(
@@ -163,6 +193,7 @@ class FloatSpinBox(_RangeReportMixin, QDoubleSpinBox):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
+        self._init_report()
         self.setDecimals(decimals)
         self.setRange(minimum, maximum)
         self.setSingleStep(step)
@@ -176,7 +207,7 @@ class FloatSpinBox(_RangeReportMixin, QDoubleSpinBox):
         return state
 
 
-class SciSpinBox(_RangeReportMixin, QDoubleSpinBox):
+class SciSpinBox(_NoWheelUnlessFocused, _RangeReportMixin, QDoubleSpinBox):
     """A number box for quantities that span decades (η, ε, α, λ).
 
     Shows ``0.01``, ``3e-04`` or ``1e-08`` (up to 4 significant digits), accepts typed
@@ -189,6 +220,7 @@ class SciSpinBox(_RangeReportMixin, QDoubleSpinBox):
 
     def __init__(self, minimum: float, maximum: float, smallest: float = 1e-8, parent: QWidget | None = None):
         super().__init__(parent)
+        self._init_report()
         self.setDecimals(20)
         self.setRange(minimum, maximum)
         self.setKeyboardTracking(False)
@@ -250,6 +282,8 @@ def format_number(value: float) -> str:
     """``0.01``, ``0.0005``, ``1e-08``, ``2.5``: short and exact enough for a spin box."""
     if value == 0:
         return "0"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}" if abs(value) >= 1e5 else str(int(value))
     if 1e-4 <= abs(value) < 1e5:
         text = f"{value:.6g}"
         if "e" in text:
@@ -258,9 +292,17 @@ def format_number(value: float) -> str:
     return f"{value:.4g}"
 
 
+class ComboBox(_NoWheelUnlessFocused, QComboBox):
+    """A combo box that leaves the mouse wheel to the dock unless it has the focus."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._init_wheel()
+
+
 def make_combo(items: Sequence[tuple[str, Any]], tooltips: dict[Any, str] | None = None) -> QComboBox:
     """A combo box whose items carry their spec value as user data (saved as values, not indices)."""
-    combo = QComboBox()
+    combo = ComboBox()
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     for label, data in items:
         combo.addItem(label, data)
@@ -288,6 +330,36 @@ def hint_label(text: str) -> QLabel:
 # The dock
 
 
+class DockScrollArea(QScrollArea):
+    """A scroll area that asks for the size of its content (a plain QScrollArea asks for
+    almost nothing, so a dock would open squeezed), but can shrink in height: the content
+    then scrolls instead of being clipped."""
+
+    MAX_HINT_HEIGHT = 720
+    MIN_HEIGHT = 120
+    MAX_MIN_WIDTH = 460
+
+    def _extra(self) -> int:
+        return self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth() + 2
+
+    def sizeHint(self):  # noqa: N802 - Qt override
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint()
+        return QSize(hint.width() + self._extra(), min(hint.height() + 2 * self.frameWidth(), self.MAX_HINT_HEIGHT))
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt override
+        inner = self.widget()
+        if inner is None:
+            return super().minimumSizeHint()
+        hint = inner.minimumSizeHint()
+        return QSize(
+            min(hint.width() + self._extra(), self.MAX_MIN_WIDTH),
+            min(hint.height() + 2 * self.frameWidth(), self.MIN_HEIGHT),
+        )
+
+
 class SpecDock(QDockWidget):
     """A dock that edits one frozen part of the experiment spec.
 
@@ -300,7 +372,6 @@ class SpecDock(QDockWidget):
 
     #: dotted path of this part inside ExperimentSpec (used in error messages)
     prefix: str = ""
-    #: every input locks while running, unless listed by ``_live_widgets``
     def __init__(self, title: str, object_name: str, initial: Any, parent: QWidget | None = None):
         super().__init__(title, parent)
         self.setObjectName(object_name)
@@ -314,7 +385,7 @@ class SpecDock(QDockWidget):
         self._error = ""
         self._inputs: list[QWidget] = []
 
-        self._scroll = QScrollArea()
+        self._scroll = DockScrollArea()
         self._scroll.setObjectName(f"{object_name}Scroll")
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -370,15 +441,32 @@ class SpecDock(QDockWidget):
             self._show(value)
         self._refresh()
         self._update_reason()
+        self._update_geometry()
+
+    def _update_geometry(self) -> None:
+        """Drop size hints cached before the content was built (Qt refreshes them only on
+        the next LayoutRequest, too late for the first placement of the dock)."""
+        for widget in (self.form_host, self._scroll.widget(), self._scroll):
+            widget.updateGeometry()
+
+    #: added to the lock message by docks that keep some fields live
+    live_note: str = ""
 
     def set_running(self, running: bool) -> None:
         """Lock (running=True) or unlock the widgets that may not change during a run."""
         self._running = bool(running)
         self._apply_lock()
+        self.lock_label.setText(f"{LOCK_TEXT} ({self.live_note})" if self.live_note else LOCK_TEXT)
         self.lock_label.setVisible(self._running)
 
     def is_running(self) -> bool:
         return self._running
+
+    def show_error(self, message: str) -> None:
+        """Show ``message`` in red under the form (e.g. the main window refused the edit or
+        the data failed to load); cleared by the next valid edit or ``set_value``."""
+        self._error = str(message)
+        self._update_reason()
 
     def reason_text(self) -> str:
         """The error or warning currently shown under the form ('' if none)."""
@@ -416,9 +504,16 @@ class SpecDock(QDockWidget):
     def _all_inputs(self) -> list[QWidget]:
         return list(self._inputs)
 
-    def register(self, widget: QWidget, tooltip: str | None = None, *, commit: bool = True) -> QWidget:
-        """Track ``widget`` for locking and signal blocking; wire it to ``_commit``."""
+    def register(
+        self, widget: QWidget, tooltip: str | None = None, *, field: str | None = None, commit: bool = True
+    ) -> QWidget:
+        """Track ``widget`` for locking and signal blocking; wire it to ``_commit``.
+
+        ``field`` names the spec field (used in the message when a typed value is refused
+        and as the widget's objectName, e.g. ``lrSpin``)."""
         self._inputs.append(widget)
+        if field:
+            widget.setProperty("field", field)
         if tooltip:
             widget.setToolTip(tooltip)
         if commit:
@@ -452,8 +547,16 @@ class SpecDock(QDockWidget):
         )
         self._update_reason()
 
+    def _pending(self) -> str:
+        """A reason why the widgets do not describe a spec *yet* (shown as a note, no emission)."""
+        return ""
+
     def _commit(self, *_args: Any) -> None:
         """Build the new spec part from the widgets; emit it if it is valid and new."""
+        if self._pending():
+            self._error = ""
+            self._update_reason()
+            return
         try:
             changes = self._collect()
             new = S.replace(self._value, self.prefix, **changes)
@@ -481,7 +584,7 @@ class SpecDock(QDockWidget):
             self.reason_label.setText(self._error)
             self.reason_label.show()
             return
-        warning = self._warning()
+        warning = self._pending() or self._warning()
         if warning:
             self.reason_label.setStyleSheet(WARNING_STYLE)
             self.reason_label.setText(warning)
@@ -522,3 +625,26 @@ def new_form() -> QFormLayout:
     form.setHorizontalSpacing(8)
     form.setVerticalSpacing(4)
     return form
+
+
+def make_preview_plot(object_name: str, height: int = 180):
+    """A small, non-interactive pyqtgraph plot that does not ask for more width than the form."""
+    import pyqtgraph as pg
+
+    class _PreviewPlot(pg.PlotWidget):
+        def sizeHint(self):  # noqa: N802 - Qt override
+            return QSize(280, height)
+
+        def minimumSizeHint(self):  # noqa: N802 - Qt override
+            return QSize(200, min(height, 140))
+
+    plot = _PreviewPlot()
+    plot.setObjectName(object_name)
+    plot.setBackground(None)
+    plot.setMinimumHeight(min(height, 140))
+    plot.setMaximumHeight(height + 60)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.getPlotItem().setMouseEnabled(False, False)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    return plot

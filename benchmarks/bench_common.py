@@ -1,0 +1,210 @@
+"""Shared helpers of the benchmarks: interleaved timing, medians, machine description.
+
+Only *ratios from interleaved rounds in one process* count on a shared, noisy 2-core
+machine.  :func:`interleave` runs every implementation for one block of steps, then
+the next implementation, ... (A, B, C, A, B, C, ...) for ``rounds`` rounds; the start
+of the sequence rotates each round so that no implementation always runs right after
+the pause.  A ratio "ours / theirs" is computed *per round* (both measured within
+seconds of each other) and the median over the rounds is reported.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+if str(ROOT) not in sys.path:  # run as `python benchmarks/x.py` from a checkout
+    sys.path.insert(0, str(ROOT))
+
+# A runner performs about ``n`` training steps and returns (steps actually done, seconds).
+Runner = Callable[[int], "tuple[int, float]"]
+
+
+def optional_import(name: str):
+    """The module ``name``, or None when it is not installed (references are optional)."""
+    try:
+        return __import__(name, fromlist=["_"])
+    except ImportError:
+        return None
+
+
+@dataclass
+class Timing:
+    """Per-round steps per second of one implementation."""
+
+    name: str
+    sps: list[float] = field(default_factory=list)
+
+    @property
+    def median_sps(self) -> float:
+        return statistics.median(self.sps) if self.sps else float("nan")
+
+    @property
+    def median_step_us(self) -> float:
+        m = self.median_sps
+        return 1e6 / m if m and m > 0 else float("nan")
+
+
+def interleave(
+    runners: dict[str, Runner],
+    rounds: int,
+    steps: "dict[str, int] | int",
+    *,
+    warmup: "dict[str, int] | int" = 3,
+    pause: float = 0.05,
+    progress: Optional[Callable[[str], None]] = None,
+) -> dict[str, Timing]:
+    """Run ``runners`` in interleaved rounds; returns per-round steps/s per runner.
+
+    ``steps`` is the block length (per runner or one for all); each runner is called
+    ``warmup`` steps first (not timed).  ``pause`` seconds of sleep between blocks let
+    spinning BLAS / OpenMP worker threads of the previous implementation go idle."""
+    names = list(runners)
+    steps_of = steps if isinstance(steps, dict) else {k: steps for k in names}
+    warm_of = warmup if isinstance(warmup, dict) else {k: warmup for k in names}
+    for name in names:
+        if warm_of[name] > 0:
+            runners[name](warm_of[name])
+    out = {k: Timing(k) for k in names}
+    for r in range(rounds):
+        k0 = r % len(names)
+        for name in names[k0:] + names[:k0]:
+            time.sleep(pause)
+            done, secs = runners[name](steps_of[name])
+            out[name].sps.append(done / secs if secs > 0 else float("inf"))
+        if progress is not None:
+            progress(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {1e6 / out[k].sps[-1]:.0f} us" for k in names))
+    return out
+
+
+def ratio_stats(a: Timing, b: Timing) -> dict:
+    """Median (and spread) of the per-round ratio ``a.sps / b.sps`` (>1: a is faster)."""
+    rs = [x / y for x, y in zip(a.sps, b.sps) if y > 0]
+    if not rs:
+        return {"median": float("nan"), "min": float("nan"), "max": float("nan"), "rounds": 0}
+    return {"median": statistics.median(rs), "min": min(rs), "max": max(rs), "rounds": len(rs)}
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_flags() -> list[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
+                return sorted(f for f in flags if f.startswith(("avx", "fma", "sse4")))
+    except OSError:
+        pass
+    return []
+
+
+def blas_info() -> list[dict]:
+    """threadpoolctl's view of the loaded BLAS / OpenMP libraries (kernel, version, threads)."""
+    tpc = optional_import("threadpoolctl")
+    if tpc is None:
+        return [{"note": "threadpoolctl not installed"}]
+    keep = ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads", "threading_layer")
+    out = []
+    for d in tpc.threadpool_info():
+        row = {k: d.get(k) for k in keep if k in d}
+        fp = Path(str(d.get("filepath", "")))
+        row["library"] = f"{fp.parent.name}/{fp.name}"  # e.g. numpy.libs/libscipy_openblas64_-....so
+        out.append(row)
+    return out
+
+
+def environment() -> dict:
+    """Everything needed to read a result later: versions, CPU, BLAS kernel, env vars."""
+    env = {
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpu_model": cpu_model(),
+        "cpu_flags": cpu_flags(),
+        "cpu_count": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "loadavg_1_5_15": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "env": {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP_", "MKL_"))},
+    }
+    torch = optional_import("torch")
+    env["torch"] = None if torch is None else torch.__version__
+    if torch is not None:
+        env["torch_threads"] = torch.get_num_threads()
+        try:
+            env["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        except Exception:  # pragma: no cover - older torch
+            pass
+    sk = optional_import("sklearn")
+    env["sklearn"] = None if sk is None else sk.__version__
+    env["blas"] = blas_info()  # after importing torch/sklearn so their pools show too
+    return env
+
+
+def blas_summary(env: dict) -> str:
+    """One line: numpy's OpenBLAS kernel, e.g. ``openblas 0.3.31 Haswell x2``."""
+    for d in env.get("blas", []):
+        if d.get("user_api") == "blas" and str(d.get("library", "")).startswith("numpy"):
+            return f"{d.get('internal_api')} {d.get('version')} {d.get('architecture')} x{d.get('num_threads')}"
+    for d in env.get("blas", []):
+        if d.get("user_api") == "blas":
+            return f"{d.get('internal_api')} {d.get('version')} {d.get('architecture')} x{d.get('num_threads')}"
+    return "unknown"
+
+
+def write_json(name: str, payload: dict) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, sort_keys=False, default=_jsonable) + "\n")
+    return path
+
+
+def _jsonable(x):
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    raise TypeError(type(x).__name__)
+
+
+def fmt_ratio(x: float) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.2f}x"
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    """A GitHub-markdown table (also readable in a terminal)."""
+    cols = list(zip(*([header] + rows))) if rows else [[h] for h in header]
+    widths = [max(len(str(c)) for c in col) for col in cols]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), sep] + [line(r) for r in rows])
+
+
+def count_subnormal(a: np.ndarray) -> int:
+    """Number of nonzero entries of a float array with |x| < smallest normal number."""
+    if not np.issubdtype(a.dtype, np.floating):
+        return 0
+    tiny = np.finfo(a.dtype).tiny
+    x = np.abs(a)
+    return int(np.count_nonzero((x < tiny) & (x > 0)))

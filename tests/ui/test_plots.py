@@ -1,0 +1,427 @@
+"""CurvesPanel and BoundaryView: data held, markers, early stopping, styles, exports."""
+
+import csv
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6 import QtGui  # noqa: E402
+
+from workbench.engine.events import BatchEnd, EpochEnd  # noqa: E402
+from workbench.spec import EarlyStopSummary, Marker, RunResult  # noqa: E402
+from workbench.ui.plots import BoundaryView, CurvesPanel  # noqa: E402
+from workbench.ui.style import Style  # noqa: E402
+
+# A Qt warning during a test is a bug.
+pytestmark = pytest.mark.qt_log_level_fail("WARNING")
+
+
+def epochs(start, stop, *, regression=False, val=True):
+    out = []
+    for e in range(start, stop):
+        metrics = (
+            {"train_r2": 1 - 1 / e, "val_r2": 0.9 - 1 / e, "train_rmse": 1 / e, "val_rmse": 1.1 / e}
+            if regression
+            else {"train_accuracy": 1 - 0.5 / e, "val_accuracy": 0.9 - 0.5 / e}
+        )
+        out.append(EpochEnd(e, 1.0 / e, (1.5 / e + 0.001 * e) if val else None, 0.01, 0.1 / (1 + e // 10), metrics, 100))
+    return out
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = CurvesPanel()
+    qtbot.addWidget(p)
+    p.resize(900, 700)
+    return p
+
+
+def test_curves_hold_exactly_the_events_across_buffer_growth(panel):
+    # 700 epochs in uneven chunks: the 256-slot buffers double twice on the way.
+    all_events = epochs(1, 701)
+    for i in range(0, 700, 37):
+        panel.add_epochs(all_events[i : i + 37])
+    e = np.arange(1, 701, dtype=float)
+    x, y = panel.curve_data("train_loss")
+    np.testing.assert_array_equal(x, e)
+    np.testing.assert_array_equal(y, 1.0 / e)
+    x, y = panel.curve_data("val_loss")
+    np.testing.assert_array_equal(x, e)
+    np.testing.assert_allclose(y, 1.5 / e + 0.001 * e)
+    x, y = panel.curve_data("train_metric")
+    np.testing.assert_allclose(y, 1 - 0.5 / e)
+    x, y = panel.curve_data("val_metric")
+    np.testing.assert_allclose(y, 0.9 - 0.5 / e)
+    x, y = panel.curve_data("lr")
+    np.testing.assert_allclose(y, 0.1 / (1 + e.astype(int) // 10))
+    assert panel.history_length() == 700
+
+
+def test_one_set_data_per_curve_per_add_epochs(panel, monkeypatch):
+    panel.add_epochs(epochs(1, 5))
+    calls = {}
+    for name, item in panel._curves.items():
+        original = item.setData
+
+        def counting(*a, _name=name, _orig=original, **k):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _orig(*a, **k)
+
+        monkeypatch.setattr(item, "setData", counting)
+    panel.add_epochs(epochs(5, 105))
+    assert calls == {"train_loss": 1, "val_loss": 1, "train_metric": 1, "val_metric": 1, "lr": 1}
+
+
+def test_missing_validation_and_non_finite_values_become_gaps(panel):
+    ev = epochs(1, 4, val=False) + [EpochEnd(4, float("nan"), float("inf"), 0.0, 0.1, {}, 1)]
+    panel.add_epochs(ev)
+    _, v = panel.curve_data("val_loss")
+    assert np.isnan(v).all()
+    _, t = panel.curve_data("train_loss")
+    assert np.isnan(t[3]) and np.isfinite(t[:3]).all()
+
+
+def test_batches_sit_at_fractional_epochs_with_a_debiased_ema(panel):
+    panel.set_show_batches(True)
+    losses = np.linspace(2.0, 1.0, 12)
+    batches = [BatchEnd(1 + i // 4, 1 + i % 4, i + 1, float(losses[i])) for i in range(12)]
+    # Chunks split epochs: x is fixed up once each epoch is complete.
+    panel.add_batches(batches[:3])
+    panel.add_batches(batches[3:6])
+    panel.add_epochs(epochs(1, 2))
+    panel.add_batches(batches[6:12])
+    panel.add_epochs(epochs(2, 4))
+    x, y = panel.curve_data("batch_loss")
+    np.testing.assert_allclose(x, np.arange(1, 13) / 4)
+    np.testing.assert_allclose(y, losses)
+    xe, ema = panel.curve_data("batch_loss_ema")
+    np.testing.assert_allclose(xe, x)
+    a = 0.9
+    s, ref = 0.0, []
+    for t, v in enumerate(losses, start=1):
+        s = a * s + (1 - a) * v
+        ref.append(s / (1 - a**t))
+    np.testing.assert_allclose(ema, ref, rtol=1e-10)
+    assert ema[0] == pytest.approx(losses[0])
+
+
+def test_zero_based_batches_and_hidden_batch_curves(panel):
+    panel.add_batches([BatchEnd(1, b, b + 1, 1.0) for b in range(5)])
+    panel.add_epochs(epochs(1, 2))
+    x, _ = panel.curve_data("batch_loss")
+    assert x.size == 0  # hidden: not redrawn
+    panel.set_show_batches(True)
+    x, _ = panel.curve_data("batch_loss")
+    np.testing.assert_allclose(x, np.arange(1, 6) / 5)
+
+
+def test_markers_at_their_epochs(panel):
+    panel.add_epochs(epochs(1, 50))
+    kinds = ["plateau", "restart", "lr_change", "reg_change", "phase", "diverged"]
+    for i, kind in enumerate(kinds):
+        panel.add_marker(kind, 5 + 7 * i, f"{kind} text")
+    assert panel.marker_items() == [(k, float(5 + 7 * i)) for i, k in enumerate(kinds)]
+    # each marker is drawn on all three plots and labelled on the loss plot
+    rec = panel._markers[0]
+    assert len(rec["lines"]) == 3 and rec["lines"][0].label.toPlainText() == "plateau text"
+    panel.reset()
+    assert panel.marker_items() == []
+
+
+def test_early_stop_lines_region_and_notes(panel):
+    panel.add_epochs(epochs(1, 61))
+    panel.set_early_stop(40, 60, 0.123, 20, True)
+    assert panel.early_stop_items() == (40.0, 60.0)
+    assert panel.early_stop_region() == (40.0, 60.0)
+    best, stop = panel.early_stop_texts()
+    assert best.startswith("best 0.123 @ 40")
+    assert "weights restored from epoch 40" in " ".join(best.split())
+    assert "stopped @ 60" in stop and "patience 20" in stop
+    for region in panel._es["regions"]:
+        assert not region.movable
+    # a second call replaces, not adds
+    panel.set_early_stop(30, 45, 0.2, 15, False)
+    assert panel.early_stop_items() == (30.0, 45.0)
+    assert "restored" not in panel.early_stop_texts()[0]
+    n_regions = sum(
+        1 for p in panel.plots for it in p.items if type(it).__name__ == "LinearRegionItem"
+    )
+    assert n_regions == 3
+
+
+def _result(n=60, status="early_stopped", message=""):
+    e = np.arange(1, n + 1)
+    history = {
+        "epoch": tuple(float(v) for v in e),
+        "train_loss": tuple(float(v) for v in 1 / e),
+        "val_loss": tuple(float(v) for v in 1.2 / e + 0.002 * e),
+        "penalty": tuple(0.0 for _ in e),
+        "lr": tuple(0.01 for _ in e),
+        "train_accuracy": tuple(float(v) for v in 1 - 0.5 / e),
+        "val_accuracy": tuple(None if v == 3 else float(0.9 - 0.5 / v) for v in e),
+    }
+    return RunResult(
+        history=history,
+        markers=(Marker("plateau", 30, "plateau: lr 0.01 -> 0.005"), Marker("lr_change", 35, "")),
+        early_stop=EarlyStopSummary("val_loss", 24, 44, 0.0978, True, patience=20),
+        status=status,
+        message=message,
+    )
+
+
+def test_load_result_draws_history_markers_and_early_stop(panel):
+    panel.add_epochs(epochs(1, 200))  # replaced, not appended to
+    panel.load_result(_result())
+    x, y = panel.curve_data("train_loss")
+    np.testing.assert_array_equal(x, np.arange(1, 61))
+    np.testing.assert_allclose(y, 1 / np.arange(1, 61))
+    _, va = panel.curve_data("val_metric")
+    assert np.isnan(va[2]) and np.isfinite(np.delete(va, 2)).all()
+    assert panel.marker_items() == [("plateau", 30.0), ("lr_change", 35.0)]
+    assert panel.early_stop_items() == (24.0, 44.0)
+    assert panel.early_stop_texts()[0].startswith("best 0.0978 @ 24")
+    assert panel.message_text() == ""
+
+
+def test_load_result_of_a_diverged_run_shows_the_message(panel):
+    msg = "Diverged at epoch 12: loss is NaN — lower the learning rate"
+    panel.load_result(_result(12, status="diverged", message=msg))
+    assert panel.message_text() == msg
+
+
+def test_show_message_and_clear(panel):
+    panel.show_message("Diverged at epoch 12: loss is NaN — lower the learning rate")
+    assert "Diverged at epoch 12" in panel.message_text()
+    assert panel._message.parentItem() is panel.loss_plot.vb
+    panel.clear_message()
+    assert panel.message_text() == ""
+
+
+def test_metric_kind_follows_regression_events_and_explicit_choice(panel):
+    panel.add_epochs(epochs(1, 10, regression=True))
+    assert panel.metric_kind() == "r2"
+    _, y = panel.curve_data("train_metric")
+    np.testing.assert_allclose(y, 1 - 1 / np.arange(1, 10))
+    assert panel.metric_plot.getAxis("left").labelText == "R²"
+    panel.set_metric_kind("accuracy")
+    _, y = panel.curve_data("train_metric")
+    assert np.isnan(y).all()
+    with pytest.raises(ValueError):
+        panel.set_metric_kind("f1")
+
+
+def test_log_scale_toggles(panel):
+    panel.add_epochs(epochs(1, 20))
+    assert not panel.log_scale()
+    panel.set_log_scale(True)
+    assert panel.log_scale()
+    assert panel.loss_plot.getAxis("left").logMode
+    assert panel._curves["train_loss"].opts["logMode"] == [False, True]
+    # the raw data are unchanged
+    _, y = panel.curve_data("train_loss")
+    np.testing.assert_allclose(y, 1 / np.arange(1, 20))
+    panel.set_log_scale(False)
+    assert not panel.loss_plot.getAxis("left").logMode
+    assert panel._curves["train_loss"].opts["logMode"] == [False, False]
+
+
+def test_presentation_style_enlarges_and_normal_restores(panel):
+    panel.add_epochs(epochs(1, 30))
+    panel.add_marker("plateau", 10, "plateau")
+    panel.set_early_stop(20, 29, 0.05, 9, True)
+    pen0, font0 = panel.current_pen_width(), panel.current_font_point_size()
+    marker_font0 = panel._markers[0]["lines"][0].label.textItem.font().pointSizeF()
+    legend0 = panel._legend_loss.opts["labelTextSize"]
+    panel.apply_style(Style.presentation())
+    assert panel.current_pen_width() >= 1.5 * pen0
+    assert panel.current_font_point_size() >= 1.5 * font0
+    assert panel._markers[0]["lines"][0].label.textItem.font().pointSizeF() >= 1.5 * marker_font0
+    assert float(panel._legend_loss.opts["labelTextSize"][:-2]) >= 1.5 * float(legend0[:-2])
+    panel.apply_style(Style.normal())
+    assert panel.current_pen_width() == pen0
+    assert panel.current_font_point_size() == font0
+    assert panel._markers[0]["lines"][0].label.textItem.font().pointSizeF() == marker_font0
+    assert panel._legend_loss.opts["labelTextSize"] == legend0
+
+
+def test_dark_style_changes_the_background(panel):
+    panel.apply_style(Style.normal(dark=True))
+    assert panel._glw.backgroundBrush().color().name() == Style.normal(dark=True).colors.background.lower()
+    panel.apply_style(Style.normal())
+    assert panel._glw.backgroundBrush().color().name() == "#ffffff"
+
+
+def test_hover_read_out(panel):
+    panel.add_epochs(epochs(1, 30))
+    text = panel.hover_at(12.3)
+    assert "epoch 12" in text and "train loss 0.08333" in text and "lr 0.05" in text
+    assert all(line.value() == 12 and line.isVisible() for line in panel._cursor_lines)
+    assert "epoch 29" in panel.hover_at(1e6)
+
+
+def test_read_out_shows_the_latest_epoch_while_not_hovering(panel):
+    panel.add_epochs(epochs(1, 8))
+    assert "latest epoch 7" in panel.readout_text()
+    panel.add_epochs(epochs(8, 10))
+    assert "latest epoch 9" in panel.readout_text()
+
+
+def test_apply_theme_sets_palette_and_pyqtgraph_colours(qapp):
+    import pyqtgraph as pg
+
+    from workbench.ui.style import apply_theme, resolve_theme
+
+    old_palette, old_style = qapp.palette(), qapp.style().name()
+    old_bg, old_fg = pg.getConfigOption("background"), pg.getConfigOption("foreground")
+    try:
+        assert apply_theme(qapp, "dark") == "dark"
+        assert qapp.palette().color(QtGui.QPalette.ColorRole.Window).lightness() < 80
+        assert pg.mkColor(pg.getConfigOption("background")).lightness() < 60
+        assert apply_theme(qapp, "light") == "light"
+        assert qapp.palette().color(QtGui.QPalette.ColorRole.Window).lightness() > 200
+        assert resolve_theme("system") in ("light", "dark")
+        with pytest.raises(ValueError):
+            resolve_theme("sepia")
+    finally:
+        qapp.setPalette(old_palette)
+        qapp.setStyle(old_style)
+        pg.setConfigOptions(background=old_bg, foreground=old_fg)
+
+
+def test_exports_png_svg_csv(panel, tmp_path):
+    panel.add_epochs(epochs(1, 41))
+    panel.add_marker("plateau", 20, "plateau")
+    panel.set_early_stop(25, 40, 0.07, 15, True)
+    png, svg, csv_path = tmp_path / "c.png", tmp_path / "c.svg", tmp_path / "c.csv"
+    panel.export_png(png)
+    img = QtGui.QImage(str(png))
+    assert png.stat().st_size > 1000 and not img.isNull() and img.width() > 100
+    panel.export_svg(svg)
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    assert "<svg" in svg.read_text(encoding="utf-8")
+    assert sum(1 for el in root.iter() if el.tag.endswith(("path", "polyline"))) > 5
+    panel.export_csv(csv_path)
+    rows = read_csv(csv_path)
+    assert rows[0] == ["epoch", "train_loss", "val_loss", "penalty", "lr", "train_accuracy", "val_accuracy"]
+    assert len(rows) == 41
+    assert rows[1][0] == "1" and float(rows[10][1]) == pytest.approx(0.1)
+    assert float(rows[40][2]) == pytest.approx(1.5 / 40 + 0.04)
+
+
+def test_follow_up_phase_gets_its_own_curve_and_csv_rows(panel, tmp_path):
+    panel.add_epochs(epochs(1, 11))
+    follow = [EpochEnd(e, 0.5 / e, None, 0.0, 0.01, {}, 100, phase="retrain") for e in range(1, 6)]
+    panel.add_epochs(follow)
+    x, y = panel.curve_data("train_loss")
+    assert x.size == 10  # the main history is untouched
+    fx, fy = panel.curve_data("followup_loss")
+    np.testing.assert_array_equal(fx, [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(fy, 0.5 / fx)
+    path = tmp_path / "f.csv"
+    panel.export_csv(path)
+    rows = read_csv(path)
+    assert rows[0][-1] == "phase" and len(rows) == 1 + 10 + 5
+    assert rows[10][-1] == "train" and rows[11][-1] == "followup" and rows[11][0] == "1"
+
+
+def test_csv_leaves_missing_values_empty(panel, tmp_path):
+    panel.add_epochs(epochs(1, 4, val=False))
+    path = tmp_path / "h.csv"
+    panel.export_csv(path)
+    rows = read_csv(path)
+    assert [r[2] for r in rows[1:]] == ["", "", ""]
+
+
+def test_large_history_is_downsampled_for_display(panel, qtbot):
+    n = 100_000
+    e = np.arange(1, n + 1, dtype=float)
+    panel.load_result(
+        RunResult(history={"epoch": tuple(e.tolist()), "train_loss": tuple((1 / e).tolist()), "lr": (0.01,) * n})
+    )
+    panel.grab()  # lays out and paints without showing a window
+    x, y = panel._curves["train_loss"].getData()
+    assert 0 < x.size < n / 4
+    ox, _ = panel.curve_data("train_loss")
+    assert ox.size == n
+
+
+def test_reset_clears_everything(panel):
+    panel.add_epochs(epochs(1, 10))
+    panel.add_marker("restart", 5, "")
+    panel.set_early_stop(4, 9, 0.2, 5, False)
+    panel.show_message("boom")
+    panel.reset()
+    assert panel.curve_data("train_loss")[0].size == 0
+    assert panel.marker_items() == [] and panel.early_stop_items() is None
+    assert panel.message_text() == ""
+    panel.add_epochs(epochs(1, 3))
+    np.testing.assert_array_equal(panel.curve_data("train_loss")[0], [1, 2])
+
+
+# --------------------------------------------------------------------- BoundaryView
+@pytest.fixture
+def view(qtbot):
+    v = BoundaryView()
+    qtbot.addWidget(v)
+    v.resize(500, 450)
+    return v
+
+
+def test_boundary_view_binary_points_and_image(view):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    y = (X[:, 0] > 0).astype(int)
+    view.set_points(X[:40], y[:40], X[40:], y[40:], "binary", 2)
+    assert view.point_counts() == (40, 10)
+    img = np.linspace(0, 1, 36).reshape(6, 6)
+    view.set_image(img, (-3, 3), (-2, 2))
+    assert view.image_levels() == (0.0, 1.0)
+    assert view.image_item.image.shape == (6, 6)
+    r = view.image_item.mapRectToParent(view.image_item.boundingRect())
+    assert (r.left(), r.top(), r.width(), r.height()) == pytest.approx((-3, -2, 6, 4))
+    lut = view.lookup_table()
+    assert lut.shape == (256, 3)
+    # class 0 end is blue-ish, class 1 end orange-ish, middle is the background
+    assert lut[0, 2] > lut[0, 0] and lut[-1, 0] > lut[-1, 2]
+    assert (np.abs(lut[127:129].astype(int) - 255) <= 3).all()
+
+
+def test_boundary_view_multiclass_lut_and_levels(view):
+    X = np.random.default_rng(1).normal(size=(30, 2))
+    y = np.arange(30) % 4
+    view.set_points(X, y, X[:5], y[:5], "multiclass", 4)
+    img = np.array([[0.5, 1.2], [2.9, 3.0]])
+    view.set_image(img, (0, 1), (0, 1))
+    assert view.image_levels() == (0.0, 4.0)
+    assert view.lookup_table().shape == (4 * 64, 3)
+    assert len(view._legend.items) == 2 + 4  # train, validation, 4 classes
+
+
+def test_boundary_view_regression_curve_and_clear(view):
+    x = np.linspace(-3, 3, 40)
+    view.set_points(x[:30, None], np.sin(x[:30]), x[30:, None], np.sin(x[30:]), "regression", 0)
+    xs = np.linspace(-3, 3, 200)
+    view.set_curve(xs, np.sin(xs))
+    cx, cy = view.curve_data()
+    np.testing.assert_allclose(cy, np.sin(cx))
+    assert view.point_counts() == (30, 10)
+    assert view.plot.getAxis("left").labelText == "y"
+    view.clear()
+    assert view.point_counts() == (0, 0) and view.curve_data()[0].size == 0
+
+
+def test_boundary_view_presentation_style(view):
+    f0 = view.current_font_point_size()
+    view.apply_style(Style.presentation())
+    assert view.current_font_point_size() >= 1.5 * f0
+    view.apply_style(Style.normal())
+    assert view.current_font_point_size() == f0

@@ -1,0 +1,304 @@
+"""TrainingWorker on a real QThread: same numbers as the headless trainer, a time-based
+signal throttle, pause / step / stop between events, live settings, failures."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from workbench import spec as S
+from workbench.engine.events import BatchEnd, EpochEnd, Finished, SettingChanged
+from workbench.ui.worker import TrainingWorker
+
+# Any Qt warning fails a test.  The one exception is the offscreen platform plugin's note
+# that it cannot pass size hints to a (non-existent) window manager: a property of the
+# test platform, printed for every top-level window with a size constraint.
+pytestmark = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
+]
+
+
+def small_spec(epochs: int = 12, **training) -> S.ExperimentSpec:
+    return S.ExperimentSpec(
+        data=S.DataSpec(name="two_spirals", n_samples=200, noise=0.1, val_fraction=0.25, seed=1),
+        architecture=S.ArchitectureSpec(layers=(S.LayerSpec(12, "tanh", 0.0, "xavier_uniform"),)),
+        optimizer=S.OptimizerSpec(kind="adam", lr=0.02),
+        training=S.TrainingSpec(epochs=epochs, batch_size=16, seed=3, **training),
+    )
+
+
+def dataset_of(spec):
+    from workbench.data import load_dataset
+
+    return load_dataset(spec.data)
+
+
+class Collector(QObject):
+    """Receives the worker's signals in the GUI thread (queued: it is a QObject living
+    there) and re-emits what tests wait for from the GUI thread.  (``qtbot.waitSignal``
+    on a worker signal would run its callback in the worker thread.)"""
+
+    paused = Signal(bool)
+    done = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self.batches: list[list] = []
+        self.boundaries: list = []
+        self.pauses: list[bool] = []
+        self.result = None
+        self.error = None
+        self.emit_times: list[float] = []
+
+    @Slot(list)
+    def on_events(self, events):
+        self.batches.append(events)
+        self.emit_times.append(time.perf_counter())
+
+    @Slot(object)
+    def on_boundary(self, payload):
+        self.boundaries.append(payload)
+
+    @Slot(bool)
+    def on_pause(self, paused):
+        self.pauses.append(paused)
+        self.paused.emit(paused)
+
+    @Slot(object)
+    def on_finished(self, result):
+        self.result = result
+        self.done.emit()
+
+    @Slot(str)
+    def on_failed(self, message):
+        self.error = message
+        self.done.emit()
+
+    @property
+    def events(self) -> list:
+        return [e for batch in self.batches for e in batch]
+
+    def epochs(self) -> list[EpochEnd]:
+        return [e for e in self.events if isinstance(e, EpochEnd)]
+
+
+class Harness:
+    def __init__(self, qtbot, worker: TrainingWorker):
+        self.qtbot = qtbot
+        self.worker = worker
+        self.thread = QThread()
+        self.sink = Collector()
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+        direct = Qt.ConnectionType.DirectConnection  # quit from the worker thread itself
+        worker.finished.connect(self.thread.quit, direct)
+        worker.failed.connect(self.thread.quit, direct)
+        worker.events_ready.connect(self.sink.on_events)
+        worker.boundary_ready.connect(self.sink.on_boundary)
+        worker.pause_changed.connect(self.sink.on_pause)
+        worker.finished.connect(self.sink.on_finished)
+        worker.failed.connect(self.sink.on_failed)
+
+    def start(self):
+        self.thread.start()
+
+    def join(self):
+        self.worker.stop()
+        assert self.thread.wait(5000)
+
+
+@pytest.fixture
+def harness(qtbot):
+    made = []
+
+    def make(worker):
+        h = Harness(qtbot, worker)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        h.join()
+
+
+def headless(spec, dataset):
+    from workbench.build import build_run
+    from workbench.history import Recorder
+
+    run = build_run(spec, dataset)
+    rec = Recorder(spec)
+    events = []
+    for ev in run.events():
+        rec.add(ev)
+        events.append(ev)
+    return events, rec.result(weights=run.network.params)
+
+
+def without_wall_time(events):
+    return [dataclasses.replace(e, wall_time=0.0) if isinstance(e, Finished) else e for e in events]
+
+
+def test_worker_events_and_result_equal_the_headless_run(qtbot, harness):
+    spec = small_spec(epochs=12)
+    ds = dataset_of(spec)
+    calls = []
+
+    def boundary(net):
+        calls.append(time.perf_counter())
+        return {"image": np.full((4, 4), float(len(calls))), "n": len(calls)}
+
+    h = harness(TrainingWorker(spec, ds, boundary=boundary))
+    with qtbot.waitSignal(h.sink.done, timeout=60_000):
+        h.start()
+    h.thread.wait(5000)
+    ref_events, ref_result = headless(spec, dataset_of(spec))
+    # every event, in order, bit-identical (the boundary predictions do not disturb training)
+    assert without_wall_time(h.sink.events) == without_wall_time(ref_events)
+    assert len(h.sink.epochs()) == 12
+    got = h.sink.result
+    assert got.status == "finished"
+    assert got.history == ref_result.history
+    assert got.weights == ref_result.weights
+    assert got.final_metrics == ref_result.final_metrics
+    # a boundary at the first epoch and at the end; arrays are copies
+    assert 1 <= len(calls) and h.sink.boundaries
+    assert h.sink.boundaries[-1]["n"] == len(calls)
+
+
+def test_emissions_are_throttled_by_time(qtbot, harness):
+    """100 000 tiny events arrive in order but in few signals (<= rate x duration + 2)."""
+    n = 100_000
+
+    class FakeRun:
+        network = type("Net", (), {"params": np.zeros(3, np.float32)})()
+        live = None
+
+        def events(self):
+            for i in range(n):
+                yield BatchEnd(epoch=1 + i // 100, batch=1 + i % 100, step=i + 1, loss=float(i))
+
+    class FakeRecorder:
+        def __init__(self, spec):
+            self.count = 0
+
+        def add(self, ev):
+            self.count += 1
+
+        def result(self, weights=None):
+            return self.count
+
+    worker = TrainingWorker(None, None, build=lambda s, d: FakeRun(), recorder=FakeRecorder, emit_interval=0.05)
+    h = harness(worker)
+    t0 = time.perf_counter()
+    with qtbot.waitSignal(h.sink.done, timeout=60_000):
+        h.start()
+    duration = time.perf_counter() - t0
+    assert h.sink.result == n
+    steps = [e.step for e in h.sink.events]
+    assert steps == list(range(1, n + 1))
+    assert len(h.sink.batches) <= duration / 0.05 + 2
+    assert len(h.sink.batches) < n / 100  # really batched
+
+
+def test_pause_step_resume_and_stop(qtbot, harness):
+    spec = small_spec(epochs=5000)
+    worker = TrainingWorker(spec, dataset_of(spec))
+    h = harness(worker)
+    h.start()
+    qtbot.waitUntil(lambda: len(h.sink.epochs()) >= 2, timeout=30_000)
+    with qtbot.waitSignal(h.sink.paused, check_params_cb=lambda p: p is True, timeout=10_000):
+        worker.pause()
+    before = len(h.sink.epochs())
+    events_before = len(h.sink.events)
+    # paused: nothing more arrives (the worker waits on an Event; a later signal would be a bug)
+    qtbot.wait(150)
+    assert len(h.sink.events) == events_before
+    for _ in range(3):
+        with qtbot.waitSignal(h.sink.paused, check_params_cb=lambda p: p is True, timeout=10_000):
+            worker.step_epoch()
+        after = len(h.sink.epochs())
+        assert after == before + 1, "one step = exactly one more epoch"
+        assert h.sink.epochs()[-1].epoch == after
+        before = after
+    with qtbot.waitSignal(h.sink.paused, check_params_cb=lambda p: p is False, timeout=10_000):
+        worker.resume()
+    qtbot.waitUntil(lambda: len(h.sink.epochs()) >= before + 3, timeout=30_000)
+    with qtbot.waitSignal(h.sink.done, timeout=10_000):
+        worker.stop()
+    assert h.sink.result.status == "stopped"
+    assert len(h.sink.result.history["epoch"]) == len(h.sink.epochs())
+
+
+def test_stop_wakes_a_paused_worker(qtbot, harness):
+    spec = small_spec(epochs=5000)
+    worker = TrainingWorker(spec, dataset_of(spec), start_paused=True)
+    h = harness(worker)
+    with qtbot.waitSignal(h.sink.paused, timeout=30_000):
+        h.start()
+    t0 = time.perf_counter()
+    with qtbot.waitSignal(h.sink.done, timeout=5_000):
+        worker.stop()
+    assert h.thread.wait(2000)
+    assert time.perf_counter() - t0 < 2.0
+    assert h.sink.result.status == "stopped"
+
+
+def test_live_learning_rate_change_is_reported(qtbot, harness):
+    spec = small_spec(epochs=5000)
+    worker = TrainingWorker(spec, dataset_of(spec))
+    h = harness(worker)
+    h.start()
+    qtbot.waitUntil(lambda: len(h.sink.epochs()) >= 2, timeout=30_000)
+    worker.set_live(lr=0.005, l2=0.001)
+    qtbot.waitUntil(lambda: any(isinstance(e, SettingChanged) for e in h.sink.events), timeout=30_000)
+    changes = {e.name: e for e in h.sink.events if isinstance(e, SettingChanged)}
+    qtbot.waitUntil(lambda: len(h.sink.epochs()) >= changes["lr"].epoch, timeout=30_000)
+    assert changes["lr"].new == pytest.approx(0.005)
+    assert changes["l2"].new == pytest.approx(0.001)
+    lr_at = {e.epoch: e.lr for e in h.sink.epochs()}
+    assert lr_at[changes["lr"].epoch] == pytest.approx(0.005)
+    assert lr_at[changes["lr"].epoch - 1] == pytest.approx(0.02)
+    with qtbot.waitSignal(h.sink.done, timeout=10_000):
+        worker.stop()
+    kinds = [m.kind for m in h.sink.result.markers]
+    assert "lr_change" in kinds and "reg_change" in kinds
+
+
+def test_exception_in_the_run_is_reported_as_failed(qtbot, harness):
+    def broken_build(spec, dataset):
+        raise RuntimeError("no such optimizer")
+
+    worker = TrainingWorker(small_spec(), None, build=broken_build)
+    h = harness(worker)
+    with qtbot.waitSignal(h.sink.done, timeout=10_000):
+        h.start()
+    assert h.sink.error.startswith("RuntimeError: no such optimizer")
+    assert h.sink.result is None
+    assert h.thread.wait(2000)
+
+
+def test_boundary_rate_is_bounded(qtbot, harness):
+    spec = small_spec(epochs=5000)
+    calls = []
+
+    def boundary(net):
+        calls.append(time.perf_counter())
+        return np.zeros((2, 2))
+
+    worker = TrainingWorker(spec, dataset_of(spec), boundary=boundary, boundary_interval=0.25)
+    h = harness(worker)
+    t0 = time.perf_counter()
+    h.start()
+    qtbot.waitUntil(lambda: len(h.sink.epochs()) >= 60 and time.perf_counter() - t0 > 0.8, timeout=60_000)
+    with qtbot.waitSignal(h.sink.done, timeout=10_000):
+        worker.stop()
+    duration = time.perf_counter() - t0
+    assert len(calls) <= duration / 0.25 + 2  # <= 4 Hz (+ the first and the final one)
+    gaps = np.diff(calls[:-1])
+    assert (gaps >= 0.25 - 1e-3).all()
+    assert len(h.sink.boundaries) == len(calls)

@@ -1,0 +1,52 @@
+"""Start the GUI: ``run_gui(path)`` creates the QApplication, applies the saved theme,
+opens the main window (with ``path`` if given) and runs the event loop."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional, Sequence
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+
+def create_application(argv: Optional[Sequence[str]] = None):
+    """The QApplication (created once) with organisation/application names set, so
+    ``QSettings()`` finds the workbench's settings."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import APP_NAME, ORG_NAME
+
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setApplicationDisplayName(APP_NAME)
+    return app
+
+
+def open_window(path: Optional[str] = None, settings=None):
+    """Create and show the main window; open ``path`` if given (an invalid file shows
+    its error dialog and the default experiment stays)."""
+    from .main_window import MainWindow
+
+    window = MainWindow(settings=settings)
+    window.show()
+    if path:
+        window.open_path(path, ask=False)
+    return window
+
+
+def run_gui(path: Optional[str] = None) -> int:
+    """Open the workbench (with ``path`` if given); returns the exit code."""
+    import pyqtgraph as pg
+
+    app = create_application()
+    pg.setConfigOptions(antialias=True)
+    window = open_window(path)
+    window.raise_()
+    code = app.exec()
+    del window
+    return int(code)
