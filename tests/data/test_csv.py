@@ -289,7 +289,7 @@ def test_file_sha256(tmp_path):
 CELLS = st.sampled_from(["1", "2.5", "-3e2", "", "NA", "x", "y", '"a,b"', '"q""q"', "inf", "1e999", " 7 ", "\u00e9"])
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=st.lists(st.lists(CELLS, min_size=0, max_size=5), min_size=0, max_size=8),
     delim=st.sampled_from([",", ";", "\t"]),
@@ -313,3 +313,9 @@ def test_any_bytes_give_a_table_or_a_data_error(data):
         parse_csv_bytes(data)
     except DataError:
         pass
+
+
+def test_string_labels_map_to_indices_in_sorted_order_not_first_appearance(tmp_path):
+    t = read_csv(write(tmp_path, "a,label\n1,zebra\n2,ant\n3,moth\n4,zebra\n5,ant\n6,moth\n"))
+    assert t.class_names == ("ant", "moth", "zebra")
+    assert t.y.tolist() == [2, 0, 1, 2, 0, 1]

@@ -176,3 +176,9 @@ def test_task_is_ignored_with_a_warning_for_synthetic_data():
 def test_tiny_fraction_warns_about_an_empty_split():
     ds = load_dataset(spec(name="xor", n_samples=4, val_fraction=0.1, stratify=False))
     assert ds.X_val.shape == (0, 2) and "empty validation split" in ds.warnings[0]
+
+
+@pytest.mark.parametrize("bad", ["x" * 300 + ".csv", "a\x00b.csv", "."])
+def test_hostile_csv_paths_give_a_data_error(tmp_path, bad):
+    with pytest.raises(DataError, match=r"^data.csv_path: "):
+        load_dataset(spec(source="csv", csv_path=bad), base_dir=tmp_path)

@@ -57,6 +57,17 @@ def test_bce_equals_direct_formula_for_moderate_logits():
     np.testing.assert_allclose(losses.binary_output(z), s, rtol=1e-14)
 
 
+def test_float32_losses_keep_precision_for_huge_logits():
+    # per-sample terms are formed before summing, so huge logits do not swamp log 2 / log 3
+    z = np.array([[1e6], [1e6], [0.0]], np.float32)
+    y = np.array([1, 1, 0])
+    assert losses.binary_loss_grad(z, y, np.empty_like(z)) == pytest.approx(LOG2 / 3, rel=1e-6)
+    np.testing.assert_allclose(losses.binary_sample_losses(z, y), [0.0, 0.0, LOG2], rtol=1e-6)
+    Z = np.full((2, 3), 4e5, np.float32)
+    assert losses.multiclass_loss_grad(Z, np.array([0, 2]), np.empty_like(Z)) == pytest.approx(math.log(3), rel=1e-6)
+    np.testing.assert_allclose(losses.multiclass_sample_losses(Z, np.array([0, 2])), math.log(3), rtol=1e-6)
+
+
 def test_softmax_ce_of_equal_logits_is_log2():
     g = np.empty((1, 2))
     assert losses.multiclass_loss_grad(np.zeros((1, 2)), np.array([1]), g) == pytest.approx(LOG2, abs=1e-15)

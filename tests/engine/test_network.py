@@ -127,6 +127,10 @@ def test_loss_and_grad_match_manual_backprop(dtype):
     for l in range(3):
         np.testing.assert_allclose(net.grad_weights[l], gW[l], **tol)
     np.testing.assert_allclose(net.forward(X, masks=masks), Z, **tol)
+    with pytest.raises(ValueError, match="masks: expected 3 entries"):
+        net.loss_and_grad(X, y, masks=masks[:2])
+    # X as a nested list is accepted
+    assert net.loss_and_grad(X.tolist(), y) == pytest.approx(_manual(net, X, y)[1], rel=tol["rtol"])
 
 
 def test_loss_and_grad_is_deterministic_and_reuses_buffers():
@@ -212,6 +216,18 @@ def test_regression_metrics_hand_numbers():
     m2 = net2.evaluate(X, y2)
     assert m2["loss"] == 1.0 and m2["rmse"] == 1.0
     assert m2["r2"] == pytest.approx(1 - 8 / (16 + 4))
+
+
+def test_binary_accuracy_threshold_is_one_half_hand_numbers():
+    net = Network(1, [], 1, "binary", dtype=np.float64)
+    net.weights[0][...] = 1.0
+    net.biases[0][...] = 0.0
+    X = np.array([[-2.0], [-0.2], [0.2], [2.0]])  # p = 0.119, 0.450, 0.550, 0.881
+    y = np.array([0, 1, 1, 1])
+    m = net.evaluate(X, y)
+    assert m["accuracy"] == 0.75  # x = -0.2 has p = 0.45 < 0.5: predicted 0, wrong
+    expected = np.mean([np.log1p(np.exp(-2.0)), np.log1p(np.exp(0.2)), np.log1p(np.exp(-0.2)), np.log1p(np.exp(-2.0))])
+    assert m["loss"] == pytest.approx(expected, rel=1e-13)
 
 
 def test_evaluation_is_chunked_and_equals_one_big_pass(monkeypatch):

@@ -85,21 +85,26 @@ def regression_output(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarra
 def binary_sample_losses(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``max(z,0) - z y + log1p(exp(-|z|))`` per sample (``Z`` is ``(n,)`` or ``(n, 1)``).
 
-    ``np.logaddexp(0, z) = log(1 + e^z)`` is evaluated by NumPy as exactly
-    ``max(z, 0) + log1p(exp(-|z|))``, so it never overflows."""
+    For 0/1 labels ``max(z,0) - z y`` is exact (``0`` or ``|z|``), so a confident
+    correct prediction costs ``log1p(exp(-|z|))`` to full relative precision."""
     z = Z.reshape(-1)
-    y = np.asarray(y).reshape(-1)
-    t = np.logaddexp(0.0, z)
-    t -= z * y.astype(z.dtype, copy=False)
-    return t
+    y = np.asarray(y).reshape(-1).astype(z.dtype, copy=False)
+    t = np.abs(z)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    r = np.maximum(z, 0.0)
+    r -= z * y
+    r += t
+    return r
 
 
 def binary_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray) -> float:
     """BCE from logits, mean over the batch; ``out = (s(z) - y)/n``; returns ``J``.
 
-    With ``zeta(z) = log(1 + e^z) = max(z,0) + log1p(exp(-|z|))``:
-    ``J = (1/n) sum_i [zeta(z_i) - z_i y_i]`` and ``s(z) = exp(z - zeta(z))``
-    (the exponent is <= 0, so no overflow)."""
+    ``J = (1/n) sum_i [max(z_i,0) - z_i y_i + log1p(exp(-|z_i|))]``; with
+    ``zeta(z) = max(z,0) + log1p(exp(-|z|)) = log(1 + e^z)`` the sigmoid is
+    ``s(z) = exp(z - zeta(z))`` (the exponent is <= 0, so nothing overflows)."""
     z = Z.reshape(-1)
     n = z.shape[0]
     yf = y.reshape(-1)
@@ -107,10 +112,18 @@ def binary_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray) -> float:
         raise ValueError(f"y: expected {n} labels, got shape {y.shape}")
     if yf.dtype != z.dtype:
         yf = yf.astype(z.dtype)
-    sp = np.logaddexp(0.0, z)
-    loss = (float(_sum(sp)) - float(np.dot(z, yf))) / n
+    t = np.abs(z)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)  # log1p(exp(-|z|))
+    mz = np.maximum(z, 0.0)
+    r = np.multiply(z, yf)
+    np.subtract(mz, r, out=r)  # max(z,0) - z y, exact per sample for 0/1 labels
+    r += t
+    loss = float(_sum(r)) / n
+    mz += t  # zeta(z)
     g = out.reshape(-1)
-    np.subtract(z, sp, out=g)
+    np.subtract(z, mz, out=g)
     np.exp(g, out=g)
     g -= yf
     g *= 1.0 / n
@@ -148,9 +161,9 @@ def softmax(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 def multiclass_sample_losses(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``logsumexp(z_i) - z_{i, y_i}`` per sample."""
     y = _check_labels(Z, y)
-    m = Z.max(axis=1)
-    s = np.exp(Z - m[:, None]).sum(axis=1)
-    return np.log(s) + m - Z[np.arange(Z.shape[0]), y]
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    s = np.exp(shifted).sum(axis=1)
+    return np.log(s) - shifted[np.arange(Z.shape[0]), y]
 
 
 def multiclass_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray) -> float:

@@ -323,8 +323,11 @@ class Network:
         (shape ``(n, n_outputs)``).  Dropout masks as in :meth:`loss_and_grad`."""
         X = self._as_input(X)
         b = self._buffers(X.shape[0])
-        if masks is None and rng is not None and self._has_dropout:
-            masks = self._draw_masks(b, rng, self._train_scaled)
+        if masks is None:
+            if rng is not None and self._has_dropout:
+                masks = self._draw_masks(b, rng, self._train_scaled)
+        elif len(masks) != self._L:
+            raise ValueError(f"masks: expected {self._L} entries (input + one per hidden layer), got {len(masks)}")
         return self._forward(X, b, masks).copy()
 
     # ------------------------------------------------------------------ training
@@ -338,7 +341,7 @@ class Network:
         No penalty is included (see :func:`regularization.add_penalty`).
         """
         dt = self.dtype
-        if X.dtype != dt:
+        if not isinstance(X, np.ndarray) or X.dtype != dt:
             X = np.asarray(X, dtype=dt)
         n = X.shape[0]
         b = self._cache.get(n)
@@ -346,8 +349,11 @@ class Network:
             b = self._buffers(n)
         if b.G is None:
             self._alloc_backward(b)
-        if masks is None and rng is not None and self._has_dropout:
-            masks = self._draw_masks(b, rng, self._train_scaled)
+        if masks is None:
+            if rng is not None and self._has_dropout:
+                masks = self._draw_masks(b, rng, self._train_scaled)
+        elif len(masks) != self._L:
+            raise ValueError(f"masks: expected {self._L} entries (input + one per hidden layer), got {len(masks)}")
 
         # forward (inlined for speed; same as _forward)
         W, B, fwd, L, H, ins = self.weights, self.biases, self._fwd, self._L, b.H, b.ins
