@@ -229,9 +229,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         self.resize(DEFAULT_SIZE)
-        self._default_dock_sizes()
         self._default_state = self.saveState(STATE_VERSION)
-        self._restore_layout()
+        self._shown_once = False
+        self._state_restored = self._restore_layout()
         self._apply_theme(self._theme, save=False)
 
         self._reload_dataset(show_errors=True)
@@ -1240,24 +1240,38 @@ class MainWindow(QMainWindow):
             self.set_presentation_mode(False)
         self.restoreState(self._default_state, STATE_VERSION)
         for dock in self.docks.values():
+            dock.setFloating(False)
             dock.show()
+        self.toolbar.show()
         self.docks["optimizer"].raise_()
         self.docks["schedule"].raise_()
+        self._default_dock_sizes()
 
-    def _restore_layout(self) -> None:
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._state_restored:  # dock sizes take effect only on a visible window
+                self._default_dock_sizes()
+
+    def _restore_layout(self) -> bool:
+        """Window geometry, dock layout and view options from the settings; True if a
+        saved dock layout was restored."""
         s = self.settings
+        restored = False
         geometry = s.value("window/geometry")
         if isinstance(geometry, (QByteArray, bytes)) and geometry:
             self.restoreGeometry(QByteArray(geometry))
         state = s.value("window/state")
         if isinstance(state, (QByteArray, bytes)) and state:
-            self.restoreState(QByteArray(state), STATE_VERSION)
+            restored = bool(self.restoreState(QByteArray(state), STATE_VERSION))
         batches = _as_bool(s.value("view/showBatches", False))
         log = _as_bool(s.value("view/logScale", False))
         self.act_batches.setChecked(batches)
         self.act_log.setChecked(log)
         self.curves.set_show_batches(batches)
         self.curves.set_log_scale(log)
+        return restored
 
     def save_layout(self) -> None:
         state = self._saved_state if (self._presentation and self._saved_state is not None) else self.saveState(STATE_VERSION)
