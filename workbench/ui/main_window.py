@@ -229,9 +229,10 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         self.resize(DEFAULT_SIZE)
-        self._default_state = self.saveState(STATE_VERSION)
+        self._default_state: Optional[QByteArray] = None  # made on first show
         self._shown_once = False
-        self._state_restored = self._restore_layout()
+        self._pending_state: Optional[QByteArray] = None
+        self._restore_layout()
         self._apply_theme(self._theme, save=False)
 
         self._reload_dataset(show_errors=True)
@@ -289,26 +290,32 @@ class MainWindow(QMainWindow):
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
         d = self.docks
-        self.setDockNestingEnabled(True)
+        # left: the data and the network; right: how it learns.  The tab groups are made
+        # when the window is first shown (_arrange_default_layout): tabifying before
+        # that leaves a stray, visible tab bar behind (Qt 6.10).
         self.addDockWidget(left, d["data"])
-        self.addDockWidget(left, d["architecture"])
-        self.splitDockWidget(d["data"], d["architecture"], Qt.Orientation.Vertical)
-        self.addDockWidget(right, d["optimizer"])
-        self.addDockWidget(right, d["schedule"])
-        self.splitDockWidget(d["optimizer"], d["schedule"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(d["optimizer"], d["regularization"])
-        self.tabifyDockWidget(d["schedule"], d["early_stopping"])
-        self.tabifyDockWidget(d["early_stopping"], d["training"])
-        d["optimizer"].raise_()
-        d["schedule"].raise_()
+        self.addDockWidget(left, d["architecture"], Qt.Orientation.Vertical)
+        for key in ("optimizer", "regularization"):
+            self.addDockWidget(right, d[key])
+        for key in ("schedule", "early_stopping", "training"):
+            self.addDockWidget(right, d[key], Qt.Orientation.Vertical)
         for section, dock in d.items():
             dock.edited.connect(lambda value, section=section: self.propose(section, value))
+
+    def _arrange_default_layout(self) -> None:
+        """Tab groups and sizes of the default layout (on a visible window)."""
+        d = self.docks
+        self.tabifyDockWidget(d["optimizer"], d["regularization"])
+        self.tabifyDockWidget(d["schedule"], d["early_stopping"])
+        d["optimizer"].raise_()
+        d["schedule"].raise_()
+        self._default_dock_sizes()
 
     def _default_dock_sizes(self) -> None:
         d = self.docks
         self.resizeDocks([d["data"], d["optimizer"]], [370, 380], Qt.Orientation.Horizontal)
         self.resizeDocks([d["data"], d["architecture"]], [430, 520], Qt.Orientation.Vertical)
-        self.resizeDocks([d["optimizer"], d["schedule"]], [470, 480], Qt.Orientation.Vertical)
+        self.resizeDocks([d["optimizer"], d["schedule"], d["training"]], [400, 420, 150], Qt.Orientation.Vertical)
 
     def _action(self, text: str, slot: Callable | None = None, shortcut=None, icon: QStyle.StandardPixmap | None = None,
                 tip: str = "", checkable: bool = False, name: str = "") -> QAction:
@@ -1238,7 +1245,8 @@ class MainWindow(QMainWindow):
         """View → Reset layout: every dock back where it started."""
         if self._presentation:
             self.set_presentation_mode(False)
-        self.restoreState(self._default_state, STATE_VERSION)
+        if self._default_state is not None:
+            self.restoreState(self._default_state, STATE_VERSION)
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
@@ -1251,29 +1259,32 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            if not self._state_restored:  # dock sizes take effect only on a visible window
-                self._default_dock_sizes()
+            self._arrange_default_layout()
+            self._default_state = self.saveState(STATE_VERSION)
+            if self._pending_state is not None:
+                self.restoreState(self._pending_state, STATE_VERSION)
+                self._pending_state = None
 
-    def _restore_layout(self) -> bool:
-        """Window geometry, dock layout and view options from the settings; True if a
-        saved dock layout was restored."""
+    def _restore_layout(self) -> None:
+        """Window geometry and view options from the settings; the saved dock layout
+        is restored when the window is first shown."""
         s = self.settings
-        restored = False
         geometry = s.value("window/geometry")
         if isinstance(geometry, (QByteArray, bytes)) and geometry:
             self.restoreGeometry(QByteArray(geometry))
         state = s.value("window/state")
         if isinstance(state, (QByteArray, bytes)) and state:
-            restored = bool(self.restoreState(QByteArray(state), STATE_VERSION))
+            self._pending_state = QByteArray(state)
         batches = _as_bool(s.value("view/showBatches", False))
         log = _as_bool(s.value("view/logScale", False))
         self.act_batches.setChecked(batches)
         self.act_log.setChecked(log)
         self.curves.set_show_batches(batches)
         self.curves.set_log_scale(log)
-        return restored
 
     def save_layout(self) -> None:
+        if not self._shown_once:
+            return
         state = self._saved_state if (self._presentation and self._saved_state is not None) else self.saveState(STATE_VERSION)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", state)
