@@ -30,6 +30,9 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 if str(ROOT) not in sys.path:  # run as `python benchmarks/x.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
+PAUSE = 0.3
+"""Default sleep between blocks (s): OpenBLAS worker threads spin ~0.1 s after a call."""
+
 # A runner performs about ``n`` training steps and returns (steps actually done, seconds).
 Runner = Callable[[int], "tuple[int, float]"]
 
@@ -48,15 +51,67 @@ class Timing:
 
     name: str
     sps: list[float] = field(default_factory=list)
+    foreign: list[Optional[float]] = field(default_factory=list)  # others' CPU use per block (cores)
 
     @property
     def median_sps(self) -> float:
         return statistics.median(self.sps) if self.sps else float("nan")
 
+    def median_sps_of(self, rounds: list[int]) -> float:
+        v = [self.sps[i] for i in rounds]
+        return statistics.median(v) if v else float("nan")
+
     @property
     def median_step_us(self) -> float:
         m = self.median_sps
         return 1e6 / m if m and m > 0 else float("nan")
+
+
+class CpuMeter:
+    """CPU used on the whole machine by *others* (all busy time minus this process's),
+    and time stolen by the hypervisor, in cores, between :meth:`start` and :meth:`stop`.
+    Linux only (``/proc``); elsewhere it reports None."""
+
+    HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    @staticmethod
+    def snapshot():
+        try:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:9]]
+            with open("/proc/self/stat") as f:
+                s = f.read()
+            fields = s[s.rindex(")") + 2 :].split()
+            mine = int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            return None
+        user, nice, system, idle, iowait, irq, softirq, steal = v
+        return user + nice + system + irq + softirq, steal, mine, time.perf_counter()
+
+    def start(self):
+        self._a = self.snapshot()
+
+    def stop(self) -> Optional[float]:
+        """Foreign CPU load (other processes + steal) since :meth:`start`, in cores."""
+        b = self.snapshot()
+        a = self._a
+        if a is None or b is None or b[3] <= a[3]:
+            return None
+        ticks = (b[0] - a[0]) - (b[2] - a[2]) + (b[1] - a[1])
+        return max(ticks, 0) / (self.HZ * (b[3] - a[3]))
+
+
+def wait_quiet(threshold: float = 0.15, probe: float = 1.0, timeout: float = 300.0) -> Optional[float]:
+    """Sleep until other processes use < ``threshold`` cores over ``probe`` seconds (or
+    ``timeout`` passes).  Returns the last measured foreign load (None off Linux)."""
+    meter = CpuMeter()
+    t_end = time.perf_counter() + timeout
+    while True:
+        meter.start()
+        time.sleep(probe)
+        load = meter.stop()
+        if load is None or load < threshold or time.perf_counter() > t_end:
+            return load
 
 
 def interleave(
@@ -65,35 +120,57 @@ def interleave(
     steps: "dict[str, int] | int",
     *,
     warmup: "dict[str, int] | int" = 3,
-    pause: float = 0.05,
+    pause: Optional[float] = None,
+    quiet: Optional[float] = None,
     progress: Optional[Callable[[str], None]] = None,
 ) -> dict[str, Timing]:
     """Run ``runners`` in interleaved rounds; returns per-round steps/s per runner.
 
     ``steps`` is the block length (per runner or one for all); each runner is called
     ``warmup`` steps first (not timed).  ``pause`` seconds of sleep between blocks let
-    spinning BLAS / OpenMP worker threads of the previous implementation go idle."""
+    the spinning worker threads of the previous implementation (OpenBLAS spins ~0.1 s
+    after a call, OpenMP a little) go idle.  With ``quiet`` (cores), each round first
+    waits until other processes use less than that (see :func:`wait_quiet`).  The
+    foreign load measured during every block is kept in ``Timing.foreign``."""
     names = list(runners)
+    pause = PAUSE if pause is None else pause
     steps_of = steps if isinstance(steps, dict) else {k: steps for k in names}
     warm_of = warmup if isinstance(warmup, dict) else {k: warmup for k in names}
     for name in names:
         if warm_of[name] > 0:
             runners[name](warm_of[name])
     out = {k: Timing(k) for k in names}
+    meter = CpuMeter()
     for r in range(rounds):
+        if quiet is not None:
+            wait_quiet(quiet)
         k0 = r % len(names)
         for name in names[k0:] + names[:k0]:
             time.sleep(pause)
+            meter.start()
             done, secs = runners[name](steps_of[name])
+            out[name].foreign.append(meter.stop())
             out[name].sps.append(done / secs if secs > 0 else float("inf"))
         if progress is not None:
-            progress(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {1e6 / out[k].sps[-1]:.0f} us" for k in names))
+            worst = max((out[k].foreign[-1] or 0.0) for k in names)
+            progress(
+                f"round {r + 1}/{rounds} (others used up to {worst:.2f} cores): "
+                + ", ".join(f"{k} {1e6 / out[k].sps[-1]:.0f} us" for k in names)
+            )
     return out
 
 
-def ratio_stats(a: Timing, b: Timing) -> dict:
-    """Median (and spread) of the per-round ratio ``a.sps / b.sps`` (>1: a is faster)."""
-    rs = [x / y for x, y in zip(a.sps, b.sps) if y > 0]
+def clean_rounds(timings: dict[str, Timing], limit: float = 0.25) -> list[int]:
+    """Rounds in which no block saw other processes use more than ``limit`` cores."""
+    n = min(len(t.sps) for t in timings.values())
+    return [r for r in range(n) if all((t.foreign[r] or 0.0) <= limit for t in timings.values())]
+
+
+def ratio_stats(a: Timing, b: Timing, rounds: Optional[list[int]] = None) -> dict:
+    """Median (and spread) of the per-round ratio ``a.sps / b.sps`` (>1: a is faster),
+    over ``rounds`` (indices; default all)."""
+    idx = range(min(len(a.sps), len(b.sps))) if rounds is None else rounds
+    rs = [a.sps[i] / b.sps[i] for i in idx if b.sps[i] > 0]
     if not rs:
         return {"median": float("nan"), "min": float("nan"), "max": float("nan"), "rounds": 0}
     return {"median": statistics.median(rs), "min": min(rs), "max": max(rs), "rounds": len(rs)}

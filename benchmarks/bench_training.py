@@ -322,7 +322,7 @@ def gemm_runner(case: Case, X=None, y=None):
     Z = [np.empty((n, s[l + 1]), f32) for l in range(L)]
     G = [rng.standard_normal((n, s[l + 1]), dtype=f32) for l in range(L)]
     dW = [np.empty_like(w) for w in W]
-    matmul = np.matmul
+    matmul = np.dot  # as the engine calls it (np.dot(out=): sgemm, less per-call overhead)
 
     def run(k: int):
         t0 = time.perf_counter()
@@ -384,9 +384,18 @@ def block_steps(case: Case, steps: int) -> dict[str, int]:
 
 
 # ----------------------------------------------------------------------------- run
-def run_case(case: Case, rounds: int, steps: int, *, verbose: bool = True, env: Optional[dict] = None) -> dict:
+def run_case(
+    case: Case,
+    rounds: int,
+    steps: int,
+    *,
+    verbose: bool = True,
+    env: Optional[dict] = None,
+    quiet: Optional[float] = 0.15,
+    names: Optional[list[str]] = None,
+) -> dict:
     X, y = make_data(case)
-    runners, skipped = make_runners(case, X, y)
+    runners, skipped = make_runners(case, X, y, names)
     say = print if verbose else (lambda *a, **k: None)
     say(f"\n== {case.name}: {case.description}")
     for name, why in skipped.items():
@@ -394,14 +403,17 @@ def run_case(case: Case, rounds: int, steps: int, *, verbose: bool = True, env: 
     per = block_steps(case, steps)
     warm = {k: (1 if k in ("ours_trainer", "sklearn_fit") else max(3, steps // 10)) for k in runners}
     timings = common.interleave(
-        runners, rounds, {k: per[k] for k in runners}, warmup=warm, progress=say if verbose else None
+        runners, rounds, {k: per[k] for k in runners}, warmup=warm, quiet=quiet, progress=say if verbose else None
     )
+    # Rounds disturbed by other processes (> 0.25 cores) are left out when >= 3 clean remain.
+    clean = common.clean_rounds(timings)
+    used = clean if len(clean) >= 3 else list(range(rounds))
     ours = timings["ours"]
-    ratios = {name: common.ratio_stats(ours, t) for name, t in timings.items() if name != "ours"}
+    ratios = {name: common.ratio_stats(ours, t, used) for name, t in timings.items() if name != "ours"}
     trainer_ratios = {}
     if "ours_trainer" in timings:
         trainer_ratios = {
-            name: common.ratio_stats(timings["ours_trainer"], t)
+            name: common.ratio_stats(timings["ours_trainer"], t, used)
             for name, t in timings.items()
             if name not in ("ours", "ours_trainer")
         }
@@ -423,10 +435,13 @@ def run_case(case: Case, rounds: int, steps: int, *, verbose: bool = True, env: 
     result = {
         "case": asdict(case),
         "rounds": rounds,
+        "rounds_used": used,
+        "clean_rounds": clean,
         "block_steps": {k: per[k] for k in runners},
         "skipped": skipped,
-        "median_step_us": {k: t.median_step_us for k, t in timings.items()},
+        "median_step_us": {k: 1e6 / t.median_sps_of(used) for k, t in timings.items()},
         "steps_per_second": {k: t.sps for k, t in timings.items()},
+        "foreign_load_cores": {k: t.foreign for k, t in timings.items()},
         "ratios_ours_over": ratios,
         "ratios_trainer_over": trainer_ratios,
         "gemm_fraction": ratios.get("gemm", {}).get("median"),
@@ -454,7 +469,8 @@ def report_case(result: dict) -> str:
             ]
         )
     out = [
-        f"{case['name']} ({result['rounds']} interleaved rounds; median step time is indicative only)",
+        f"{case['name']}: medians over {len(result['rounds_used'])} of {result['rounds']} interleaved rounds"
+        f" ({len(result['clean_rounds'])} undisturbed by other processes); step times are indicative only",
         common.table(rows, ["implementation", "median step us", "ours/it", "per-round range", "trainer/it"]),
     ]
     if result.get("gemm_fraction") is not None:
@@ -475,6 +491,9 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=None, help="steps per block (default: per case)")
     ap.add_argument("--quick", action="store_true", help="few rounds and short blocks (a smoke run)")
     ap.add_argument("--no-write", action="store_true", help="do not write benchmarks/results/<case>.json")
+    ap.add_argument("--quiet-below", type=float, default=0.15,
+                    help="before each round wait (<= 5 min) until other processes use fewer cores than this; 0: no wait")
+    ap.add_argument("--only", default=None, help="comma-separated implementations (default: all for the case)")
     args = ap.parse_args(argv)
     names = list(CASES) if args.case == "all" else [args.case]
     rounds = args.rounds or (3 if args.quick else 7)
@@ -484,7 +503,8 @@ def main(argv=None) -> int:
     for name in names:
         case = CASES[name]
         steps = args.steps or (case.quick_steps if args.quick else case.steps)
-        result = run_case(case, rounds, steps, env=env)
+        only = args.only.split(",") if args.only else None
+        result = run_case(case, rounds, steps, env=env, quiet=args.quiet_below or None, names=only)
         result["quick"] = bool(args.quick)
         if not args.no_write:
             path = common.write_json(name + ("_quick" if args.quick else ""), result)

@@ -142,6 +142,10 @@ def test_opens_fast_with_a_ready_default_experiment(qtbot, settings, dialogs):
     assert [l.activation for l in w.spec.architecture.layers] == ["tanh", "tanh"]
     assert w.dataset is not None and w.act_run.isEnabled()
     assert w.windowTitle() == "Two spirals[*] — MLP Workbench" and not w.isWindowModified()
+    assert not w.act_undo.isEnabled() and not w.act_redo.isEnabled()
+    assert not w.act_stop.isEnabled() and not w.act_pause.isEnabled()
+    assert w.act_undo.shortcut().toString() == "Ctrl+Z"
+    assert "Ctrl+Shift+Z" in [k.toString() for k in w.act_redo.shortcuts()]
     # the docks show the spec; the boundary view shows the points
     assert w.docks["optimizer"].value() == w.spec.optimizer
     assert w.docks["architecture"].value() == w.spec.architecture
@@ -245,7 +249,8 @@ def test_overfitting_example_marks_best_and_stop_epochs(qtbot, window):
     assert stopped < spec.training.epochs
     lo, hi = window.curves.early_stop_region()
     assert (lo, hi) == (best, stopped)
-    assert any("restored from epoch" in t for t in window.curves.early_stop_texts())
+    texts = [" ".join(t.split()) for t in window.curves.early_stop_texts()]
+    assert any(f"weights restored from epoch {best:g}" in t for t in texts), texts
     assert window.curves.history_length() == stopped
 
 
@@ -259,6 +264,7 @@ def test_save_close_reopen_shows_identical_spec_and_curves(qtbot, make_window, t
     w.docks["optimizer"].lr_spin.editingFinished.emit()
     result = run_to_end(qtbot, w)
     curves = {n: w.curves.curve_data(n) for n in ("train_loss", "val_loss", "val_metric", "lr")}
+    image = np.array(w.boundary.image_item.image)
     path = tmp_path / "quick.json"
     dialogs.save_path = str(path)
     assert w.isWindowModified()
@@ -279,6 +285,9 @@ def test_save_close_reopen_shows_identical_spec_and_curves(qtbot, make_window, t
         np.testing.assert_array_equal(y2, y)
     assert not w2.isWindowModified()
     assert str(path.resolve()) in w2.recent_files()
+    # the decision boundary is drawn from the saved weights, without retraining
+    assert w2.boundary.image_item.isVisible()
+    np.testing.assert_array_equal(np.array(w2.boundary.image_item.image), image)
     # re-run (same seed) reproduces the saved curves exactly
     rerun = run_to_end(qtbot, w2)
     assert rerun.history == result.history
@@ -418,6 +427,7 @@ def test_pause_then_step_advances_exactly_one_epoch(qtbot, make_window):
     with qtbot.waitSignal(w.pause_changed, check_params_cb=lambda p: p is True, timeout=10_000):
         w.act_pause.trigger()
     assert w.paused and w.act_pause.isChecked()
+    assert w.act_pause.text() == "&Resume" and "F6" in w.act_pause.toolTip()
     before = w.curves.history_length()
     for i in range(1, 4):
         with qtbot.waitSignal(w.pause_changed, check_params_cb=lambda p: p is True, timeout=10_000):
@@ -442,9 +452,13 @@ def test_step_when_idle_trains_one_epoch_and_pauses(qtbot, make_window):
 
 
 def test_live_learning_rate_change_is_marked_and_locked_fields_refused(qtbot, make_window):
-    w = make_window(quick_spec(epochs=100_000))
+    w = make_window(quick_spec(epochs=99_999))
+    w.docks["training"].epochs_spin.setValue(100_000)
+    w.docks["training"].epochs_spin.editingFinished.emit()
+    assert w.undo_stack.count() == 1
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()
+    assert not w.act_undo.isEnabled()  # the epochs edit cannot be undone mid-run
     opt = w.docks["optimizer"]
     assert opt.lr_spin.isEnabled() and not opt.kind_combo.isEnabled()
     opt.lr_spin.setValue(0.002)
@@ -458,8 +472,12 @@ def test_live_learning_rate_change_is_marked_and_locked_fields_refused(qtbot, ma
     assert w.act_undo.isEnabled()
     w.act_undo.trigger()
     assert w.spec.optimizer.lr == quick_spec().optimizer.lr
+    assert not w.act_undo.isEnabled() and w.act_redo.isEnabled()
+    w.undo()  # refused: would change the locked epochs
+    assert w.spec.training.epochs == 100_000
     with qtbot.waitSignal(w.run_finished, timeout=10_000) as blocker:
         w.act_stop.trigger()
+    assert w.act_undo.isEnabled()
     assert [m.kind for m in blocker.args[0].markers].count("lr_change") >= 1
 
 
@@ -487,8 +505,10 @@ def test_presentation_mode_enlarges_and_restores(qtbot, window):
     readout_before = window.readout.font().pointSizeF()
     visible_before = {k: d.isVisible() for k, d in window.docks.items()}
     state_before = window.saveState()
+    icons_before = window.toolbar.iconSize()
 
     window.act_presentation.trigger()
+    assert window.toolbar.iconSize().width() >= 1.5 * icons_before.width()
     assert window.presentation_mode
     assert app.font().pointSizeF() >= 1.5 * font_before
     assert window.curves.current_pen_width() > pen_before
@@ -504,6 +524,7 @@ def test_presentation_mode_enlarges_and_restores(qtbot, window):
     assert window.curves.current_pen_width() == pen_before
     assert window.curves.current_font_point_size() == plot_font_before
     assert window.readout.font().pointSizeF() == readout_before
+    assert window.toolbar.iconSize() == icons_before
     assert {k: d.isVisible() for k, d in window.docks.items()} == visible_before
     # the dock layout (areas, tabs, sizes) is back once the layout has settled
     qtbot.waitUntil(lambda: window.saveState() == state_before, timeout=3000)
@@ -580,3 +601,54 @@ def test_layout_is_saved_and_restored(qtbot, make_window, settings):
     w2.act_reset_layout.trigger()
     assert w2.docks["regularization"].isVisibleTo(w2) or not w2.docks["regularization"].isHidden()
     assert all(not d.isHidden() for d in w2.docks.values())
+
+
+# ---------------------------------------------------------------------------
+# keyboard
+
+
+def test_keyboard_shortcuts(qtbot, make_window):
+    w = make_window(quick_spec(epochs=100_000))
+    with qtbot.waitActive(w):
+        w.activateWindow()
+    key = lambda k, mod=Qt.KeyboardModifier.NoModifier: qtbot.keyClick(w, k, mod)  # noqa: E731
+    with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
+        key(Qt.Key.Key_F5)
+    assert w.running
+    with qtbot.waitSignal(w.pause_changed, check_params_cb=lambda p: p is True, timeout=10_000):
+        key(Qt.Key.Key_F6)
+    before = w.curves.history_length()
+    with qtbot.waitSignal(w.pause_changed, check_params_cb=lambda p: p is True, timeout=10_000):
+        key(Qt.Key.Key_F10)
+    assert w.curves.history_length() == before + 1
+    with qtbot.waitSignal(w.run_finished, timeout=10_000):
+        key(Qt.Key.Key_Escape)
+    assert not w.running
+
+    w.docks["optimizer"].lr_spin.setValue(0.3)
+    w.docks["optimizer"].lr_spin.editingFinished.emit()
+    with qtbot.waitActive(w):
+        w.activateWindow()
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert w.spec.optimizer.lr == quick_spec().optimizer.lr
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert w.spec.optimizer.lr == 0.3
+    key(Qt.Key.Key_F11)
+    assert w.presentation_mode
+    key(Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert not w.presentation_mode
+
+
+def test_closing_with_unsaved_changes_asks(qtbot, window, dialogs, tmp_path):
+    window.docks["training"].batch_spin.setValue(8)
+    window.docks["training"].batch_spin.editingFinished.emit()
+    assert window.isWindowModified()
+    dialogs.answer = "cancel"
+    assert not window.close()
+    assert window.isVisible() and dialogs.questions == ["Two spirals"]
+    dialogs.answer = "save"
+    dialogs.save_path = str(tmp_path / "kept.json")
+    assert window.close()
+    from workbench.experiment_file import load
+
+    assert load(tmp_path / "kept.json").spec.training.batch_size == 8

@@ -95,6 +95,8 @@ def test_screenshot_presentation_mode(qtbot, window, shoot):
         window.act_run.trigger()
     window.act_presentation.trigger()
     assert window.presentation_mode
+    # the docks are hidden: wait until the central area has taken their place
+    qtbot.waitUntil(lambda: window.centralWidget().width() > 0.95 * window.width(), timeout=5000)
     shoot(window, "04_presentation")
     window.act_presentation.trigger()
 
@@ -106,3 +108,18 @@ def test_screenshot_dark_theme(qtbot, window, shoot):
         window.act_run.trigger()
     assert window.current_style().dark
     shoot(window, "05_dark")
+
+
+def test_screenshot_regression_and_no_boundary(qtbot, window, shoot):
+    assert window.open_path(EXAMPLES / "sine_regression.json")
+    window.propose("training", S.replace(window.spec.training, epochs=120))
+    with qtbot.waitSignal(window.run_finished, timeout=120_000):
+        window.act_run.trigger()
+    xs, ys = window.boundary.curve_data()
+    assert len(xs) == 200 and np.isfinite(ys).all()
+    shoot(window, "06_regression")
+    assert window.open_path(EXAMPLES / "iris.json")  # 4 features: no boundary view
+    qtbot.waitUntil(lambda: not window.boundary.isVisible(), timeout=5000)
+    with qtbot.waitSignal(window.run_finished, timeout=120_000):
+        window.act_run.trigger()
+    shoot(window, "07_iris_no_boundary")

@@ -88,11 +88,11 @@ class Collector(QObject):
 
 
 class Harness:
-    def __init__(self, qtbot, worker: TrainingWorker):
+    def __init__(self, qtbot, worker: TrainingWorker, sink=None):
         self.qtbot = qtbot
         self.worker = worker
         self.thread = QThread()
-        self.sink = Collector()
+        self.sink = sink if sink is not None else Collector()
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
         direct = Qt.ConnectionType.DirectConnection  # quit from the worker thread itself
@@ -116,8 +116,8 @@ class Harness:
 def harness(qtbot):
     made = []
 
-    def make(worker):
-        h = Harness(qtbot, worker)
+    def make(worker, sink=None):
+        h = Harness(qtbot, worker, sink)
         made.append(h)
         return h
 
@@ -302,3 +302,63 @@ def test_boundary_rate_is_bounded(qtbot, harness):
     gaps = np.diff(calls[:-1])
     assert (gaps >= 0.25 - 1e-3).all()
     assert len(h.sink.boundaries) == len(calls)
+
+
+class AckingCollector(Collector):
+    """Acknowledges every batch from the GUI thread, as the main window does."""
+
+    def __init__(self, cost: float):
+        super().__init__()
+        self.cost = cost
+        self.worker = None
+
+    @Slot(list)
+    def on_events(self, events):
+        super().on_events(events)
+        self.worker.acknowledge(self.cost)
+
+
+def test_back_pressure_waits_for_the_gui(qtbot, harness):
+    """With ``gui_budget`` the next batch waits for the GUI's acknowledgement and for
+    cost / budget seconds; a missing acknowledgement holds it at most ``max_hold``."""
+    n = 200_000
+
+    class FakeRun:
+        network = type("Net", (), {"params": np.zeros(3, np.float32)})()
+        live = None
+
+        def events(self):
+            for i in range(n):
+                yield BatchEnd(epoch=1 + i // 100, batch=1 + i % 100, step=i + 1, loss=float(i))
+
+    class FakeRecorder:
+        def __init__(self, spec):
+            pass
+
+        def add(self, ev):
+            pass
+
+        def result(self, weights=None):
+            return "ok"
+
+    def run(sink):
+        worker = TrainingWorker(None, None, build=lambda s, d: FakeRun(), recorder=FakeRecorder,
+                                emit_interval=0.01, gui_budget=0.5, max_hold=0.3)
+        h = harness(worker, sink)
+        if isinstance(sink, AckingCollector):
+            sink.worker = worker
+        t0 = time.perf_counter()
+        with qtbot.waitSignal(h.sink.done, timeout=60_000):
+            h.start()
+        return h, time.perf_counter() - t0
+
+    # acknowledged, each batch "costing" 0.05 s of GUI time: >= 0.1 s between batches
+    h, duration = run(AckingCollector(0.05))
+    assert [e.step for e in h.sink.events] == list(range(1, n + 1))
+    assert len(h.sink.batches) <= duration / 0.1 + 3
+    assert (np.diff(h.sink.emit_times[:-1]) >= 0.1 - 0.02).all()
+    # never acknowledged: a batch still goes out every max_hold seconds
+    h2, duration2 = run(Collector())
+    assert [e.step for e in h2.sink.events] == list(range(1, n + 1))
+    assert len(h2.sink.batches) <= duration2 / 0.3 + 3
+    assert len(h2.sink.batches) >= 2

@@ -40,13 +40,30 @@ def open_window(path: Optional[str] = None, settings=None):
 
 
 def run_gui(path: Optional[str] = None) -> int:
-    """Open the workbench (with ``path`` if given); returns the exit code."""
-    import pyqtgraph as pg
+    """Open the workbench (with ``path`` if given); returns the exit code.
+
+    Ctrl+C in the terminal closes the window like the close button (a running
+    training is stopped, unsaved changes are asked about)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
 
     app = create_application()
-    pg.setConfigOptions(antialias=True)
     window = open_window(path)
     window.raise_()
-    code = app.exec()
+
+    def interrupt(*_args):
+        QTimer.singleShot(0, window.close)
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    # the interpreter handles signals only when Python code runs: wake it regularly
+    tick = QTimer()
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+    try:
+        code = app.exec()
+    finally:
+        tick.stop()
+        signal.signal(signal.SIGINT, previous)
     del window
     return int(code)

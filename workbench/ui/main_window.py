@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QSizePolicy,
     QSplitter,
     QStyle,
     QToolBar,
@@ -59,6 +60,9 @@ MAX_RECENT = 8
 STATE_VERSION = 3
 DEFAULT_SIZE = QSize(1600, 1000)
 SHUTDOWN_TIMEOUT_MS = 2000
+#: Share of the GUI thread that drawing live updates may take (the worker's
+#: back-pressure; the rest stays free for input and for the trainer's interpreter lock).
+GUI_BUDGET = 0.2
 FILE_FILTER = "Experiments (*.json);;All files (*)"
 
 
@@ -132,21 +136,29 @@ class ReadOut(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setContentsMargins(10, 4, 10, 4)
+        # a long line is clipped, it never widens the window's central area
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(0)
+        # sizes derive from the application font at creation, so presentation mode
+        # (which scales the application font) and back restores them exactly
+        self._base = QFont(QApplication.font())
+        if self._base.pointSizeF() <= 0:
+            self._base.setPointSizeF(9.0)
         self.scale = 1.35
         self.clear_values()
 
     def set_scale(self, scale: float) -> None:
+        """Font size = ``scale`` x the base application font."""
         self.scale = scale
-        font = QFont(QApplication.font())
-        base = font.pointSizeF() if font.pointSizeF() > 0 else 9.0
-        font.setPointSizeF(base * scale)
+        font = QFont(self._base)
+        font.setPointSizeF(self._base.pointSizeF() * scale)
         self.setFont(font)
 
     def clear_values(self, text: str = "Ready — press Run (F5)") -> None:
         self.setText(text)
 
     def show_epoch(self, epoch: int, total: int, ev: EpochEnd, metric: Optional[tuple[str, float]] = None,
-                   phase: str = "train") -> None:
+                   phase: str = "train", note: str = "") -> None:
         from .style import ORANGE, BLUE  # noqa: PLC0415
 
         parts = [f"<b>Epoch {epoch}</b> / {total}" if phase == "train" else f"<b>{phase} {epoch}</b>"]
@@ -157,7 +169,10 @@ class ReadOut(QLabel):
             name, value = metric
             if math.isfinite(value):
                 shown = f"{100 * value:.1f} %" if "accuracy" in name else f"{value:.3f}"
-                parts.append(f"{name.replace('_', ' ')} <b>{shown}</b>")
+                label = name.replace("_accuracy", " acc").replace("_r2", " R²").replace("_", " ")
+                parts.append(f"{label} <b>{shown}</b>")
+        if note:
+            parts.append(f"<i>{note}</i>")
         self.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
 
@@ -234,10 +249,14 @@ class MainWindow(QMainWindow):
         self._pending_state: Optional[QByteArray] = None
         self._restore_layout()
         self._apply_theme(self._theme, save=False)
+        hints = QApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(self._on_color_scheme_changed)
 
         self._reload_dataset(show_errors=True)
         self._sync_all()
         self._update_run_actions()
+        self._update_undo_actions()
         self._update_title()
 
     # ------------------------------------------------------------------ building
@@ -313,8 +332,10 @@ class MainWindow(QMainWindow):
 
     def _default_dock_sizes(self) -> None:
         d = self.docks
-        self.resizeDocks([d["data"], d["optimizer"]], [370, 380], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["data"], d["architecture"]], [430, 520], Qt.Orientation.Vertical)
+        self.resizeDocks([d["data"], d["optimizer"]], [340, 350], Qt.Orientation.Horizontal)
+        total = max(400, self.splitter.width())
+        self.splitter.setSizes([int(total * 0.6), total - int(total * 0.6)])
+        self.resizeDocks([d["data"], d["architecture"]], [560, 400], Qt.Orientation.Vertical)
         self.resizeDocks([d["optimizer"], d["schedule"], d["training"]], [400, 420, 150], Qt.Orientation.Vertical)
 
     def _action(self, text: str, slot: Callable | None = None, shortcut=None, icon: QStyle.StandardPixmap | None = None,
@@ -455,6 +476,8 @@ class MainWindow(QMainWindow):
         self.time_label.setObjectName("timeLabel")
         for w in (self.speed_label, self.time_label):
             w.setMinimumWidth(120)
+        for w in (self.speed_label, self.time_label):
+            w.setContentsMargins(8, 0, 8, 0)
         sb.addPermanentWidget(self.speed_label)
         sb.addPermanentWidget(self.time_label)
         sb.addPermanentWidget(self.progress)
@@ -522,8 +545,6 @@ class MainWindow(QMainWindow):
                 self._refuse(section, f"data: {_first_line(exc)}")
                 return False
         self.undo_stack.push(SpecCommand(self._apply_spec, old, new))
-        if dock is not None and hasattr(dock, "reason_label"):
-            pass
         return True
 
     def set_spec(self, new: ExperimentSpec, text: str = "Change experiment") -> None:
@@ -600,13 +621,11 @@ class MainWindow(QMainWindow):
     def _show_points(self) -> None:
         self.boundary.clear()
         info = _boundary_info(self._dataset)
+        # the view exists for 2-D classification and 1-D regression; otherwise the curves take its place
+        self.boundary.setVisible(info is not None)
         if info is None:
-            if hasattr(self.boundary, "show_message"):
-                self.boundary.show_message("No 2-D or 1-D view for this data set")
             return
         _set_boundary_points(self.boundary, self._dataset, info)
-        if self._result is not None and self._result.weights is not None and not self.running:
-            self._show_boundary_from_weights(self._result)
 
     def _sync_all(self) -> None:
         s = self._spec
@@ -654,6 +673,10 @@ class MainWindow(QMainWindow):
         self.act_redo.setEnabled(self._can_step_undo(+1))
         self.act_undo.setText(f"&Undo {stack.undoText()}".rstrip())
         self.act_redo.setText(f"&Redo {stack.redoText()}".rstrip())
+        self.act_undo.setIconText("Undo")  # the toolbar stays short; the menu names the change
+        self.act_redo.setIconText("Redo")
+        self.act_undo.setToolTip(f"Undo {stack.undoText()} (Ctrl+Z)".replace("  ", " "))
+        self.act_redo.setToolTip(f"Redo {stack.redoText()} (Ctrl+Shift+Z)".replace("  ", " "))
         self._update_title()
 
     # ------------------------------------------------------------------ title
@@ -687,7 +710,8 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.readout.setText(f"<b>Epoch 0</b> / {spec.training.epochs} — starting…")
 
-        worker = TrainingWorker(spec, self._dataset, boundary=_make_boundary_fn(self._dataset), start_paused=paused)
+        worker = TrainingWorker(spec, self._dataset, boundary=_make_boundary_fn(self._dataset), start_paused=paused,
+                                gui_budget=GUI_BUDGET)
         thread = QThread()
         thread.setObjectName("trainingThread")
         worker.moveToThread(thread)
@@ -767,6 +791,14 @@ class MainWindow(QMainWindow):
     def _on_events(self, events: list) -> None:
         if self._closing:
             return
+        t0 = time.perf_counter()
+        self._show_events(events)
+        worker = self._worker
+        if worker is not None:
+            # acknowledged after the repaint this update caused (posted before this call)
+            QTimer.singleShot(0, lambda: worker.acknowledge(time.perf_counter() - t0))
+
+    def _show_events(self, events: list) -> None:
         epochs: list[EpochEnd] = []
         batches: list[BatchEnd] = []
         for ev in events:
@@ -810,7 +842,7 @@ class MainWindow(QMainWindow):
             self._update_progress()
             self.epochs_shown.emit(self._epochs_done)
 
-    def _update_progress(self) -> None:
+    def _update_progress(self, note: str = "") -> None:
         ev = self._last_epoch
         spec = self._run_spec or self._spec
         total = spec.training.epochs
@@ -821,13 +853,16 @@ class MainWindow(QMainWindow):
                     metric = (name, float(ev.metrics[name]))
                     break
             epoch = ev.epoch
-            self.readout.show_epoch(epoch, total, ev, metric, ev.phase)
+            self.readout.show_epoch(epoch, total, ev, metric, ev.phase, note)
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(min(self._epochs_done, total))
         active = self._active_seconds()
         if ev is not None and active > 0 and ev.samples:
             self.speed_label.setText(f"{ev.samples / active:,.0f} samples/s")
         done = self._epochs_done
+        if note:  # the run is over
+            self.time_label.setText(f"took {_fmt_duration(active)}")
+            return
         remaining = (total - done) * active / done if done else float("nan")
         self.time_label.setText(f"elapsed {_fmt_duration(active)} · left {_fmt_duration(remaining)}")
 
@@ -856,6 +891,7 @@ class MainWindow(QMainWindow):
         self._paused = paused
         with _blocked(self.act_pause):
             self.act_pause.setChecked(paused)
+        self._label_pause_action()
         if paused:
             self.statusBar().showMessage(f"Paused after epoch {self._epochs_done} — F6 resumes, F10 steps one epoch")
         else:
@@ -884,7 +920,13 @@ class MainWindow(QMainWindow):
                 + (" (weights restored)" if es.restored else "") + f" — {result.wall_time:.1f} s", 15000)
         else:
             self.statusBar().showMessage(f"Finished {n} epochs in {result.wall_time:.1f} s", 10000)
-        self._update_progress()
+        if result.status == "early_stopped" and result.early_stop is not None:
+            note = f"early stop · best epoch {result.early_stop.best_epoch}"
+        elif result.status == "finished":
+            note = "done"
+        else:
+            note = result.status
+        self._update_progress(note=note)
         self._update_title()
         self.run_finished.emit(result)
 
@@ -943,7 +985,16 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
         return ok
 
+    def _label_pause_action(self) -> None:
+        """The pause button reads "Resume" while the run is paused."""
+        SP = QStyle.StandardPixmap
+        paused = self.running and self._paused
+        self.act_pause.setText("&Resume" if paused else "&Pause")
+        self.act_pause.setIcon(self.style().standardIcon(SP.SP_MediaPlay if paused else SP.SP_MediaPause))
+        self.act_pause.setToolTip(("Resume training" if paused else "Pause training") + " (F6)")
+
     def _update_run_actions(self) -> None:
+        self._label_pause_action()
         running = self.running
         self.act_run.setEnabled((not running and self._dataset is not None) or (running and self._paused))
         self.act_pause.setEnabled(running)
@@ -1022,6 +1073,8 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         if result is not None:
             self.curves.load_result(result)
+            if result.weights is not None:
+                self._show_boundary_from_weights(result)
             n = len(result.history.get("epoch", ()))
             self.progress.setValue(min(n, spec.training.epochs))
             self.readout.clear_values(f"<b>{n} epochs</b> from the file — press Run (F5) to re-run")
@@ -1181,6 +1234,11 @@ class MainWindow(QMainWindow):
 
         return Style.presentation(self._dark) if self._presentation else Style.normal(self._dark)
 
+    @Slot()
+    def _on_color_scheme_changed(self, *_args) -> None:
+        if self._theme == "system" and not self._closing:
+            self._apply_theme("system", save=False)
+
     def set_theme(self, theme: str) -> None:
         self._apply_theme(theme, save=True)
 
@@ -1205,7 +1263,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             if hasattr(dock, "apply_style"):
                 dock.apply_style(style)
-        self.readout.set_scale(2.2 if self._presentation else 1.35)
+        self.readout.set_scale(2.4 if self._presentation else 1.35)
 
     def set_presentation_mode(self, on: bool) -> None:
         """Presentation mode (F11 / Ctrl+Shift+P): 1.6x fonts, thick curves, only the
@@ -1228,15 +1286,16 @@ class MainWindow(QMainWindow):
             app.setFont(font)
             for dock in self.docks.values():
                 dock.hide()
-            self.toolbar.setIconSize(QSize(32, 32))
+            self._saved_icon_size = self.toolbar.iconSize()
+            self.toolbar.setIconSize(self._saved_icon_size * 1.5)
         else:
             self._presentation = False
             if self._saved_font is not None:
                 app.setFont(self._saved_font)
             if self._saved_state is not None:
                 self.restoreState(self._saved_state, STATE_VERSION)
-            self.toolbar.setIconSize(QSize(-1, -1))
-            self.toolbar.setIconSize(self.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize) * QSize(1, 1))
+            if getattr(self, "_saved_icon_size", None) is not None:
+                self.toolbar.setIconSize(self._saved_icon_size)
         with _blocked(self.act_presentation):
             self.act_presentation.setChecked(on)
         self._restyle()

@@ -8,9 +8,16 @@ The GUI thread never trains.  :class:`TrainingWorker` is a ``QObject`` moved to 
 * events are collected and emitted as one ``events_ready(list)`` signal at most
   ``1 / emit_interval`` times a second (time-based throttle, ~30 Hz by default), so the
   GUI does a bounded amount of Python work per frame however fast the engine is;
+* optional back-pressure (``gui_budget``): the GUI calls :meth:`acknowledge` with the
+  time it spent on the last batch (slot + repaint); the next batch is emitted only
+  after that acknowledgement and no sooner than ``cost / gui_budget`` after the last
+  one, so drawing takes at most about ``gui_budget`` of the GUI thread (and of the
+  interpreter lock the trainer needs), whatever the plots cost.  A missing
+  acknowledgement delays the next batch by at most ``max_hold`` seconds;
 * a decision-boundary (or fitted-curve) payload is computed by the ``boundary``
-  callable, in this thread, at most ``1 / boundary_interval`` times a second
-  (<= 4 Hz by default) and once more at the end, and emitted as ``boundary_ready``;
+  callable, in this thread, when events are emitted after an epoch has ended, at most
+  ``1 / boundary_interval`` times a second (<= 4 Hz by default), when pausing and at
+  the end, and emitted as ``boundary_ready`` just before its events;
 * between events the stop and pause flags are checked: pause blocks on a
   ``threading.Event`` (no busy loop); stop ends the iteration (the generator is
   closed) and the partial result is still reported through ``finished``.
@@ -82,6 +89,8 @@ class TrainingWorker(QObject):
         boundary: Optional[BoundaryFn] = None,
         emit_interval: float = 1.0 / 30.0,
         boundary_interval: float = 0.25,
+        gui_budget: Optional[float] = None,
+        max_hold: float = 1.0,
         start_paused: bool = False,
         build=None,
         recorder=None,
@@ -91,6 +100,11 @@ class TrainingWorker(QObject):
         self._dataset = dataset
         self._boundary = boundary
         self.emit_interval = float(emit_interval)
+        self.gui_budget = gui_budget
+        self.max_hold = float(max_hold)
+        self._acked = threading.Event()
+        self._acked.set()
+        self._gap = self.emit_interval  # current minimum time between two batches
         self.boundary_interval = float(boundary_interval)
         self._build = build
         self._recorder_cls = recorder
@@ -126,6 +140,13 @@ class TrainingWorker(QObject):
         with self._lock:
             self._step_pending = True
         self._go.set()
+
+    def acknowledge(self, cost: float) -> None:
+        """The GUI has drawn the last batch, spending ``cost`` seconds on it."""
+        if self.gui_budget:
+            gap = max(self.emit_interval, float(cost) / self.gui_budget)
+            self._gap = min(gap, self.max_hold)
+        self._acked.set()
 
     def set_live(self, **values: float) -> None:
         """Queue live settings (lr, l1, l2, weight_decay) for ``run.live.set``."""
@@ -174,10 +195,18 @@ class TrainingWorker(QObject):
         def flush() -> None:
             nonlocal pending, last_emit
             if pending:
+                if self.gui_budget:
+                    self._acked.clear()
                 self.events_ready.emit(pending)
                 self.emissions += 1
                 pending = []
             last_emit = clock()
+
+        def due(now: float) -> bool:
+            waited = now - last_emit
+            if not self.gui_budget:
+                return waited >= self.emit_interval
+            return (self._acked.is_set() and waited >= self._gap) or waited >= self.max_hold
 
         def send_boundary() -> None:
             nonlocal last_boundary, boundary_dirty
@@ -200,10 +229,11 @@ class TrainingWorker(QObject):
                 epoch_done = isinstance(event, EpochEnd)
                 if epoch_done and self._boundary is not None:
                     boundary_dirty = True
-                    if now - last_boundary >= self.boundary_interval:
+                if due(now):
+                    # the boundary goes out just before the events it belongs to, so the
+                    # GUI's acknowledgement covers drawing both
+                    if boundary_dirty and now - last_boundary >= self.boundary_interval:
                         send_boundary()
-                        now = clock()
-                if now - last_emit >= self.emit_interval:
                     flush()
                 # -- between events: live settings, step, pause, stop ----------
                 self._apply_live(run)
@@ -226,7 +256,7 @@ class TrainingWorker(QObject):
         finally:
             events.close()
         flush()
-        if self._boundary is not None and (boundary_dirty or self._stop.is_set()):
+        if self._boundary is not None and boundary_dirty:
             send_boundary()
         return recorder.result(weights=run.network.params)
 

@@ -119,6 +119,15 @@ class CurvesPanel(QtWidgets.QWidget):
         lay.addWidget(self._glw)
 
         self._readout = pg.LabelItem(justify="left")
+        # LabelItem makes its text width the layout's minimum width; a long read-out would
+        # then widen the plots past the widget's right edge.  Let it be clipped instead.
+        _update_min = self._readout.updateMin
+
+        def _readout_update_min(_update=_update_min, _label=self._readout):
+            _update()
+            _label.setMinimumWidth(0)
+
+        self._readout.updateMin = _readout_update_min
         self._glw.addItem(self._readout, row=0, col=0)
         self.loss_plot: pg.PlotItem = self._glw.addPlot(row=1, col=0)
         self.metric_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0)

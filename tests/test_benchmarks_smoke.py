@@ -1,0 +1,143 @@
+"""Smoke test of benchmarks/: every benchmark function runs a couple of steps on tiny
+sizes, so the scripts cannot rot.  References that are not installed (PyTorch,
+scikit-learn, numexpr) are skipped.  Timing numbers are not checked here."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import bench_common  # noqa: E402
+import bench_subnormal  # noqa: E402
+import bench_training as bt  # noqa: E402
+import profile_step  # noqa: E402
+
+MULTI = bt.Case(
+    "smoke_multi", (6, 5, 4, 3), "relu", "multiclass", "adam", 1e-3, 8, 40,
+    steps=2, quick_steps=2, targets=(("torch_adam_fused", 1.2), ("sklearn_fit", 2.5)),
+)
+BINARY = bt.Case(
+    "smoke_binary", (2, 4, 4, 1), "tanh", "binary", "sgd", 0.1, 5, 30,
+    steps=2, quick_steps=2, targets=(("torch_sgd", 5.0),), init="xavier_uniform",
+)
+bench_common.PAUSE = 0.0  # no need to let BLAS threads settle in a smoke test
+
+
+@pytest.mark.parametrize("case", [MULTI, BINARY], ids=lambda c: c.name)
+@pytest.mark.parametrize("impl", list(bt.IMPLEMENTATIONS))
+def test_each_implementation_runs_two_steps(case, impl):
+    pkg = bt.NEEDS.get(impl)
+    if pkg:
+        pytest.importorskip(pkg)
+    if impl == "torch_sgd" and case.optimizer != "sgd" or impl.startswith("torch_adam") and case.optimizer != "adam":
+        pytest.skip("not a reference of this case")
+    X, y = bt.make_data(case)
+    run = bt.IMPLEMENTATIONS[impl](case, X, y)
+    done, secs = run(2)
+    assert done > 0 and secs > 0
+
+
+def test_ours_runner_trains_with_the_real_api():
+    X, y = bt.make_data(MULTI)
+    run = bt.ours_runner(MULTI, X, y)
+    before = run.net.params.copy()
+    run(3)
+    assert not np.array_equal(before, run.net.params)
+    assert run.opt.t == 3
+
+
+def test_torch_starts_from_our_initial_weights():
+    torch = pytest.importorskip("torch")
+    X, y = bt.make_data(MULTI)
+    net = bt.make_network(MULTI)
+    xb, yb = X[:8], y[:8]
+    ours = net.loss_and_grad(xb, yb)
+    # the torch runner copies the same initial weights; its first loss must agree
+    from torch import nn
+
+    layers = []
+    for l in range(len(net.weights)):
+        lin = nn.Linear(*net.weights[l].shape)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(net.weights[l].T)))
+            lin.bias.copy_(torch.from_numpy(net.biases[l].copy()))
+        layers += [lin, nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    theirs = nn.CrossEntropyLoss()(model(torch.from_numpy(xb)), torch.from_numpy(yb)).item()
+    assert theirs == pytest.approx(ours, rel=1e-5)
+
+
+def test_run_case_reports_ratios_and_targets():
+    result = bt.run_case(MULTI, rounds=1, steps=2, verbose=False, quiet=None,
+                         names=["ours", "ours_trainer", "gemm"], env={"stub": True})
+    assert set(result["median_step_us"]) == {"ours", "ours_trainer", "gemm"}
+    assert result["ratios_ours_over"]["gemm"]["rounds"] == 1
+    assert [t["reference"] for t in result["targets"]] == ["torch_adam_fused", "sklearn_fit"]
+    assert all(t["met"] is None for t in result["targets"])  # references not run
+    assert "fraction of pure-GEMM" in bt.report_case(result)
+
+
+def test_interleave_and_ratio():
+    calls = []
+
+    def runner(name, secs):
+        def run(k):
+            calls.append(name)
+            return k, secs * k
+        return run
+
+    t = bench_common.interleave({"a": runner("a", 1.0), "b": runner("b", 2.0)}, rounds=3, steps=2,
+                                warmup=0, pause=0.0)
+    assert calls == ["a", "b", "b", "a", "a", "b"]  # start rotates each round
+    assert bench_common.ratio_stats(t["a"], t["b"])["median"] == pytest.approx(2.0)
+    assert bench_common.clean_rounds(t, limit=10.0) == [0, 1, 2]
+
+
+def test_environment_and_subnormal_count():
+    env = bench_common.environment()
+    assert env["numpy"] == np.__version__ and "blas" in env
+    a = np.array([0.0, 1e-40, -1e-41, 1.0, np.finfo(np.float32).tiny], np.float32)
+    assert bench_common.count_subnormal(a) == 2
+
+
+def test_subnormal_benchmark_runs():
+    result = bench_subnormal.run(steps=18, window=3, kill_at=2, batch=4, n_samples=32, sizes=(8, 6, 4, 3),
+                                 verbose=False)
+    assert result["ours"]["max_subnormal_state_entries"] == 0
+    assert result["zero_grad_share_after_kill"] > 0.2
+    assert len(result["windows"]["update_us"]["naive"]) == 6
+    assert "late/early" in bench_subnormal.report(result)
+    penalty = bench_subnormal.probe_penalty(n=1000, rounds=1, reps=2)
+    assert set(penalty) == {"multiply", "add", "divide", "sqrt"}
+
+
+def test_naive_adam_is_the_textbook_formula():
+    opt = bench_subnormal.NaiveAdam(3)
+    w = np.zeros(3, np.float32)
+    g = np.array([1.0, -2.0, 0.0], np.float32)
+    opt.step(w, g, 0.1)
+    # first step: m^ = g, v^ = g^2 -> w = -lr * g/(|g| + eps)
+    np.testing.assert_allclose(w, [-0.1, 0.1, 0.0], rtol=1e-5)
+
+
+def test_profile_step_runs():
+    small = replace(MULTI, steps=2)
+    out = profile_step.insitu_case(small, rounds=1, steps=2, verbose=False, quiet=None)
+    assert out["median_us"]["gemm"] > 0 and out["median_us"]["total"] > 0
+    comp = profile_step.profile_case(small, rounds=1, steps=2, verbose=False, quiet=None)
+    assert set(comp["parts_us"]) == {*profile_step.PARTS, "rest"}
+
+
+def test_adam_variants_match_the_engine():
+    sys.path.insert(0, str(BENCH / "experiments"))
+    import adam_variants
+
+    errs = adam_variants.check(n=1001)
+    assert all(e < 1e-6 for e in errs.values())
