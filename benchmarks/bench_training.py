@@ -23,6 +23,8 @@ architecture, same initial weights (copied from our network into PyTorch):
                    epochs of scikit-learn's own mini-batch loop (its shuffling and
                    batch indexing included) on float32 data; steps = E * n / batch.
                    This is scikit-learn at its fastest and is the reference for targets.
+``sklearn_fit_f64`` the same with the data as float64, scikit-learn's usual input (it then
+                   computes in float64): informational.
 ``sklearn_partial_fit``
                    one ``partial_fit(xb, yb)`` per gathered batch (input validation
                    every call): informational.
@@ -267,7 +269,9 @@ def _sk_classifier(case: Case, max_iter: int, warm_start: bool = True):
     return MLPClassifier(**kw)
 
 
-def sklearn_fit_runner(case: Case, X, y):
+def sklearn_fit_runner(case: Case, X, y, dtype=None):
+    if dtype is not None:
+        X = X.astype(dtype)  # once, outside the timing
     per_epoch = len(X) / min(case.batch, len(X))
     labels = y.astype(np.int64)
     clf = _sk_classifier(case, 1)
@@ -345,17 +349,18 @@ IMPLEMENTATIONS = {
     "torch_adam_fused": lambda c, X, y: torch_runner(c, X, y, "adam_fused"),
     "torch_sgd": lambda c, X, y: torch_runner(c, X, y, "sgd"),
     "sklearn_fit": lambda c, X, y: sklearn_fit_runner(c, X, y),
+    "sklearn_fit_f64": lambda c, X, y: sklearn_fit_runner(c, X, y, np.float64),
     "sklearn_partial_fit": lambda c, X, y: sklearn_partial_fit_runner(c, X, y),
     "gemm": lambda c, X, y: gemm_runner(c, X, y),
 }
 NEEDS = {"torch_adam": "torch", "torch_adam_fused": "torch", "torch_sgd": "torch",
-         "sklearn_fit": "sklearn", "sklearn_partial_fit": "sklearn"}
+         "sklearn_fit": "sklearn", "sklearn_fit_f64": "sklearn", "sklearn_partial_fit": "sklearn"}
 
 
 def implementations_for(case: Case) -> list[str]:
     names = ["ours", "ours_trainer"]
     names += ["torch_sgd"] if case.optimizer == "sgd" else ["torch_adam", "torch_adam_fused"]
-    names += ["sklearn_fit", "sklearn_partial_fit", "gemm"]
+    names += ["sklearn_fit", "sklearn_fit_f64", "sklearn_partial_fit", "gemm"]
     return names
 
 
@@ -376,7 +381,7 @@ def block_steps(case: Case, steps: int) -> dict[str, int]:
     per_epoch = case.n_samples / case.batch
     out = {}
     for name in IMPLEMENTATIONS:
-        if name in ("ours_trainer", "sklearn_fit"):
+        if name in ("ours_trainer", "sklearn_fit", "sklearn_fit_f64"):
             out[name] = int(max(1, round(steps / per_epoch)) * per_epoch + 0.5)
         else:
             out[name] = steps
@@ -401,7 +406,7 @@ def run_case(
     for name, why in skipped.items():
         say(f"   skipped {name}: {why}")
     per = block_steps(case, steps)
-    warm = {k: (1 if k in ("ours_trainer", "sklearn_fit") else max(3, steps // 10)) for k in runners}
+    warm = {k: (1 if k in ("ours_trainer", "sklearn_fit", "sklearn_fit_f64") else max(3, steps // 10)) for k in runners}
     timings = common.interleave(
         runners, rounds, {k: per[k] for k in runners}, warmup=warm, quiet=quiet, progress=say if verbose else None
     )
