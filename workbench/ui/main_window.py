@@ -60,9 +60,14 @@ MAX_RECENT = 8
 STATE_VERSION = 3
 DEFAULT_SIZE = QSize(1600, 1000)
 SHUTDOWN_TIMEOUT_MS = 2000
-#: Share of the GUI thread that drawing live updates may take (the worker's
-#: back-pressure; the rest stays free for input and for the trainer's interpreter lock).
-GUI_BUDGET = 0.2
+#: Share of a run's wall time that drawing live frames may take.  The worker is held
+#: while a frame is drawn and painted (see ``TrainingWorker.hold``), so this is also the
+#: most training throughput the plots may cost; frames are paced to stay within it.
+GUI_BUDGET = 0.1
+#: At most this many frames a second, however cheap they are.
+MAX_FRAME_RATE = 30.0
+#: A frame whose paint does not come within this time releases the worker anyway.
+FRAME_TIMEOUT_MS = 60
 FILE_FILTER = "Experiments (*.json);;All files (*)"
 
 
@@ -224,6 +229,21 @@ class MainWindow(QMainWindow):
         self._t_paused = 0.0
         self._t_pause_began: Optional[float] = None
         self._diverged_text = ""
+        # live frames: events and the boundary image wait here until the next frame
+        self._pending_events: list = []
+        self._pending_boundary = None
+        self._frame_waiting: set = set()  # views whose paint ends the current frame
+        self._frame_worker: Optional[TrainingWorker] = None
+        self._frame_t0 = 0.0
+        self._next_frame_at = 0.0
+        #: frames drawn during runs and the seconds the worker was held for them
+        self.frame_stats = {"frames": 0, "held_seconds": 0.0}
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.timeout.connect(self._draw_frame)
+        self._frame_timeout = QTimer(self)
+        self._frame_timeout.setSingleShot(True)
+        self._frame_timeout.timeout.connect(self._end_frame)
 
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_undo_changed)
@@ -279,6 +299,8 @@ class MainWindow(QMainWindow):
         self.boundary.setObjectName("boundaryView")
         self.splitter.addWidget(self.curves)
         self.splitter.addWidget(self.boundary)
+        self.curves.painted.connect(lambda: self._view_painted(self.curves))
+        self.boundary.painted.connect(lambda: self._view_painted(self.boundary))
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -701,10 +723,12 @@ class MainWindow(QMainWindow):
         self._diverged_text = ""
         self._epochs_done = 0
         self._last_epoch = None
+        self._reset_frames()
         self.curves.reset()
         if hasattr(self.curves, "set_metric_kind"):
             self.curves.set_metric_kind("accuracy" if self._dataset.task == "classification" else "r2")
         self.curves.set_show_batches(self.act_batches.isChecked())
+        self.curves.set_live(True, spec.training.epochs)
         self._show_points()
         self.progress.setRange(0, max(1, spec.training.epochs))
         self.progress.setValue(0)
@@ -787,30 +811,112 @@ class MainWindow(QMainWindow):
         self.time_label.setText("")
         self._update_title()
 
+    # ------------------------------------------------------------------ live frames
+    # The worker's batches are queued (cheap) and drawn in frames.  A frame holds the
+    # worker, shows the queued events and boundary image, and releases the worker when
+    # the changed plots have painted; the next frame comes no sooner than the held time
+    # x (1 / GUI_BUDGET - 1) later, so drawing holds training for at most GUI_BUDGET of
+    # the run whatever the plots cost, and never for more than one frame at a time.
     @Slot(list)
     def _on_events(self, events: list) -> None:
         if self._closing:
             return
         t0 = time.perf_counter()
-        self._show_events(events)
+        self._pending_events.extend(events)
+        self._request_frame()
         worker = self._worker
         if worker is not None:
-            # acknowledged after the repaint this update caused (posted before this call)
-            QTimer.singleShot(0, lambda: worker.acknowledge(time.perf_counter() - t0))
+            worker.acknowledge(time.perf_counter() - t0)
+
+    def _request_frame(self) -> None:
+        if self._frame_timer.isActive() or self._frame_worker is not None:
+            return  # a frame is scheduled or being painted; it takes the queue with it
+        delay = max(0.0, self._next_frame_at - time.perf_counter())
+        self._frame_timer.start(int(math.ceil(delay * 1000)))
+
+    def _draw_frame(self) -> None:
+        """Show everything queued; hold the worker until the changed plots have painted."""
+        if self._closing or (not self._pending_events and self._pending_boundary is None):
+            return
+        worker = self._worker
+        self._frame_t0 = time.perf_counter()
+        if worker is not None:
+            worker.hold()
+        self._flush_pending()
+        window = self.windowHandle()
+        exposed = window is not None and window.isExposed()
+        waiting = {v for v in (self.curves, self.boundary) if v.needs_paint() and v.isVisible()}
+        if worker is not None and exposed and waiting:
+            self._frame_worker = worker
+            self._frame_waiting = waiting
+            self._frame_timeout.start(FRAME_TIMEOUT_MS)
+        else:
+            self._frame_worker = worker
+            self._end_frame()
+
+    def _flush_pending(self) -> None:
+        """Show the queued boundary image and events now."""
+        payload, self._pending_boundary = self._pending_boundary, None
+        events, self._pending_events = self._pending_events, []
+        if payload is not None:
+            _show_boundary_payload(self.boundary, payload)
+        if events:
+            self._show_events(events)
+            self.curves.settle()
+        if payload is not None:
+            self.boundary_shown.emit()
+
+    def _view_painted(self, view) -> None:
+        if self._frame_worker is None:
+            return
+        self._frame_waiting.discard(view)
+        if not self._frame_waiting:
+            self._end_frame()
+
+    def _end_frame(self) -> None:
+        self._frame_timeout.stop()
+        worker, self._frame_worker = self._frame_worker, None
+        self._frame_waiting = set()
+        now = time.perf_counter()
+        held = now - self._frame_t0
+        if worker is not None:
+            worker.release()
+            self.frame_stats["frames"] += 1
+            self.frame_stats["held_seconds"] += held
+        self._next_frame_at = now + max(1.0 / MAX_FRAME_RATE, held * (1.0 / GUI_BUDGET - 1.0))
+        if self._pending_events or self._pending_boundary is not None:
+            self._request_frame()
+
+    def _reset_frames(self) -> None:
+        """Forget queued frames (a new run, or the window is closing)."""
+        self._frame_timer.stop()
+        self._frame_timeout.stop()
+        if self._frame_worker is not None:
+            self._frame_worker.release()
+        self._frame_worker = None
+        self._frame_waiting = set()
+        self._pending_events = []
+        self._pending_boundary = None
+        self._next_frame_at = 0.0
 
     def _show_events(self, events: list) -> None:
+        # one pass, by exact type: a frame may carry thousands of events
         epochs: list[EpochEnd] = []
         batches: list[BatchEnd] = []
+        others: list = []
         for ev in events:
-            if isinstance(ev, EpochEnd):
-                epochs.append(ev)
-            elif isinstance(ev, BatchEnd):
+            kind = type(ev)
+            if kind is BatchEnd:
                 batches.append(ev)
+            elif kind is EpochEnd:
+                epochs.append(ev)
+            else:
+                others.append(ev)
         if batches:
             self.curves.add_batches(batches)
         if epochs:
             self.curves.add_epochs(epochs)
-        for ev in events:
+        for ev in others:
             if isinstance(ev, LearningRateChanged):
                 self.curves.add_marker(ev.kind, ev.epoch, f"η {ev.old_lr:.3g} → {ev.new_lr:.3g}")
             elif isinstance(ev, SettingChanged):
@@ -854,8 +960,7 @@ class MainWindow(QMainWindow):
                     break
             epoch = ev.epoch
             self.readout.show_epoch(epoch, total, ev, metric, ev.phase, note)
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(min(self._epochs_done, total))
+        _set_progress(self.progress, min(self._epochs_done, total), max(1, total))
         active = self._active_seconds()
         if ev is not None and active > 0 and ev.samples:
             self.speed_label.setText(f"{ev.samples / active:,.0f} samples/s")
@@ -875,8 +980,8 @@ class MainWindow(QMainWindow):
     def _on_boundary(self, payload) -> None:
         if self._closing or payload is None:
             return
-        _show_boundary_payload(self.boundary, payload)
-        self.boundary_shown.emit()
+        self._pending_boundary = payload  # only the newest image is worth drawing
+        self._request_frame()
 
     @Slot(bool)
     def _on_pause_changed(self, paused: bool) -> None:
@@ -889,6 +994,9 @@ class MainWindow(QMainWindow):
             self._t_paused += now - self._t_pause_began
             self._t_pause_began = None
         self._paused = paused
+        if paused:  # everything up to the pause point is on screen while paused
+            self._frame_timer.stop()
+            self._flush_pending()
         with _blocked(self.act_pause):
             self.act_pause.setChecked(paused)
         self._label_pause_action()
@@ -904,6 +1012,7 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._end_thread()
+        self._flush_pending()
         self._result = result
         self._result_dirty = True
         n = len(result.history.get("epoch", ()))
@@ -935,6 +1044,7 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._end_thread()
+        self._flush_pending()
         first = message.splitlines()[0] if message else "training failed"
         self.curves.show_message(f"Training failed: {first}", "error")
         self.statusBar().showMessage(f"Training failed: {first}")
@@ -946,6 +1056,12 @@ class MainWindow(QMainWindow):
         if thread is not None:
             thread.quit()
             thread.wait()
+        self._frame_timer.stop()
+        self._frame_timeout.stop()
+        self._frame_worker = None
+        self._frame_waiting = set()
+        self._flush_pending()
+        self.curves.set_live(False)
         self._worker = None
         self._thread = None
         self._paused = False
@@ -970,6 +1086,8 @@ class MainWindow(QMainWindow):
                 sig.disconnect(slot)
             except (RuntimeError, TypeError):
                 pass
+        self._reset_frames()
+        self.curves.set_live(False)
         worker.stop()
         thread.quit()
         ok = thread.wait(timeout_ms)
@@ -1405,6 +1523,22 @@ class _blocked:
     def __exit__(self, *exc):
         self.obj.blockSignals(self.old)
         return False
+
+
+def _set_progress(bar: QProgressBar, value: int, maximum: int) -> None:
+    """Set a progress bar without its synchronous repaint: ``QProgressBar.setValue``
+    repaints at once (~2 ms with the status bar behind it, on every frame); this only
+    schedules the paint with the rest of the window's."""
+    if bar.maximum() == maximum and bar.value() == value:
+        return
+    bar.setUpdatesEnabled(False)
+    try:
+        if bar.maximum() != maximum or bar.minimum() != 0:
+            bar.setRange(0, maximum)
+        bar.setValue(value)
+    finally:
+        bar.setUpdatesEnabled(True)
+    bar.update()
 
 
 def _as_bool(value) -> bool:

@@ -20,7 +20,15 @@ The GUI thread never trains.  :class:`TrainingWorker` is a ``QObject`` moved to 
   the end, and emitted as ``boundary_ready`` just before its events;
 * between events the stop and pause flags are checked: pause blocks on a
   ``threading.Event`` (no busy loop); stop ends the iteration (the generator is
-  closed) and the partial result is still reported through ``finished``.
+  closed) and the partial result is still reported through ``finished``;
+* drawing hold: the GUI calls :meth:`hold` before it draws a frame and
+  :meth:`release` when the frame is painted; in between the worker waits at the next
+  event boundary (at most ``max_hold_frame`` seconds).  Both threads need the
+  interpreter lock: a frame's many short Python calls (pyqtgraph items paint from
+  Python) each wait up to the switch interval (5 ms) for a worker busy in Python,
+  so an uncontended frame of a few milliseconds took a hundred.  Holding the worker
+  for the frame costs it exactly the frame's time; the main window paces frames so
+  that this stays a small share of the run (``GUI_BUDGET``).
 
 Signals carry copies (frozen events, fresh arrays, a frozen ``RunResult``), never live
 engine arrays.  The control methods (:meth:`stop`, :meth:`pause`, :meth:`resume`,
@@ -91,6 +99,7 @@ class TrainingWorker(QObject):
         boundary_interval: float = 0.25,
         gui_budget: Optional[float] = None,
         max_hold: float = 1.0,
+        max_hold_frame: float = 0.25,
         start_paused: bool = False,
         build=None,
         recorder=None,
@@ -111,6 +120,10 @@ class TrainingWorker(QObject):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._go = threading.Event()  # set = running, clear = paused
+        self._free = threading.Event()  # set = not held for drawing
+        self._free.set()
+        self.max_hold_frame = float(max_hold_frame)
+        self.held_seconds = 0.0  # total time waited for the GUI's frames (benchmarks)
         if not start_paused:
             self._go.set()
         self._step_pending = False
@@ -123,6 +136,16 @@ class TrainingWorker(QObject):
         """Ask the run to end after the current event; wakes a paused worker."""
         self._stop.set()
         self._go.set()
+        self._free.set()
+
+    def hold(self) -> None:
+        """The GUI is about to draw: wait at the next event boundary until :meth:`release`
+        (or ``max_hold_frame`` seconds)."""
+        self._free.clear()
+
+    def release(self) -> None:
+        """The GUI's frame is painted: train on."""
+        self._free.set()
 
     def pause(self) -> None:
         """Pause before the next event (between batches)."""
@@ -235,7 +258,12 @@ class TrainingWorker(QObject):
                     if boundary_dirty and now - last_boundary >= self.boundary_interval:
                         send_boundary()
                     flush()
-                # -- between events: live settings, step, pause, stop ----------
+                # -- between events: drawing hold, live settings, step, pause, stop
+                if not self._free.is_set():
+                    t_hold = clock()
+                    if not self._free.wait(self.max_hold_frame):
+                        self._free.set()  # the frame never came: do not wait again for it
+                    self.held_seconds += clock() - t_hold
                 self._apply_live(run)
                 if epoch_done:
                     with self._lock:

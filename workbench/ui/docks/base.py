@@ -638,7 +638,9 @@ def make_preview_plot(object_name: str, height: int = 180):
         def minimumSizeHint(self):  # noqa: N802 - Qt override
             return QSize(200, min(height, 140))
 
-    plot = _PreviewPlot()
+    from workbench.ui.plots._axis import fast_axes
+
+    plot = _PreviewPlot(axisItems=fast_axes())
     plot.setObjectName(object_name)
     plot.setBackground(None)
     plot.setMinimumHeight(min(height, 140))

@@ -41,6 +41,9 @@ from .base import (
 )
 
 #: Okabe–Ito colour-blind-safe palette (class colours of the preview)
+#: the preview draws at most this many (evenly spaced) training points
+PREVIEW_MAX_POINTS = 2000
+
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999", "#882255")
 
 
@@ -552,17 +555,26 @@ class DataDock(SpecDock):
             plot.hide()
             self.summary_label.setText("No data loaded yet.")
             return
-        X = np.asarray(dataset.X_train, dtype=float)  # noqa: N806
-        y = np.asarray(dataset.y_train)
+        X_all = np.asarray(dataset.X_train)  # noqa: N806
+        y_all = np.asarray(dataset.y_train)
+        n_train = len(X_all)
+        # at most PREVIEW_MAX_POINTS evenly spaced samples of the first two features: a
+        # 60 000 x 784 set must not be copied or drawn point by point
+        step = max(1, -(-n_train // PREVIEW_MAX_POINTS))
+        if X_all.ndim == 2:
+            X = np.asarray(X_all[::step, :2], dtype=float)  # noqa: N806
+        else:
+            X = np.asarray(X_all[::step], dtype=float)  # noqa: N806
+        y = y_all[::step]
         n_total = sum(
             len(getattr(dataset, name)) if getattr(dataset, name, None) is not None else 0
             for name in ("X_train", "X_val", "X_test")
         )
         task = getattr(dataset, "task", "classification")
         n_classes = getattr(dataset, "n_classes", None)
-        n_features = X.shape[1] if X.ndim == 2 else 1
+        n_features = X_all.shape[1] if X_all.ndim == 2 else 1
         parts = [
-            f"{n_total:,} samples ({len(X):,} train)",
+            f"{n_total:,} samples ({n_train:,} train)",
             f"{n_features} feature{'s' if n_features != 1 else ''}",
             f"{n_classes} classes" if task == "classification" and n_classes else "regression",
         ]
@@ -578,8 +590,9 @@ class DataDock(SpecDock):
         if X.ndim == 2 and len(X):
             pi = plot.getPlotItem()
             if task == "classification" and X.shape[1] >= 2:
-                labels = y.astype(int).ravel()
-                brushes = [pg.mkBrush(PALETTE[c % len(PALETTE)]) for c in labels]
+                labels = y.astype(int).ravel() % len(PALETTE)
+                shared = np.array([pg.mkBrush(c) for c in PALETTE], dtype=object)
+                brushes = shared[labels].tolist()  # a few brush objects, shared by the points
                 self._scatter = pg.ScatterPlotItem(
                     X[:, 0], X[:, 1], size=5, pen=pg.mkPen(None), brush=brushes
                 )

@@ -22,6 +22,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.ui import style as st
+from workbench.ui.plots._axis import fast_axes
 
 _SHADES = 64
 
@@ -53,8 +54,25 @@ def _multiclass_lut(n_classes: int, background: str) -> np.ndarray:
     return np.clip(np.round(np.concatenate(rows)), 0, 255).astype(np.ubyte)
 
 
+class _View(pg.PlotWidget):
+    """The plot widget; reports each finished paint (frame pacing)."""
+
+    def __init__(self, on_painted, **kwargs):
+        super().__init__(**kwargs)
+        self._on_painted = on_painted
+
+    def paintEvent(self, ev):  # noqa: N802 - Qt override
+        super().paintEvent(ev)
+        self._on_painted()
+
+
 class BoundaryView(QtWidgets.QWidget):
-    """Heat map of predictions under the data points (or a fitted 1-D curve)."""
+    """Heat map of predictions under the data points (or a fitted 1-D curve).
+
+    ``painted`` is emitted after each paint; :meth:`needs_paint` says whether the
+    image or curve changed since."""
+
+    painted = QtCore.Signal()
 
     def __init__(self, parent: Optional[QtWidgets.QWidget] = None, style: Optional[st.Style] = None):
         super().__init__(parent)
@@ -70,7 +88,8 @@ class BoundaryView(QtWidgets.QWidget):
         self._lut_key = None
         self._labels = (np.empty(0, np.int64), np.empty(0, np.int64))
 
-        self._pw = pg.PlotWidget()
+        self._dirty = False
+        self._pw = _View(self._after_paint, axisItems=fast_axes())
         self._pw.setMinimumSize(240, 240)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -154,6 +173,7 @@ class BoundaryView(QtWidgets.QWidget):
         else:
             self._levels = (0.0, 1.0)
         self._update_lut()
+        self._dirty = True
         self.image_item.setImage(img, autoLevels=False, levels=self._levels)
         rect = (float(x_range[0]), float(y_range[0]), float(x_range[1]) - float(x_range[0]),
                 float(y_range[1]) - float(y_range[0]))
@@ -164,7 +184,16 @@ class BoundaryView(QtWidgets.QWidget):
 
     def set_curve(self, xs, ys) -> None:
         """1-D regression: the fitted function drawn over the data points."""
+        self._dirty = True
         self._curve.setData(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
+
+    def _after_paint(self) -> None:
+        self._dirty = False
+        self.painted.emit()
+
+    def needs_paint(self) -> bool:
+        """True if the image or curve changed since the last paint."""
+        return self._dirty
 
     def clear(self) -> None:
         self.image_item.clear()

@@ -34,6 +34,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from workbench.engine.events import BatchEnd, EpochEnd
 from workbench.spec import HISTORY_COLUMNS
 from workbench.ui import style as st
+from workbench.ui.plots._axis import fast_axes, uncached
 from workbench.ui.plots._buffer import ColumnBuffer
 
 CURVE_NAMES = ("train_loss", "val_loss", "batch_loss", "batch_loss_ema", "train_metric", "val_metric", "lr")
@@ -61,6 +62,18 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+def _step_ceiling(x: float) -> float:
+    """The smallest 1, 2, 5 x 10^k >= x."""
+    if x <= 0:
+        return 1.0
+    k = math.floor(math.log10(x))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        v = m * 10.0**k
+        if v >= x * (1 - 1e-12):
+            return v
+    return 10.0 ** (k + 1)
+
+
 def _ema_block(values: np.ndarray, a: float, s0: float, t0: int):
     """Raw EMA ``s_t = a s_{t-1} + (1-a) x_t`` over ``values`` from state ``s0``
     (after ``t0`` steps) and its bias-corrected version ``s_t / (1 - a^t)``.
@@ -85,8 +98,26 @@ def _ema_block(values: np.ndarray, a: float, s0: float, t0: int):
     return raw, debiased
 
 
+class _Canvas(pg.GraphicsLayoutWidget):
+    """The panel's one graphics view; reports each finished paint (frame pacing)."""
+
+    def __init__(self, on_painted):
+        super().__init__()
+        self._on_painted = on_painted
+
+    def paintEvent(self, ev):  # noqa: N802 - Qt override
+        super().paintEvent(ev)
+        self._on_painted()
+
+
 class CurvesPanel(QtWidgets.QWidget):
-    """Loss / metric / learning-rate plots with markers; see the module docstring."""
+    """Loss / metric / learning-rate plots with markers; see the module docstring.
+
+    ``painted`` is emitted after each paint of the plots; :meth:`needs_paint` says
+    whether something was changed since the last paint (the main window holds the
+    training worker from a frame's changes until their paint)."""
+
+    painted = QtCore.Signal()
 
     def __init__(self, parent: Optional[QtWidgets.QWidget] = None, style: Optional[st.Style] = None):
         super().__init__(parent)
@@ -112,7 +143,12 @@ class CurvesPanel(QtWidgets.QWidget):
         self._message_kind = "error"
 
         # --- layout ------------------------------------------------------------
-        self._glw = pg.GraphicsLayoutWidget()
+        self._dirty = False
+        self._live = False
+        self._live_total: Optional[int] = None
+        self._follow_x = True
+        self._follow_y = [True, True, True]  # per plot (loss, metric, lr)
+        self._glw = _Canvas(self._after_paint)
         self._glw.setMinimumSize(320, 300)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -129,9 +165,9 @@ class CurvesPanel(QtWidgets.QWidget):
 
         self._readout.updateMin = _readout_update_min
         self._glw.addItem(self._readout, row=0, col=0)
-        self.loss_plot: pg.PlotItem = self._glw.addPlot(row=1, col=0)
-        self.metric_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0)
-        self.lr_plot: pg.PlotItem = self._glw.addPlot(row=3, col=0)
+        self.loss_plot: pg.PlotItem = self._glw.addPlot(row=1, col=0, axisItems=fast_axes())
+        self.metric_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0, axisItems=fast_axes())
+        self.lr_plot: pg.PlotItem = self._glw.addPlot(row=3, col=0, axisItems=fast_axes())
         self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
         grid = self._glw.ci.layout
         grid.setRowStretchFactor(1, 5)
@@ -196,6 +232,8 @@ class CurvesPanel(QtWidgets.QWidget):
         self._hover_proxy = pg.SignalProxy(
             self._glw.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
         )
+        for i, p in enumerate(self.plots):
+            p.vb.sigRangeChangedManually.connect(lambda mask, i=i: self._on_manual_range(i, mask))
         self.loss_plot.vb.sigResized.connect(self._place_message)
         self.loss_plot.vb.sigResized.connect(self._place_es_labels)
         self.loss_plot.vb.sigXRangeChanged.connect(self._place_es_labels)
@@ -231,8 +269,112 @@ class CurvesPanel(QtWidgets.QWidget):
             line.setVisible(False)
         self._hovering = False
         self._readout.setText("")
+        self._follow_x = True
+        self._follow_y = [True, True, True]
         for p in self.plots:
             p.enableAutoRange()
+        if self._live:
+            for p in self.plots:
+                p.enableAutoRange(x=False, y=False)
+            self._grow_x(0.0)
+
+    # ------------------------------------------------------------------ live runs
+    def set_live(self, live: bool, total_epochs: Optional[int] = None) -> None:
+        """While a run is live the epoch axis grows in 1-2-5 steps (up to
+        ``total_epochs``) instead of following every new point: the axes and grid are
+        then redrawn a handful of times per run rather than on every frame.  Ending
+        the live mode fits the axis to the data again (unless the user has zoomed)."""
+        self._live = bool(live)
+        self._live_total = int(total_epochs) if total_epochs else None
+        if self._live:
+            for i, p in enumerate(self.plots):
+                p.enableAutoRange(x=False if self._follow_x else None, y=False if self._follow_y[i] else None)
+            self._grow_x(self._max_x())
+            self._fit_y()
+        else:
+            for i, p in enumerate(self.plots):
+                p.enableAutoRange(x=True if self._follow_x else None, y=True if self._follow_y[i] else None)
+
+    def is_live(self) -> bool:
+        return self._live
+
+    def _on_manual_range(self, i: int, mask) -> None:
+        # the user zoomed or panned: leave that axis alone until the next reset
+        if mask is None or mask[0]:
+            self._follow_x = False
+        if mask is None or mask[1]:
+            self._follow_y[i] = False
+
+    def _max_x(self) -> float:
+        m = float(self._epochs.view("epoch")[-1]) if self._epochs.n else 0.0
+        if self._batches.n:
+            m = max(m, float(np.nanmax(self._batches.view("x")[-1:])))
+        return m
+
+    def _grow_x(self, x: float) -> None:
+        """Live x range: [0, the next 1-2-5 step above x], at most the planned epochs."""
+        if not (self._live and self._follow_x):
+            return
+        hi = _step_ceiling(max(x, 1.0) * 1.02)
+        if self._live_total:
+            hi = min(hi, float(self._live_total))
+        hi = max(hi, x, 1.0)
+        lo_now, hi_now = self.loss_plot.vb.viewRange()[0]
+        if lo_now != 0.0 or hi_now != hi:
+            self.loss_plot.setXRange(0.0, hi, padding=0.02)
+
+    def _y_data(self, i: int):
+        """The values plot ``i`` shows, in its view coordinates (log10 for a log axis)."""
+        if i == 0:
+            cols = [self._epochs.view("train_loss"), self._epochs.view("val_loss"), self._followup.view("train_loss")]
+            if self._show_batches:
+                cols += [self._batches.view("loss"), self._batches.view("ema")]
+            if self._log_loss:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    cols = [np.log10(np.where(c > 0, c, np.nan)) for c in cols]
+            return cols
+        if i == 1:
+            k = self._metric_kind
+            return [self._epochs.view(f"train_{k}"), self._epochs.view(f"val_{k}")]
+        return [self._epochs.view("lr"), np.zeros(1)]  # the lr plot keeps 0 in view
+
+    def _fit_y(self, force: bool = False) -> None:
+        """Live y ranges with hysteresis: a range grows (with headroom on the side the
+        data crossed) when the data leave it, and is refitted when the data use less
+        than half of it; otherwise it stays, and so do the axis and grid pictures."""
+        if not self._live:
+            return
+        for i, p in enumerate(self.plots):
+            if not self._follow_y[i]:
+                continue
+            lo, hi = math.inf, -math.inf
+            for c in self._y_data(i):
+                if c.size:
+                    finite = c[np.isfinite(c)]
+                    if finite.size:
+                        lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                continue
+            span = hi - lo
+            if span <= 0.0:
+                span = max(abs(hi), 1e-9)
+            pad = 0.04 * span
+            a, b = p.vb.viewRange()[1]
+            inside = a <= lo - 0.5 * pad and hi + 0.5 * pad <= b
+            if inside and span >= 0.5 * (b - a) and not force:
+                continue
+            head = 0.25 * span
+            new_lo = lo - pad - (head if lo < a and not inside else 0.0)
+            new_hi = hi + pad + (head if hi > b and not inside else 0.0)
+            if i == 1 and self._metric_kind == "accuracy":  # accuracy lives in [0, 1]
+                new_lo, new_hi = max(new_lo, min(lo, 0.0) - pad), min(new_hi, max(hi, 1.0) + pad)
+            p.setYRange(new_lo, new_hi, padding=0.0)
+
+    def settle(self) -> None:
+        """Apply pending auto-ranges now.  pyqtgraph defers them to the next paint,
+        whose range change then asks for a second paint; a frame calls this after its
+        changes so that it is painted once."""
+        self._glw.scene().prepareForPaint()
 
     # ------------------------------------------------------------------ data in
     def add_epochs(self, events: Iterable[EpochEnd]) -> None:
@@ -334,7 +476,16 @@ class CurvesPanel(QtWidgets.QWidget):
             if item.opts["antialias"] != aa:
                 item.opts["antialias"] = aa  # picked up by the next setData
 
+    def _after_paint(self) -> None:
+        self._dirty = False
+        self.painted.emit()
+
+    def needs_paint(self) -> bool:
+        """True if the plots changed since their last paint."""
+        return self._dirty
+
     def _refresh_epoch_curves(self) -> None:
+        self._dirty = True
         b = self._epochs
         x = b.view("epoch")
         c = self._curves
@@ -344,14 +495,22 @@ class CurvesPanel(QtWidgets.QWidget):
         c["train_metric"].setData(x, b.view(f"train_{self._metric_kind}"))
         c["val_metric"].setData(x, b.view(f"val_{self._metric_kind}"))
         c["lr"].setData(x, b.view("lr"))
+        if self._live:
+            self._grow_x(self._max_x())
+            self._fit_y()
 
     def _refresh_batch_curves(self) -> None:
+        self._dirty = True
         x = self._batches.view("x")
         self._set_antialias(("batch_loss", "batch_loss_ema"), self._batches.n)
         self._curves["batch_loss"].setData(x, self._batches.view("loss"))
         self._curves["batch_loss_ema"].setData(x, self._batches.view("ema"))
+        if self._live:
+            self._grow_x(self._max_x())
+            self._fit_y()
 
     def _refresh_followup(self) -> None:
+        self._dirty = True
         f = self._followup
         item = self._curves["followup_loss"]
         item.setData(f.view("epoch"), f.view("train_loss"))
@@ -369,6 +528,7 @@ class CurvesPanel(QtWidgets.QWidget):
             self._metric_kind = kind
             self._set_axis_labels()
             self._refresh_epoch_curves()
+            self._fit_y(force=True)
 
     def metric_kind(self) -> str:
         return self._metric_kind
@@ -378,6 +538,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._log_loss = bool(on)
         self.loss_plot.setLogMode(x=False, y=self._log_loss)
         self._set_axis_labels()
+        self._fit_y(force=True)
         if self._es is not None:
             self._place_best_symbol()
 
@@ -400,6 +561,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._curves["batch_loss_ema"].setVisible(show)
         if show:
             self._refresh_batch_curves()
+        self._fit_y(force=True)
 
     def set_batch_smoothing(self, a: float) -> None:
         """EMA factor ``a`` in [0, 1) for batches added from now on."""
@@ -436,6 +598,7 @@ class CurvesPanel(QtWidgets.QWidget):
             lines.append(line)
         rec = {"kind": kind, "epoch": float(epoch), "text": label, "lines": lines, "color": color}
         self._markers.append(rec)
+        self._dirty = True
         self._style_marker(rec)
 
     def _style_marker(self, rec) -> None:
@@ -528,6 +691,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._place_best_symbol()
         self._style_early_stop()
         self._place_es_labels()
+        self._dirty = True
 
     def _place_best_symbol(self) -> None:
         es = self._es
@@ -630,6 +794,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._style_message()
         self._message.setVisible(True)
         self._place_message()
+        self._dirty = True
 
     def clear_message(self) -> None:
         if self._message is not None:
@@ -871,7 +1036,9 @@ class CurvesPanel(QtWidgets.QWidget):
         exporter = ImageExporter(self._glw.scene())
         if width:
             exporter.parameters()["width"] = int(width)
-        if not exporter.export(str(path)):
+        with uncached(self._glw.scene()):
+            ok = exporter.export(str(path))
+        if not ok:
             # Fallback when the scene has no size yet: render the widget.
             if not self._glw.grab().save(str(path)):
                 raise OSError(f"could not write PNG to {path}")
@@ -881,7 +1048,8 @@ class CurvesPanel(QtWidgets.QWidget):
         from pyqtgraph.exporters import SVGExporter
 
         self._prepare_export()
-        SVGExporter(self._glw.scene()).export(str(path))
+        with uncached(self._glw.scene()):
+            SVGExporter(self._glw.scene()).export(str(path))
 
     def _prepare_export(self) -> None:
         rect = self._glw.scene().sceneRect()
