@@ -47,6 +47,7 @@ otherwise (``xcb`` under ``xvfb-run``: closer to a real X server's costs).
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import statistics
@@ -290,7 +291,7 @@ def run_window(spec, dataset, *, batches: bool, settings_dir: str, profile: Opti
     if profile:
         import cProfile
 
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.thread_time)
         prof.enable()
     c0 = time.thread_time()
     probe.start()
@@ -316,6 +317,7 @@ def run_window(spec, dataset, *, batches: bool, settings_dir: str, profile: Opti
     win.deleteLater()
     for _ in range(3):
         app.processEvents()
+    gc.collect()  # here, in the GUI thread, not in the next run's worker thread
     return {
         "seconds": secs,
         "samples": n,
@@ -374,6 +376,7 @@ def measure_repaint(spec, dataset, result, settings_dir: str, repeats: int = 15)
     win.close()
     win.deleteLater()
     app.processEvents()
+    gc.collect()
     del mw
     return out
 

@@ -72,7 +72,23 @@ def _identity_backward(a, g, scratch):
 
 
 # --------------------------------------------------------------------------- relu
+_ZERO_ROWS: dict = {}
+
+
+def _zero_row(z) -> np.ndarray:
+    """A cached (1, width) row of zeros: ``np.maximum`` against an array broadcast row is
+    about 3x faster than against the Python scalar 0.0 (NumPy 2's scalar path)."""
+    key = (z.shape[-1], z.dtype)
+    row = _ZERO_ROWS.get(key)
+    if row is None:
+        row = _ZERO_ROWS[key] = np.zeros((1, z.shape[-1]), z.dtype)
+        row.flags.writeable = False
+    return row
+
+
 def _relu_forward(z, out):
+    if z.ndim == 2:
+        return np.maximum(z, _zero_row(z), out=out)
     return np.maximum(z, 0.0, out=out)
 
 
