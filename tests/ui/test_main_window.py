@@ -652,3 +652,75 @@ def test_closing_with_unsaved_changes_asks(qtbot, window, dialogs, tmp_path):
     from workbench.experiment_file import load
 
     assert load(tmp_path / "kept.json").spec.training.batch_size == 8
+
+
+# ---------------------------------------------------------------------------
+# responsiveness machinery, layout and theme
+
+
+def test_live_frames_hold_the_worker_within_the_budget(qtbot, make_window, monkeypatch):
+    """Batches are drawn in frames; a frame holds the worker until the plots have
+    painted, and frames are paced so that they hold it for at most GUI_BUDGET of the
+    run (plus one frame).  The cyclic garbage collector stays out of the worker thread
+    during the run and is back on afterwards."""
+    import gc
+
+    w = make_window(quick_spec(epochs=2000))
+    gc_during = []
+    w.epochs_shown.connect(lambda n: gc_during.append(gc.isenabled()))
+    assert gc.isenabled()
+    t0 = time.perf_counter()
+    result = run_to_end(qtbot, w)
+    wall = time.perf_counter() - t0
+    frames, held = w.frame_stats["frames"], w.frame_stats["held_seconds"]
+    assert frames >= 2
+    assert held <= mw.GUI_BUDGET * wall + held / frames + 0.05
+    assert gc_during and not any(gc_during)
+    assert gc.isenabled()
+    # every epoch reached the curves, the same as the engine's history
+    np.testing.assert_array_equal(w.curves.curve_data("train_loss")[1], history_array(result, "train_loss"))
+    assert not w.curves.is_live()
+
+
+def test_central_area_gets_the_width_at_1600_by_1000(window):
+    """The docks' minimum widths leave the plots most of a 1600 x 1000 window."""
+    window.resize(1600, 1000)
+    for dock in window.docks.values():
+        assert dock.minimumSizeHint().width() <= 370, dock.objectName()
+    assert window.centralWidget().width() >= 850
+    assert window.curves.width() >= 480
+
+
+def test_status_labels_have_room_for_their_longest_text(window):
+    fm = window.speed_label.fontMetrics()
+    assert window.speed_label.minimumWidth() >= fm.horizontalAdvance("9,999,999 samples/s")
+    assert window.time_label.minimumWidth() >= fm.horizontalAdvance("elapsed 0:00:00 · left 0:00:00")
+
+
+def test_dark_theme_restyles_the_docks(qtbot, window):
+    """Dock preview plots take the theme's plot background and text colours; the lock,
+    reason and note lines get colours readable on the dark background."""
+    from workbench.ui.docks.base import DARK_LOCK_STYLE, LOCK_STYLE
+    from workbench.ui.style import DARK, LIGHT
+
+    window.theme_actions["dark"].trigger()
+    previews = [p for d in window.docks.values() for p in d.preview_plots()]
+    assert {p.objectName() for p in previews} >= {"dataPreview", "schedulePreview"}
+    for plot in previews:
+        assert plot.backgroundBrush().color().name().lower() == DARK.background.lower()
+        axis = plot.getPlotItem().getAxis("left")
+        assert axis.textPen().color().name().lower() == DARK.text.lower()
+    for dock in window.docks.values():
+        assert dock.lock_label.styleSheet() == DARK_LOCK_STYLE
+    notes = [label for d in window.docks.values() for label in d.findChildren(type(window.readout).__mro__[1])
+             if label.property("note")]
+    assert notes
+    app_palette = QApplication.palette()
+    for label in notes:  # re-polished: the label's palette is the dark one
+        group = app_palette.ColorGroup.Active if label.isEnabled() else app_palette.ColorGroup.Disabled
+        expected = app_palette.color(group, app_palette.ColorRole.WindowText)
+        assert label.palette().color(group, label.foregroundRole()).name() == expected.name()
+    window.theme_actions["light"].trigger()
+    for plot in previews:
+        assert plot.backgroundBrush().color().name().lower() == LIGHT.background.lower()
+    assert window.docks["data"].lock_label.styleSheet() == LOCK_STYLE

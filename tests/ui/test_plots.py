@@ -403,7 +403,9 @@ def test_boundary_view_multiclass_lut_and_levels(view):
     view.set_image(img, (0, 1), (0, 1))
     assert view.image_levels() == (0.0, 4.0)
     assert view.lookup_table().shape == (4 * 64, 3)
-    assert len(view._legend.items) == 2 + 4  # train, validation, 4 classes
+    key = view.caption.text()  # the key under the plot: train, validation, 4 classes
+    assert "train" in key and "validation" in key
+    assert all(f"class {k}" in key for k in range(4))
 
 
 def test_boundary_view_regression_curve_and_clear(view):
@@ -425,3 +427,111 @@ def test_boundary_view_presentation_style(view):
     assert view.current_font_point_size() >= 1.5 * f0
     view.apply_style(Style.normal())
     assert view.current_font_point_size() == f0
+
+
+def test_boundary_view_fits_the_data_range_with_padding(qtbot):
+    """The view shows the data (train and validation) plus VIEW_PADDING of their span,
+    not the aspect-locked range of a tall pane (which was -25..25 for data in -5..5)."""
+    from workbench.ui.plots.boundary_view import VIEW_PADDING
+
+    view = BoundaryView()
+    qtbot.addWidget(view)
+    view.resize(300, 880)  # a tall, narrow pane, as in the main window
+    view.show()
+    qtbot.waitExposed(view)
+    rng = np.random.default_rng(0)
+    Xt = rng.uniform(-5.0, 5.0, size=(200, 2))
+    Xv = rng.uniform(-4.0, 6.0, size=(40, 2))
+    y = np.arange(200) % 2
+    view.set_points(Xt, y, Xv, np.arange(40) % 2, "binary", 2)
+    both = np.vstack([Xt, Xv])
+    lo, hi = both.min(axis=0), both.max(axis=0)
+    pad = VIEW_PADDING * (hi - lo)
+    x0, x1, y0, y1 = view.data_view_range()
+    np.testing.assert_allclose([x0, x1, y0, y1], [lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]])
+    # the plot is (about) square and the view (aspect locked) shows that box, not much more
+    pw = view._pw
+    qtbot.waitUntil(lambda: abs(pw.width() - pw.height()) <= 0.05 * pw.width(), timeout=3000)
+    (vx0, vx1), (vy0, vy1) = view.view_range()
+    assert vx0 <= x0 + 1e-9 and vx1 >= x1 - 1e-9 and vy0 <= y0 + 1e-9 and vy1 >= y1 - 1e-9
+    assert (vx1 - vx0) <= 1.25 * (x1 - x0) and (vy1 - vy0) <= 1.25 * (y1 - y0)
+    # the key sits under the plot and says what the symbols and colours mean
+    assert view.caption.geometry().top() >= pw.geometry().bottom()
+    assert "validation" in view.caption.text() and "boundary" in view.caption.text()
+
+
+def test_boundary_view_puts_the_key_beside_the_plot_in_a_wide_pane(qtbot):
+    view = BoundaryView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    X = np.random.default_rng(2).normal(size=(50, 2))
+    view.set_points(X, np.arange(50) % 3, None, None, "multiclass", 3)
+    pw = view._pw
+    qtbot.waitUntil(lambda: abs(pw.width() - pw.height()) <= 0.05 * pw.height(), timeout=3000)
+    assert view.caption.geometry().left() >= pw.geometry().right()
+
+
+def test_fast_axis_draws_what_pyqtgraph_draws(qtbot):
+    """FastAxisItem (draw specs kept, no QPicture; pixmap cache) paints the same ticks,
+    grid and labels as pyqtgraph's AxisItem."""
+    import pyqtgraph as pg
+
+    from workbench.ui.plots._axis import FastAxisItem, fast_axes
+
+    images = []
+    for axes in (None, fast_axes()):
+        w = pg.PlotWidget(axisItems=axes) if axes else pg.PlotWidget()
+        qtbot.addWidget(w)
+        w.resize(420, 300)
+        w.setBackground("w")
+        w.showGrid(x=True, y=True, alpha=0.3)
+        w.plot(np.arange(50.0), np.sqrt(np.arange(50.0)), pen=None)
+        w.setRange(xRange=(0, 49), yRange=(0, 7), padding=0)
+        w.getAxis("left").setLabel("loss")
+        images.append(w.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32))
+    assert isinstance(fast_axes()["left"], FastAxisItem) and set(fast_axes()) == {"left", "bottom"}
+    a, b = (np.frombuffer(im.constBits(), np.uint8, im.sizeInBytes()).reshape(im.height(), -1) for im in images)
+    assert a.shape == b.shape
+    differing = np.mean(np.any(a.reshape(a.shape[0], -1, 4) != b.reshape(b.shape[0], -1, 4), axis=2))
+    assert differing < 0.001, differing  # a few glyph pixels at most
+
+
+def test_live_epoch_axis_grows_in_steps_and_fits_when_the_run_ends(panel):
+    """While live, the x range is [0, next 1-2-5 step] (at most the planned epochs),
+    so it changes a handful of times per run, not on every frame."""
+    panel.set_live(True, total_epochs=300)
+    ranges = []
+    for start in range(1, 200, 7):
+        panel.add_epochs(epochs(start, start + 7))
+        panel.settle()
+        ranges.append(tuple(round(v, 6) for v in panel.loss_plot.vb.viewRange()[0]))
+    his = sorted({r[1] for r in ranges})
+    assert len(his) <= 6  # 10, 20, 50, 100, 200 (+ padding), not ~28
+    last = panel.loss_plot.vb.viewRange()[0]
+    assert last[0] <= 0.0 and 200 <= last[1] <= 300 * 1.05
+    # the metric and learning-rate plots follow (linked x)
+    assert panel.lr_plot.vb.viewRange()[0] == pytest.approx(last)
+    panel.set_live(False)
+    panel.settle()
+    x0, x1 = panel.loss_plot.vb.viewRange()[0]
+    assert x1 < 215  # fitted to the 203 epochs again
+
+
+def test_live_y_range_keeps_still_for_small_changes(panel):
+    """Live y ranges have hysteresis: a slowly falling loss does not move the axis on
+    every frame; the data stay inside the range."""
+    panel.set_live(True, total_epochs=1000)
+    changes, previous = 0, None
+    for start in range(1, 400, 5):
+        panel.add_epochs(epochs(start, start + 5))
+        panel.settle()
+        y = tuple(panel.loss_plot.vb.viewRange()[1])
+        changes += y != previous
+        previous = y
+        lo, hi = y
+        losses = panel.curve_data("train_loss")[1]
+        assert lo <= np.nanmin(losses) and np.nanmax(losses) <= hi
+    assert changes <= 12  # of 80 frames
+    assert previous[0] >= -0.1  # a loss axis does not reach far below 0

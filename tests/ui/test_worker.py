@@ -362,3 +362,37 @@ def test_back_pressure_waits_for_the_gui(qtbot, harness):
     assert [e.step for e in h2.sink.events] == list(range(1, n + 1))
     assert len(h2.sink.batches) <= duration2 / 0.3 + 3
     assert len(h2.sink.batches) >= 2
+
+
+def test_hold_stops_the_worker_until_release_and_times_out(qtbot, harness):
+    """``hold`` (the GUI starts drawing a frame) stops the worker at the next event until
+    ``release``; a frame that never ends holds it at most ``max_hold_frame`` seconds,
+    and only once."""
+    spec = small_spec(epochs=4000)
+    worker = TrainingWorker(spec, dataset_of(spec), max_hold_frame=0.3)
+    h = harness(worker)
+    h.start()
+    qtbot.waitUntil(lambda: len(h.sink.epochs()) >= 2, timeout=30_000)
+    worker.hold()
+    # held: the event count stops growing (waitUntil polls; nothing sleeps in the worker)
+    count = {"n": len(h.sink.events), "same": 0}
+
+    def stalled():
+        n = len(h.sink.events)
+        count["same"] = count["same"] + 1 if n == count["n"] else 0
+        count["n"] = n
+        return count["same"] >= 5
+
+    qtbot.waitUntil(stalled, timeout=5000)
+    assert worker.held_seconds == 0.0  # still waiting: accounted when the wait ends
+    worker.release()
+    qtbot.waitUntil(lambda: len(h.sink.events) > count["n"], timeout=10_000)
+    assert 0.04 <= worker.held_seconds < 5.0  # it did wait while the events stood still
+    # never released: the worker goes on by itself after max_hold_frame
+    before = worker.held_seconds
+    n0 = len(h.sink.events)
+    worker.hold()
+    qtbot.waitUntil(lambda: len(h.sink.events) > n0 + 50, timeout=10_000)
+    assert 0.25 <= worker.held_seconds - before <= 2.0
+    with qtbot.waitSignal(h.sink.done, timeout=10_000):
+        worker.stop()

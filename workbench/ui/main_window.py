@@ -7,8 +7,12 @@ undo stack; applying a command replaces the spec and shows it again on every doc
 (``load_dataset``); a :class:`~workbench.data.DataError` is shown and the spec kept.
 
 Run hands the spec (and the loaded data set) to a :class:`TrainingWorker` on a
-``QThread``; its batched ``events_ready`` signals feed the curves (``setData`` once per
-signal) and the read-out; ``finished`` brings the :class:`RunResult` that Save writes.
+``QThread``; its batched ``events_ready`` signals are queued and drawn in paced frames
+(curves: ``setData`` once per curve per frame; read-out, progress, boundary image);
+``finished`` brings the :class:`RunResult` that Save writes.  Responsiveness (see
+``benchmarks/ui_responsiveness.py``): a frame holds the worker while it draws and
+paints, frames hold it for at most ``GUI_BUDGET`` of the run, and during a run the
+cyclic garbage collector runs only in the GUI thread.
 
 Dialog functions (:func:`ask_save_changes`, :func:`show_error`, :func:`get_open_path`,
 :func:`get_save_path`) are module-level so tests can replace them.
@@ -16,6 +20,7 @@ Dialog functions (:func:`ask_save_changes`, :func:`show_error`, :func:`get_open_
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from pathlib import Path
@@ -68,6 +73,8 @@ GUI_BUDGET = 0.1
 MAX_FRAME_RATE = 30.0
 #: A frame whose paint does not come within this time releases the worker anyway.
 FRAME_TIMEOUT_MS = 60
+#: During a run, the GUI thread collects cyclic garbage this often (see _gc_guard).
+GC_INTERVAL_MS = 1000
 FILE_FILTER = "Experiments (*.json);;All files (*)"
 
 
@@ -208,6 +215,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings(ORG_NAME, APP_NAME)
         self._spec: ExperimentSpec = spec if spec is not None else ExperimentSpec()
         self._dataset = None
+        self._points_of = None  # the data set whose points the boundary view shows
         self._data_error = ""
         self._dataset_cache: dict[Any, Any] = {}
         self._path: Optional[Path] = None
@@ -244,6 +252,11 @@ class MainWindow(QMainWindow):
         self._frame_timeout = QTimer(self)
         self._frame_timeout.setSingleShot(True)
         self._frame_timeout.timeout.connect(self._end_frame)
+        # the cyclic garbage collector runs in the GUI thread during runs (see _gc_guard)
+        self._gc_timer = QTimer(self)
+        self._gc_timer.setInterval(GC_INTERVAL_MS)
+        self._gc_timer.timeout.connect(lambda: gc.collect(1))
+        self._gc_was_enabled: Optional[bool] = None
 
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_undo_changed)
@@ -354,11 +367,19 @@ class MainWindow(QMainWindow):
 
     def _default_dock_sizes(self) -> None:
         d = self.docks
-        self.resizeDocks([d["data"], d["optimizer"]], [340, 350], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["data"], d["optimizer"]], [320, 320], Qt.Orientation.Horizontal)  # their minimum widths
         total = max(400, self.splitter.width())
         self.splitter.setSizes([int(total * 0.6), total - int(total * 0.6)])
-        self.resizeDocks([d["data"], d["architecture"]], [560, 400], Qt.Orientation.Vertical)
-        self.resizeDocks([d["optimizer"], d["schedule"], d["training"]], [400, 420, 150], Qt.Orientation.Vertical)
+        # heights in proportion to what each dock's content asks for (the tab groups by
+        # their taller page), so that little needs scrolling
+        def want(*docks) -> int:
+            return max(dock.widget().sizeHint().height() for dock in docks) + 28
+
+        self.resizeDocks([d["data"], d["architecture"]], [want(d["data"]), want(d["architecture"])],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([d["optimizer"], d["schedule"], d["training"]],
+                         [want(d["optimizer"], d["regularization"]), want(d["schedule"], d["early_stopping"]),
+                          want(d["training"])], Qt.Orientation.Vertical)
 
     def _action(self, text: str, slot: Callable | None = None, shortcut=None, icon: QStyle.StandardPixmap | None = None,
                 tip: str = "", checkable: bool = False, name: str = "") -> QAction:
@@ -496,13 +517,21 @@ class MainWindow(QMainWindow):
         self.speed_label.setObjectName("speedLabel")
         self.time_label = QLabel("", self)
         self.time_label.setObjectName("timeLabel")
-        for w in (self.speed_label, self.time_label):
-            w.setMinimumWidth(120)
+        self._size_status_labels()
         for w in (self.speed_label, self.time_label):
             w.setContentsMargins(8, 0, 8, 0)
         sb.addPermanentWidget(self.speed_label)
         sb.addPermanentWidget(self.time_label)
         sb.addPermanentWidget(self.progress)
+
+    def _size_status_labels(self) -> None:
+        """Room for the longest texts in the current application font (no clipped
+        "samples/s", also in presentation mode)."""
+        from PySide6.QtGui import QFontMetrics  # noqa: PLC0415
+
+        fm = QFontMetrics(QApplication.font())
+        self.speed_label.setMinimumWidth(fm.horizontalAdvance("9,999,999 samples/s") + 20)
+        self.time_label.setMinimumWidth(fm.horizontalAdvance("elapsed 0:00:00 · left 0:00:00") + 20)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -640,14 +669,21 @@ class MainWindow(QMainWindow):
         self._show_points()
         self._update_run_actions()
 
-    def _show_points(self) -> None:
+    def _show_points(self, keep: bool = False) -> None:
+        """The data set's points in the boundary view; ``keep``: the view shows this data
+        set already, only its prediction is cleared (a new run)."""
+        if keep and self._points_of is self._dataset:
+            self.boundary.clear_prediction()
+            return
         self.boundary.clear()
+        self._points_of = None
         info = _boundary_info(self._dataset)
         # the view exists for 2-D classification and 1-D regression; otherwise the curves take its place
         self.boundary.setVisible(info is not None)
         if info is None:
             return
         _set_boundary_points(self.boundary, self._dataset, info)
+        self._points_of = self._dataset
 
     def _sync_all(self) -> None:
         s = self._spec
@@ -729,7 +765,7 @@ class MainWindow(QMainWindow):
             self.curves.set_metric_kind("accuracy" if self._dataset.task == "classification" else "r2")
         self.curves.set_show_batches(self.act_batches.isChecked())
         self.curves.set_live(True, spec.training.epochs)
-        self._show_points()
+        self._show_points(keep=True)
         self.progress.setRange(0, max(1, spec.training.epochs))
         self.progress.setValue(0)
         self.readout.setText(f"<b>Epoch 0</b> / {spec.training.epochs} — starting…")
@@ -749,6 +785,7 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self._worker, self._thread = worker, thread
+        self._gc_guard(True)
         self._paused = paused
         self._t_start = time.perf_counter()
         self._t_paused = 0.0
@@ -804,7 +841,7 @@ class MainWindow(QMainWindow):
         if had:
             self._result_dirty = True
         self.curves.reset()
-        self._show_points()
+        self._show_points(keep=True)
         self.progress.setValue(0)
         self.readout.clear_values()
         self.speed_label.setText("")
@@ -817,16 +854,16 @@ class MainWindow(QMainWindow):
     # the changed plots have painted; the next frame comes no sooner than the held time
     # x (1 / GUI_BUDGET - 1) later, so drawing holds training for at most GUI_BUDGET of
     # the run whatever the plots cost, and never for more than one frame at a time.
+    #
+    # The worker's next batch waits for the acknowledgement, which comes when the frame
+    # showing this batch is over: one batch per frame, so a worker busy in Python is not
+    # interrupted 30 times a second for batches that would only wait for the next frame.
     @Slot(list)
     def _on_events(self, events: list) -> None:
         if self._closing:
             return
-        t0 = time.perf_counter()
         self._pending_events.extend(events)
         self._request_frame()
-        worker = self._worker
-        if worker is not None:
-            worker.acknowledge(time.perf_counter() - t0)
 
     def _request_frame(self) -> None:
         if self._frame_timer.isActive() or self._frame_worker is not None:
@@ -836,9 +873,11 @@ class MainWindow(QMainWindow):
 
     def _draw_frame(self) -> None:
         """Show everything queued; hold the worker until the changed plots have painted."""
-        if self._closing or (not self._pending_events and self._pending_boundary is None):
-            return
         worker = self._worker
+        if self._closing or (not self._pending_events and self._pending_boundary is None):
+            if worker is not None and not self._closing:
+                worker.acknowledge(0.0)
+            return
         self._frame_t0 = time.perf_counter()
         if worker is not None:
             worker.hold()
@@ -881,11 +920,32 @@ class MainWindow(QMainWindow):
         held = now - self._frame_t0
         if worker is not None:
             worker.release()
+            worker.acknowledge(held)
             self.frame_stats["frames"] += 1
             self.frame_stats["held_seconds"] += held
         self._next_frame_at = now + max(1.0 / MAX_FRAME_RATE, held * (1.0 / GUI_BUDGET - 1.0))
         if self._pending_events or self._pending_boundary is not None:
             self._request_frame()
+
+    def _gc_guard(self, running: bool) -> None:
+        """Keep the cyclic garbage collector out of the training thread.
+
+        Python collects cycles in whichever thread happens to allocate, and the
+        worker allocates most; a cycle holding Qt objects (pyqtgraph items, a closed
+        window's widgets) collected there destroys widgets outside the GUI thread, which
+        deadlocked on Qt's and the interpreter's locks.  While a run is live automatic
+        collection is off; the GUI thread collects every ``GC_INTERVAL_MS`` instead."""
+        if running:
+            if self._gc_was_enabled is None:
+                self._gc_was_enabled = gc.isenabled()
+                gc.disable()
+            self._gc_timer.start()
+        else:
+            self._gc_timer.stop()
+            if self._gc_was_enabled is not None:
+                if self._gc_was_enabled:
+                    gc.enable()
+                self._gc_was_enabled = None
 
     def _reset_frames(self) -> None:
         """Forget queued frames (a new run, or the window is closing)."""
@@ -1062,6 +1122,7 @@ class MainWindow(QMainWindow):
         self._frame_waiting = set()
         self._flush_pending()
         self.curves.set_live(False)
+        self._gc_guard(False)
         self._worker = None
         self._thread = None
         self._paused = False
@@ -1089,6 +1150,7 @@ class MainWindow(QMainWindow):
         self._reset_frames()
         self.curves.set_live(False)
         worker.stop()
+        self._gc_guard(False)
         thread.quit()
         ok = thread.wait(timeout_ms)
         if not ok:  # never destroy a running QThread: keep it alive until it ends
@@ -1382,6 +1444,7 @@ class MainWindow(QMainWindow):
             if hasattr(dock, "apply_style"):
                 dock.apply_style(style)
         self.readout.set_scale(2.4 if self._presentation else 1.35)
+        self._size_status_labels()
 
     def set_presentation_mode(self, on: bool) -> None:
         """Presentation mode (F11 / Ctrl+Shift+P): 1.6x fonts, thick curves, only the
@@ -1570,9 +1633,9 @@ def _show_dock_error(dock, message: str) -> None:
         return
     label = getattr(dock, "reason_label", None)
     if label is not None:
-        from .docks.base import ERROR_STYLE  # noqa: PLC0415
+        from .docks.base import label_styles  # noqa: PLC0415
 
-        label.setStyleSheet(ERROR_STYLE)
+        label.setStyleSheet(label_styles(getattr(dock, "_dark", False))["error"])
         label.setText(message)
         label.show()
 

@@ -9,11 +9,12 @@ The GUI thread never trains.  :class:`TrainingWorker` is a ``QObject`` moved to 
   ``1 / emit_interval`` times a second (time-based throttle, ~30 Hz by default), so the
   GUI does a bounded amount of Python work per frame however fast the engine is;
 * optional back-pressure (``gui_budget``): the GUI calls :meth:`acknowledge` with the
-  time it spent on the last batch (slot + repaint); the next batch is emitted only
-  after that acknowledgement and no sooner than ``cost / gui_budget`` after the last
-  one, so drawing takes at most about ``gui_budget`` of the GUI thread (and of the
-  interpreter lock the trainer needs), whatever the plots cost.  A missing
-  acknowledgement delays the next batch by at most ``max_hold`` seconds;
+  time it spent drawing the last batch; the next batch is emitted only after that
+  acknowledgement and no sooner than ``cost / gui_budget`` after the last one, so
+  drawing takes at most about ``gui_budget`` of the GUI thread (and of the interpreter
+  lock the trainer needs), whatever the plots cost.  The main window acknowledges a
+  batch when the frame that shows it has painted.  A missing acknowledgement delays
+  the next batch by at most ``max_hold`` seconds;
 * a decision-boundary (or fitted-curve) payload is computed by the ``boundary``
   callable, in this thread, when events are emitted after an epoch has ended, at most
   ``1 / boundary_interval`` times a second (<= 4 Hz by default), when pausing and at
@@ -244,13 +245,16 @@ class TrainingWorker(QObject):
 
         self._apply_live(run)
         events = run.events()
+        has_boundary = self._boundary is not None
+        free, go, stop = self._free, self._go, self._stop
+        add = recorder.add
         try:
             for event in events:
-                recorder.add(event)
+                add(event)
                 pending.append(event)
                 now = clock()
-                epoch_done = isinstance(event, EpochEnd)
-                if epoch_done and self._boundary is not None:
+                epoch_done = type(event) is EpochEnd
+                if epoch_done and has_boundary:
                     boundary_dirty = True
                 if due(now):
                     # the boundary goes out just before the events it belongs to, so the
@@ -259,27 +263,28 @@ class TrainingWorker(QObject):
                         send_boundary()
                     flush()
                 # -- between events: drawing hold, live settings, step, pause, stop
-                if not self._free.is_set():
+                if not free.is_set():
                     t_hold = clock()
-                    if not self._free.wait(self.max_hold_frame):
-                        self._free.set()  # the frame never came: do not wait again for it
+                    if not free.wait(self.max_hold_frame):
+                        free.set()  # the frame never came: do not wait again for it
                     self.held_seconds += clock() - t_hold
-                self._apply_live(run)
+                if self._live_pending:
+                    self._apply_live(run)
                 if epoch_done:
                     with self._lock:
                         if self._step_pending:
                             self._step_pending = False
-                            self._go.clear()
-                if not self._go.is_set() and not self._stop.is_set():
+                            go.clear()
+                if not go.is_set() and not stop.is_set():
                     flush()
-                    if boundary_dirty and self._boundary is not None:
+                    if boundary_dirty and has_boundary:
                         send_boundary()
                     self.pause_changed.emit(True)
-                    self._go.wait()
+                    go.wait()
                     self.pause_changed.emit(False)
                     last_emit = clock()
                     self._apply_live(run)
-                if self._stop.is_set():
+                if stop.is_set():
                     break
         finally:
             events.close()

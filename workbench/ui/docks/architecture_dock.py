@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QAbstractItemView,
     QComboBox,
     QGridLayout,
@@ -67,6 +68,16 @@ INIT_LABELS = {
     "he_uniform": "He uniform",
     "lecun_normal": "LeCun normal",
 }
+#: the same, short, for the narrow layer table (the full names are in the tooltips)
+INIT_SHORT_LABELS = {
+    "zeros": "zeros",
+    "pytorch_default": "PyTorch",
+    "xavier_normal": "Xavier N",
+    "xavier_uniform": "Xavier U",
+    "he_normal": "He N",
+    "he_uniform": "He U",
+    "lecun_normal": "LeCun N",
+}
 INIT_TOOLTIP = "Weight initialisation (biases start at 0):\n" + "\n".join(INIT_TIPS[k] for k in S.INITIALIZERS)
 ACTIVATION_TOOLTIP = "Activation g of the layer, h = g(Wᵀx + c):\n" + "\n".join(
     ACTIVATION_TIPS[k] for k in S.ACTIVATIONS
@@ -78,7 +89,7 @@ DROPOUT_TOOLTIP = (
 )
 UNITS_TOOLTIP = "Number of units (neurons) in the layer, 1 … 4096."
 
-COLUMNS = ("Units", "Activation", "Dropout p", "Init")
+COLUMNS = ("Units", "Activation", "Dropout", "Init")
 COL_UNITS, COL_ACT, COL_DROP, COL_INIT = range(4)
 
 
@@ -161,6 +172,7 @@ class ArchitectureDock(SpecDock):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -176,12 +188,12 @@ class ArchitectureDock(SpecDock):
         buttons = QGridLayout()
         buttons.setHorizontalSpacing(4)
         buttons.setVerticalSpacing(4)
-        self.add_button = self._button("add", "Add layer", "Append a hidden layer after the last one")
-        self.insert_button = self._button("insert", "Insert above", "Insert a hidden layer above the selected one")
+        self.add_button = self._button("add", "Add", "Add a hidden layer after the last one")
+        self.insert_button = self._button("insert", "Insert", "Insert a hidden layer above the selected one")
         self.remove_button = self._button("remove", "Remove", "Remove the selected layer")
-        self.up_button = self._button("up", "Move up", "Move the selected layer one place towards the input")
-        self.down_button = self._button("down", "Move down", "Move the selected layer one place towards the output")
-        self.duplicate_button = self._button("duplicate", "Duplicate", "Copy the selected layer below itself")
+        self.up_button = self._button("up", "Up", "Move the selected layer one place towards the input")
+        self.down_button = self._button("down", "Down", "Move the selected layer one place towards the output")
+        self.duplicate_button = self._button("duplicate", "Copy", "Duplicate: copy the selected layer below itself")
         for i, b in enumerate(
             (
                 self.add_button,
@@ -194,7 +206,7 @@ class ArchitectureDock(SpecDock):
         ):
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            buttons.addWidget(b, i // 3, i % 3)
+            buttons.addWidget(b, 0, i)
         hv.addLayout(buttons)
         self.add_button.clicked.connect(self.add_layer)
         self.insert_button.clicked.connect(self.insert_layer_above)
@@ -210,6 +222,7 @@ class ArchitectureDock(SpecDock):
         out_box.setLayout(out_form)
         self.output_label = QLabel("units and loss: set by the data")
         self.output_label.setObjectName("outputLabel")
+        self.output_label.setWordWrap(True)
         self.output_label.setToolTip(
             "The output layer follows the task:\n"
             "multi-class: K units, softmax + cross-entropy  −Σ yₖ log ŷₖ\n"
@@ -259,9 +272,15 @@ class ArchitectureDock(SpecDock):
         drop.setValue(layer.dropout)
         drop.setProperty("field", f"layers.{row}.dropout")
         drop.setToolTip(DROPOUT_TOOLTIP)
-        init = make_combo([(INIT_LABELS[k], k) for k in S.INITIALIZERS], INIT_TIPS)
+        init = make_combo([(INIT_SHORT_LABELS.get(k, INIT_LABELS[k]), k) for k in S.INITIALIZERS],
+                          {k: INIT_TIPS[k] for k in S.INITIALIZERS})
         set_combo_data(init, layer.init)
         init.setToolTip(INIT_TOOLTIP)
+        # no arrow buttons in the narrow table: type a value, or use the arrow keys / wheel
+        for spin in (units, drop):
+            spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
+            spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+            spin.setToolTip(spin.toolTip() + "\nType a value, or use ↑/↓ (or the mouse wheel while it has the focus).")
         for col, widget in ((COL_UNITS, units), (COL_ACT, act), (COL_DROP, drop), (COL_INIT, init)):
             widget.setObjectName(f"layer{row}_{COLUMNS[col].split()[0].lower()}")
             widget.installEventFilter(self._focus_filter)
@@ -291,8 +310,11 @@ class ArchitectureDock(SpecDock):
         self.table.setFixedHeight(height)
         self.table.resizeColumnsToContents()
         header = self.table.horizontalHeader()
+        last = len(COLUMNS) - 1
+        cells = [max((r[c].sizeHint().width() for r in self._rows), default=0) for c in range(len(COLUMNS))]
         width = (
-            sum(max(header.sectionSize(c), header.sectionSizeHint(c)) for c in range(len(COLUMNS)))
+            sum(header.sectionSize(c) for c in range(last))
+            + max(cells[last] + 6, header.sectionSizeHint(last))
             + self.table.verticalHeader().sizeHint().width()
             + 2 * self.table.frameWidth()
             + (self.table.verticalScrollBar().sizeHint().width() if len(layers) > 8 else 0)

@@ -51,6 +51,17 @@ ERROR_STYLE = "color: #c62828; font-weight: 600;"
 WARNING_STYLE = "color: #b26a00;"
 LOCK_STYLE = "color: #8a6d00; font-style: italic;"
 NOTE_STYLE = "font-style: italic;"
+#: the same roles on a dark background (light enough to read on #2B2B2B)
+DARK_ERROR_STYLE = "color: #ff8a80; font-weight: 600;"
+DARK_WARNING_STYLE = "color: #ffc266;"
+DARK_LOCK_STYLE = "color: #e6c65c; font-style: italic;"
+
+
+def label_styles(dark: bool) -> dict[str, str]:
+    """Style sheets of the error, warning, lock and note lines for a theme."""
+    if dark:
+        return {"error": DARK_ERROR_STYLE, "warning": DARK_WARNING_STYLE, "lock": DARK_LOCK_STYLE, "note": NOTE_STYLE}
+    return {"error": ERROR_STYLE, "warning": WARNING_STYLE, "lock": LOCK_STYLE, "note": NOTE_STYLE}
 
 
 # ---------------------------------------------------------------------------
@@ -319,10 +330,12 @@ def set_combo_data(combo: QComboBox, data: Any) -> None:
 
 
 def hint_label(text: str) -> QLabel:
+    """An italic note under a form (restyled with its dock by ``apply_style``)."""
     label = QLabel(text)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.RichText)
     label.setStyleSheet(NOTE_STYLE)
+    label.setProperty("note", True)
     return label
 
 
@@ -382,6 +395,7 @@ class SpecDock(QDockWidget):
         )
         self._value = initial
         self._running = False
+        self._dark = False
         self._error = ""
         self._inputs: list[QWidget] = []
 
@@ -461,6 +475,28 @@ class SpecDock(QDockWidget):
 
     def is_running(self) -> bool:
         return self._running
+
+    def apply_style(self, style) -> None:
+        """Follow the theme (a :class:`workbench.ui.style.Style`): the error, warning,
+        lock and note lines get colours readable on the theme's background, and the
+        preview plots its background, axes and text colours.
+
+        Labels with a style sheet keep the palette they were polished with, so an
+        application palette change alone leaves their text in the old theme's colour;
+        setting the style sheet again re-polishes them."""
+        self._dark = bool(style.dark)
+        styles = label_styles(self._dark)
+        self.lock_label.setStyleSheet(styles["lock"])
+        for label in self.findChildren(QLabel):
+            if label.property("note"):
+                label.setStyleSheet(styles["note"])
+        self._update_reason()
+        for plot in self.preview_plots():
+            style_preview_plot(plot, style)
+
+    def preview_plots(self) -> list:
+        """The dock's small pyqtgraph plots (made by :func:`make_preview_plot`)."""
+        return [w for w in self.findChildren(QWidget) if w.property("previewPlot")]
 
     def show_error(self, message: str) -> None:
         """Show ``message`` in red under the form (e.g. the main window refused the edit or
@@ -579,14 +615,15 @@ class SpecDock(QDockWidget):
         self.edited.emit(new)
 
     def _update_reason(self) -> None:
+        styles = label_styles(self._dark)
         if self._error:
-            self.reason_label.setStyleSheet(ERROR_STYLE)
+            self.reason_label.setStyleSheet(styles["error"])
             self.reason_label.setText(self._error)
             self.reason_label.show()
             return
         warning = self._pending() or self._warning()
         if warning:
-            self.reason_label.setStyleSheet(WARNING_STYLE)
+            self.reason_label.setStyleSheet(styles["warning"])
             self.reason_label.setText(warning)
             self.reason_label.show()
         else:
@@ -642,7 +679,8 @@ def make_preview_plot(object_name: str, height: int = 180):
 
     plot = _PreviewPlot(axisItems=fast_axes())
     plot.setObjectName(object_name)
-    plot.setBackground(None)
+    plot.setProperty("previewPlot", True)
+    plot.setBackground(pg.getConfigOption("background"))
     plot.setMinimumHeight(min(height, 140))
     plot.setMaximumHeight(height + 60)
     plot.setMenuEnabled(False)
@@ -650,3 +688,19 @@ def make_preview_plot(object_name: str, height: int = 180):
     plot.getPlotItem().setMouseEnabled(False, False)
     plot.showGrid(x=True, y=True, alpha=0.2)
     return plot
+
+
+def style_preview_plot(plot, style) -> None:
+    """Background, axis lines, tick labels and axis titles of a preview plot in the
+    colours of ``style``'s theme (the main plots' colours)."""
+    import pyqtgraph as pg
+
+    colors = style.colors
+    plot.setBackground(colors.background)
+    item = plot.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(colors.foreground))
+        axis.setTextPen(pg.mkPen(colors.text))  # also the axis title's colour
+    grid = colors.grid_alpha
+    item.showGrid(x=item.getAxis("bottom").grid is not False, y=item.getAxis("left").grid is not False, alpha=grid)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import spec as S
+from workbench.ui.style import CLASS_COLORS
 
 from .base import (
     BigIntSpinBox,
@@ -40,11 +41,12 @@ from .base import (
     set_combo_data,
 )
 
-#: Okabe–Ito colour-blind-safe palette (class colours of the preview)
 #: the preview draws at most this many (evenly spaced) training points
 PREVIEW_MAX_POINTS = 2000
 
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999", "#882255")
+#: class colours of the preview: the Okabe–Ito colours in the same order as the
+#: decision-boundary view (no black: it vanishes on the dark theme)
+PALETTE = CLASS_COLORS
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,7 @@ class DataDock(SpecDock):
         self.content.addWidget(split_box)
 
         # -- preview (not locked) -----------------------------------------------
-        self.preview_plot = make_preview_plot("dataPreview", 220)
+        self.preview_plot = make_preview_plot("dataPreview", 150)
         self.preview_plot.showGrid(x=False, y=False)
         self.preview_plot.setToolTip("The training points (after scaling)")
         self.preview_plot.hide()

@@ -37,7 +37,7 @@ class EarlyStoppingDock(SpecDock):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Early stopping", "earlyStoppingDock", S.EarlyStoppingSpec(), parent)
-        self.group = QGroupBox("Stop early when validation stops improving")
+        self.group = QGroupBox("Stop when validation stops improving")
         self.group.setCheckable(True)
         self.register(
             self.group,

@@ -166,7 +166,8 @@ class OptimizerDock(SpecDock):
         self.momentum_label = add_row(form, "Momentum β", self.momentum_spin)
 
         self.form_combo = make_combo(
-            [("Velocity: v ← βv + ηg, w ← w − v", "velocity"), ("Accumulator: M ← βM + g, w ← w − ηM", "accumulator")]
+            [("velocity  v ← βv + ηg", "velocity"), ("accumulator  M ← βM + g", "accumulator")],
+            {"velocity": "v ← βv + ηg,  w ← w − v", "accumulator": "M ← βM + g,  w ← w − ηM"},
         )
         self.register(
             self.form_combo,

@@ -25,6 +25,11 @@ METHOD_TIPS = {
 }
 
 
+def _formula_label(name: str, formula: str) -> str:
+    """A form label with its formula on a second, smaller line (narrow docks)."""
+    return f"{name}<br><span style='font-size:small; color:gray'>{formula}</span>"
+
+
 class RegularizationDock(SpecDock):
     """Edits :class:`workbench.spec.RegularizationSpec`."""
 
@@ -44,7 +49,7 @@ class RegularizationDock(SpecDock):
             "exactly 0 (sparse weights).  0 = off.  Editable during a run.",
             field="l1",
         )
-        add_row(form, "L1 α  <span style='color:gray'>(α‖w‖₁)</span>", self.l1_spin)
+        add_row(form, _formula_label("L1 α", "α‖w‖₁"), self.l1_spin)
         self.l2_spin = SciSpinBox(0.0, 100.0, smallest=1e-6)
         self.register(
             self.l2_spin,
@@ -52,7 +57,7 @@ class RegularizationDock(SpecDock):
             "(coupled: Adam's 1/√s scaling also scales it).  0 = off.  Editable during a run.",
             field="l2",
         )
-        add_row(form, "L2 α  <span style='color:gray'>((α/2)‖w‖²)</span>", self.l2_spin)
+        add_row(form, _formula_label("L2 α", "(α/2)‖w‖²"), self.l2_spin)
         self.wd_spin = SciSpinBox(0.0, 100.0, smallest=1e-6)
         self.register(
             self.wd_spin,
@@ -61,7 +66,7 @@ class RegularizationDock(SpecDock):
             "0 = off.  Editable during a run.",
             field="weight_decay",
         )
-        add_row(form, "Weight decay λ  <span style='color:gray'>(w ← w − ηλw)</span>", self.wd_spin)
+        add_row(form, _formula_label("Weight decay λ", "w ← w − ηλw"), self.wd_spin)
         self.biases_check = QCheckBox("Penalize biases too")
         self.register(
             self.biases_check,
@@ -87,8 +92,8 @@ class RegularizationDock(SpecDock):
         self.method_combo = make_combo(
             [
                 ("Inverted (default)", "inverted"),
-                ("Classic: scale weights by (1−p)", "classic"),
-                ("Monte-Carlo average of N passes", "mc"),
+                ("Classic: w × (1 − p)", "classic"),
+                ("Monte-Carlo: N passes", "mc"),
             ],
             METHOD_TIPS,
         )
@@ -99,7 +104,7 @@ class RegularizationDock(SpecDock):
             field="dropout_test_method",
         )
         self.method_combo.currentIndexChanged.connect(self._update_rows)
-        add_row(nform, "Dropout at test time", self.method_combo)
+        add_row(nform, "Dropout at<br>test time", self.method_combo)
         self.mc_spin = IntSpinBox(1, 1000)
         self.register(
             self.mc_spin,

@@ -228,7 +228,7 @@ class ScheduleDock(SpecDock):
         self.preview_title.setObjectName("schedulePreviewTitle")
         self.preview_title.setWordWrap(True)
         self.extra.addWidget(self.preview_title)
-        self.preview_plot = make_preview_plot("schedulePreview", 170)
+        self.preview_plot = make_preview_plot("schedulePreview", 130)
         self.preview_plot.getAxis("left").enableAutoSIPrefix(False)
         self.preview_plot.setLabel("bottom", "epoch")
         self.preview_plot.setLabel("left", "η")

@@ -50,15 +50,19 @@ class FastAxisItem(pg.AxisItem):
             return
         p.save()
         try:
-            p.setClipRect(self.boundingRect(), QtCore.Qt.ClipOperation.IntersectClip)
+            # (a clip, slightly larger than the item so the axis line on its edge survives,
+            # keeps long translucent grid lines on the raster engine's fast path)
+            p.setClipRect(self.boundingRect().adjusted(-2, -2, 2, 2), QtCore.Qt.ClipOperation.IntersectClip)
             self.drawPicture(p, *specs)
         finally:
             p.restore()
 
 
 def fast_axes(*names: str) -> dict[str, FastAxisItem]:
-    """``axisItems`` for ``PlotItem``/``addPlot``: a :class:`FastAxisItem` per side."""
-    return {name: FastAxisItem(orientation=name) for name in (names or ("left", "bottom", "right", "top"))}
+    """``axisItems`` for ``PlotItem``/``addPlot``: a :class:`FastAxisItem` for each named
+    side (default left and bottom).  ``PlotItem`` shows every axis it is given, so the
+    hidden top and right axes are left to pyqtgraph."""
+    return {name: FastAxisItem(orientation=name) for name in (names or ("left", "bottom"))}
 
 
 @contextmanager

@@ -11,6 +11,12 @@ both in their class colour.  Colours come from the Okabe-Ito palette:
   rescaled confidence (a lookup table of 64 shades per class, so an update is
   one ``setImage`` with fixed levels, no per-pixel Python);
 * 2-D regression: blue (low) <-> orange (high) over the image's range.
+
+The view fits the data (plus :data:`VIEW_PADDING` of their span) and the plot keeps
+a square area: in a tall pane it sits at the top with the key to symbols and colours
+(:attr:`BoundaryView.caption`) under it, in a wide pane the key goes to its right.
+A square plot with equal axis scales shows the data undistorted without leaving
+most of a narrow pane empty, and the key no longer covers points.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from workbench.ui import style as st
 from workbench.ui.plots._axis import fast_axes
 
 _SHADES = 64
+#: the view shows the data's range widened by this fraction of its span on each side
+VIEW_PADDING = 0.06
 
 
 def _rgb(c: QtGui.QColor) -> tuple[int, int, int]:
@@ -89,11 +97,23 @@ class BoundaryView(QtWidgets.QWidget):
         self._labels = (np.empty(0, np.int64), np.empty(0, np.int64))
 
         self._dirty = False
+        self._data_rect: Optional[tuple[float, float, float, float]] = None
         self._pw = _View(self._after_paint, axisItems=fast_axes())
-        self._pw.setMinimumSize(240, 240)
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self._pw)
+        self._pw.setMinimumSize(200, 200)
+        self._pw.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
+        self.caption = QtWidgets.QLabel()
+        self.caption.setObjectName("boundaryCaption")
+        self.caption.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.caption.setWordWrap(True)
+        self.caption.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        self.caption.setContentsMargins(10, 6, 10, 6)
+        self.caption.setAutoFillBackground(True)
+        self.caption.setMinimumWidth(120)
+        self._box = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.TopToBottom, self)
+        self._box.setContentsMargins(0, 0, 0, 0)
+        self._box.setSpacing(0)
+        self._box.addWidget(self._pw, 1)  # grows to its (square) maximum first
+        self._box.addWidget(self.caption, 0)
         self.plot: pg.PlotItem = self._pw.getPlotItem()
         self.plot.hideButtons()
         self.plot.setAspectLocked(True)
@@ -110,12 +130,27 @@ class BoundaryView(QtWidgets.QWidget):
         self._curve = pg.PlotDataItem(antialias=True)
         self._curve.setZValue(8)
         self.plot.addItem(self._curve)
-        self._legend = self.plot.addLegend(offset=(-8, 8))
-        # Legend samples (never added to the plot), rebuilt by _rebuild_legend.
-        self._legend_train: Optional[pg.ScatterPlotItem] = None
-        self._legend_val: Optional[pg.ScatterPlotItem] = None
-        self._legend_classes: list[pg.ScatterPlotItem] = []
         self.apply_style(self._style)
+
+    # ------------------------------------------------------------------ layout
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """A square plot; the caption takes the rest (under it or to its right)."""
+        w, h = self.width(), self.height()
+        big = 16_777_215  # QWIDGETSIZE_MAX
+        small = self._pw.minimumWidth()
+        if h >= w:
+            self._box.setDirection(QtWidgets.QBoxLayout.Direction.TopToBottom)
+            room = h - self.caption.heightForWidth(w) if self.caption.text() else h
+            side = max(small, min(w, room))
+            self._pw.setMaximumSize(big, side)
+        else:
+            self._box.setDirection(QtWidgets.QBoxLayout.Direction.LeftToRight)
+            side = max(small, min(h, w - self.caption.minimumWidth()))
+            self._pw.setMaximumSize(side, big)
 
     # ------------------------------------------------------------------ data
     def set_points(self, X_train, y_train, X_val=None, y_val=None, task: str = "binary", n_classes: int = 2,
@@ -155,7 +190,38 @@ class BoundaryView(QtWidgets.QWidget):
         self._rebuild_legend()
         self._set_labels()
         self._update_lut()
-        self.plot.enableAutoRange()
+        if task == "regression" and Xt.shape[1] == 1:
+            xs = np.concatenate([Xt[:, 0], Xv[:, 0]])
+            ys = np.concatenate([np.asarray(yt, np.float64).ravel(), np.asarray(yv, np.float64).ravel()])
+        else:
+            xs = np.concatenate([Xt[:, 0], Xv[:, 0]])
+            ys = np.concatenate([Xt[:, 1], Xv[:, 1]]) if Xt.shape[1] > 1 else np.zeros_like(xs)
+        self._fit_view(xs, ys)
+        self._arrange()
+
+    def _fit_view(self, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Show the data's bounding box widened by ``VIEW_PADDING`` of its span."""
+        def padded(v):
+            v = v[np.isfinite(v)]
+            if not v.size:
+                return (-1.0, 1.0)
+            lo, hi = float(v.min()), float(v.max())
+            span = hi - lo if hi > lo else max(abs(lo), 1.0)
+            return (lo - VIEW_PADDING * span, hi + VIEW_PADDING * span)
+
+        (x0, x1), (y0, y1) = padded(xs), padded(ys)
+        self._data_rect = (x0, x1, y0, y1)
+        self.plot.enableAutoRange(x=False, y=False)
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+
+    def data_view_range(self) -> Optional[tuple[float, float, float, float]]:
+        """``(x0, x1, y0, y1)`` the view was fitted to: the data range plus padding."""
+        return self._data_rect
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The plot's current ``((x0, x1), (y0, y1))``."""
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
 
     def set_image(self, image: np.ndarray, x_range, y_range) -> None:
         """Show a row-major ``(r, r)`` prediction image covering ``x_range x y_range``
@@ -195,6 +261,13 @@ class BoundaryView(QtWidgets.QWidget):
         """True if the image or curve changed since the last paint."""
         return self._dirty
 
+    def clear_prediction(self) -> None:
+        """Remove the heat map and fitted curve, keep the data points."""
+        self.image_item.clear()
+        self.image_item.setVisible(False)
+        self._rect = None
+        self._curve.setData([], [])
+
     def clear(self) -> None:
         self.image_item.clear()
         self.image_item.setVisible(False)
@@ -203,7 +276,8 @@ class BoundaryView(QtWidgets.QWidget):
         self._val.setData([], [])
         self._curve.setData([], [])
         self._labels = (np.empty(0, np.int64), np.empty(0, np.int64))
-        self._legend.clear()
+        self._data_rect = None
+        self.caption.setText("")
 
     # ------------------------------------------------------------------ read-back for tests
     def image_levels(self) -> tuple[float, float]:
@@ -266,31 +340,37 @@ class BoundaryView(QtWidgets.QWidget):
         self._val.setSize(size * 1.25)
 
     def _rebuild_legend(self) -> None:
+        """The key under (or beside) the plot: symbols, classes and what the colours mean."""
         s = self._style
-        self._legend.clear()
-        neutral = s.colors.foreground
-        reg = self._task == "regression"
-        self._legend_train = pg.ScatterPlotItem(
-            symbol="o", size=s.marker_size * 1.2, pen=pg.mkPen(s.colors.background),
-            brush=pg.mkBrush(st.ROLE_COLORS["train"] if reg else neutral))
-        self._legend_val = pg.ScatterPlotItem(
-            symbol="d", size=s.marker_size * 1.4, brush=pg.mkBrush(s.colors.background),
-            pen=pg.mkPen(st.ROLE_COLORS["val"] if reg else neutral, width=1.6))
-        self._legend.addItem(self._legend_train, "train")
-        self._legend.addItem(self._legend_val, "validation")
-        self._legend_classes = []
-        if self._task != "regression":
-            for k in range(max(self._n_classes, 2)):
-                item = pg.ScatterPlotItem(symbol="s", size=s.marker_size * 1.3,
-                                          brush=pg.mkBrush(self._class_color(k)), pen=pg.mkPen(None))
-                name = self._class_names[k] if self._class_names and k < len(self._class_names) else f"class {k}"
-                self._legend.addItem(item, str(name))
-                self._legend_classes.append(item)
+        dark = s.dark
+        fg = s.colors.text
+        sq = lambda color: f"<span style='color:{color}'>&#9632;</span>"  # noqa: E731  (a filled square)
+        if self._task == "regression":
+            train = st.text_color(st.ROLE_COLORS["train"], dark).name()
+            val = st.text_color(st.ROLE_COLORS["val"], dark).name()
+            lines = [
+                f"<span style='color:{train}'>&#9679;</span> train &nbsp; "
+                f"<span style='color:{val}'>&#9671;</span> validation &nbsp; "
+                f"<span style='color:{fg}'>&#9472;&#9472;</span> the network's fit",
+            ]
         else:
-            self._legend.addItem(self._curve, "fitted")
-        self._legend.setLabelTextSize(f"{self._pt(0.95):.1f}pt")
-        for _sample, label in self._legend.items:
-            label.setText(label.text)
+            k = max(self._n_classes, 2)
+            names = [
+                str(self._class_names[i]) if self._class_names and i < len(self._class_names) else f"class {i}"
+                for i in range(k)
+            ]
+            lines = [
+                f"<span style='color:{fg}'>&#9679;</span> train &nbsp; <span style='color:{fg}'>&#9671;</span> validation",
+                " &nbsp; ".join(f"{sq(self._class_color(i))} {name}" for i, name in enumerate(names)),
+            ]
+            if self._task == "binary":
+                lines.append(f"<span style='color:{fg}'>Background: the predicted class; "
+                             "pale where P &asymp; 0.5 (the decision boundary)</span>")
+            else:
+                lines.append(f"<span style='color:{fg}'>Background: the predicted class; "
+                             "paler where the network is less sure</span>")
+        self.caption.setText("<br>".join(lines))
+        self._arrange()
 
     # ------------------------------------------------------------------ style
     def _pt(self, factor: float = 1.0) -> float:
@@ -308,9 +388,11 @@ class BoundaryView(QtWidgets.QWidget):
             ax.setTextPen(pg.mkPen(colors.text))
         self._set_labels()
         self._curve.setPen(pg.mkPen(colors.text, width=style.pen_width * 1.2))
-        self._legend.setBrush(st.with_alpha(colors.legend_fill, colors.legend_fill[3]))
-        self._legend.setPen(pg.mkPen(st.with_alpha(colors.foreground, 80)))
-        self._legend.setLabelTextColor(colors.text)
+        self.caption.setFont(st.scaled_font(self._base_font, style, 0.95))
+        pal = self.caption.palette()
+        pal.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(colors.background))
+        pal.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor(colors.text))
+        self.caption.setPalette(pal)
         self._lut_key = None
         self._update_lut()
         self._style_points()

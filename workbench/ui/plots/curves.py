@@ -42,7 +42,14 @@ MARKER_KINDS = ("plateau", "restart", "lr_change", "reg_change", "phase", "diver
 _METRIC_KEYS = ("train_accuracy", "val_accuracy", "train_rmse", "val_rmse", "train_r2", "val_r2")
 _EPOCH_COLUMNS = HISTORY_COLUMNS  # epoch, train_loss, val_loss, penalty, lr, metrics...
 _BATCH_COLUMNS = ("x", "loss", "ema", "epoch", "pos")
-_ANTIALIAS_MAX_POINTS = 4000
+#: While a run is live, curves longer than this are drawn without antialiasing: a wide
+#: antialiased pen costs ~3x an aliased one (and a 1 px pen ~10x less than either).
+#: A static view (no run live) is always antialiased: it is painted rarely.
+_LIVE_ANTIALIAS_MAX_POINTS = 300
+#: Auto-downsampling draws about this many samples per pixel of plot width (pyqtgraph's
+#: default is 5); with the 'peak' method each bin keeps its minimum and maximum, so the
+#: envelope of a noisy curve is unchanged.
+_DOWNSAMPLE_FACTOR = 1.0
 
 _MARKER_DEFAULT_TEXT = {
     "plateau": "LR drop (plateau)",
@@ -110,6 +117,27 @@ class _Canvas(pg.GraphicsLayoutWidget):
         self._on_painted()
 
 
+class _LegendRow(pg.GraphicsWidget):
+    """A layout cell holding the panel's legend at its left, as tall as the legend."""
+
+    def __init__(self, legend: pg.LegendItem):
+        super().__init__()
+        self.legend = legend
+        legend.setParentItem(self)
+        legend.anchor = lambda *a, **k: None  # placed by this row, not anchored to a parent
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+
+    def fit(self, left: float = 40.0) -> None:
+        """Follow the legend's size (call after its entries or fonts change); ``left``:
+        where the plots' data areas begin."""
+        self.legend.updateSize()
+        h = self.legend.boundingRect().height()
+        self.setMinimumHeight(h)
+        self.setMaximumHeight(h)
+        self.legend.setPos(left, 0)
+        self.updateGeometry()
+
+
 class CurvesPanel(QtWidgets.QWidget):
     """Loss / metric / learning-rate plots with markers; see the module docstring.
 
@@ -144,9 +172,11 @@ class CurvesPanel(QtWidgets.QWidget):
 
         # --- layout ------------------------------------------------------------
         self._dirty = False
+        self._left_width = 40
         self._live = False
         self._live_total: Optional[int] = None
         self._follow_x = True
+        self._x_target: Optional[float] = None  # the live x range's upper end
         self._follow_y = [True, True, True]  # per plot (loss, metric, lr)
         self._glw = _Canvas(self._after_paint)
         self._glw.setMinimumSize(320, 300)
@@ -165,14 +195,19 @@ class CurvesPanel(QtWidgets.QWidget):
 
         self._readout.updateMin = _readout_update_min
         self._glw.addItem(self._readout, row=0, col=0)
-        self.loss_plot: pg.PlotItem = self._glw.addPlot(row=1, col=0, axisItems=fast_axes())
-        self.metric_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0, axisItems=fast_axes())
-        self.lr_plot: pg.PlotItem = self._glw.addPlot(row=3, col=0, axisItems=fast_axes())
+        # One key for all three plots, in its own row above them: inside a plot it
+        # covered curves (train and validation have the same colours on every plot).
+        self._legend = pg.LegendItem(colCount=4, horSpacing=18, frame=False)
+        self._legend_row = _LegendRow(self._legend)
+        self._glw.addItem(self._legend_row, row=1, col=0)
+        self.loss_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0, axisItems=fast_axes())
+        self.metric_plot: pg.PlotItem = self._glw.addPlot(row=3, col=0, axisItems=fast_axes())
+        self.lr_plot: pg.PlotItem = self._glw.addPlot(row=4, col=0, axisItems=fast_axes())
         self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
         grid = self._glw.ci.layout
-        grid.setRowStretchFactor(1, 5)
-        grid.setRowStretchFactor(2, 3)
-        grid.setRowStretchFactor(3, 2)
+        grid.setRowStretchFactor(2, 5)
+        grid.setRowStretchFactor(3, 3)
+        grid.setRowStretchFactor(4, 2)
         self.metric_plot.setXLink(self.loss_plot)
         self.lr_plot.setXLink(self.loss_plot)
         for p in self.plots:
@@ -187,10 +222,7 @@ class CurvesPanel(QtWidgets.QWidget):
         for p in self.plots[:-1]:
             p.getAxis("bottom").setStyle(showValues=False)
 
-        # Losses fall from the top left: the bottom left is usually empty, and the
-        # top right stays free for the early-stopping labels.
-        self._legend_loss = self.loss_plot.addLegend(offset=(8, -8))
-        self._legend_metric = self.metric_plot.addLegend(offset=(-10, -8))
+        self._legend_loss = self._legend  # (the batch and follow-up entries join it)
 
         # --- curves: created once ----------------------------------------------
         def curve(plot, name=None, z=0):
@@ -199,6 +231,7 @@ class CurvesPanel(QtWidgets.QWidget):
             plot.addItem(item)  # PlotItem.addItem applies the plot's downsampling/clip modes
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="peak")
+            item.opts["autoDownsampleFactor"] = _DOWNSAMPLE_FACTOR
             return item
 
         for p in self.plots:
@@ -220,6 +253,8 @@ class CurvesPanel(QtWidgets.QWidget):
         self._curves["batch_loss"].setVisible(False)
         self._curves["batch_loss_ema"].setVisible(False)
         self._curves["followup_loss"].setVisible(False)
+        self._legend.addItem(self._curves["train_loss"], "train")
+        self._legend.addItem(self._curves["val_loss"], "validation")
 
         # --- hover read-out: rate-limited --------------------------------------
         self._cursor_lines = []
@@ -270,6 +305,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._hovering = False
         self._readout.setText("")
         self._follow_x = True
+        self._x_target = None
         self._follow_y = [True, True, True]
         for p in self.plots:
             p.enableAutoRange()
@@ -286,6 +322,7 @@ class CurvesPanel(QtWidgets.QWidget):
         the live mode fits the axis to the data again (unless the user has zoomed)."""
         self._live = bool(live)
         self._live_total = int(total_epochs) if total_epochs else None
+        self._x_target = None
         if self._live:
             for i, p in enumerate(self.plots):
                 p.enableAutoRange(x=False if self._follow_x else None, y=False if self._follow_y[i] else None)
@@ -294,6 +331,10 @@ class CurvesPanel(QtWidgets.QWidget):
         else:
             for i, p in enumerate(self.plots):
                 p.enableAutoRange(x=True if self._follow_x else None, y=True if self._follow_y[i] else None)
+            for item in self._curves.values():  # the finished view is drawn smooth
+                if not item.opts["antialias"]:
+                    item.opts["antialias"] = True
+                    item.updateItems(styleUpdate=True)
 
     def is_live(self) -> bool:
         return self._live
@@ -319,8 +360,8 @@ class CurvesPanel(QtWidgets.QWidget):
         if self._live_total:
             hi = min(hi, float(self._live_total))
         hi = max(hi, x, 1.0)
-        lo_now, hi_now = self.loss_plot.vb.viewRange()[0]
-        if lo_now != 0.0 or hi_now != hi:
+        if self._x_target != hi:
+            self._x_target = hi
             self.loss_plot.setXRange(0.0, hi, padding=0.02)
 
     def _y_data(self, i: int):
@@ -368,6 +409,8 @@ class CurvesPanel(QtWidgets.QWidget):
             new_hi = hi + pad + (head if hi > b and not inside else 0.0)
             if i == 1 and self._metric_kind == "accuracy":  # accuracy lives in [0, 1]
                 new_lo, new_hi = max(new_lo, min(lo, 0.0) - pad), min(new_hi, max(hi, 1.0) + pad)
+            if lo >= 0.0 and not (i == 0 and self._log_loss):  # losses and rates are >= 0
+                new_lo = max(new_lo, -pad)
             p.setYRange(new_lo, new_hi, padding=0.0)
 
     def settle(self) -> None:
@@ -468,9 +511,10 @@ class CurvesPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ redraw
     def _set_antialias(self, names, n: int) -> None:
-        """Antialiased wide pens cost ~10x more to paint: smooth lines for short
-        histories, fast aliased ones once a curve holds many points."""
-        aa = n <= _ANTIALIAS_MAX_POINTS
+        """Antialiased wide pens cost ~3x more to paint: while a run is live, smooth
+        lines for short histories and fast aliased ones once a curve holds many points;
+        smooth lines again when the run is over (see ``set_live``)."""
+        aa = n <= _LIVE_ANTIALIAS_MAX_POINTS or not self._live
         for name in names:
             item = self._curves[name]
             if item.opts["antialias"] != aa:
@@ -517,6 +561,7 @@ class CurvesPanel(QtWidgets.QWidget):
         if f.n and not item.isVisible():
             item.setVisible(True)
             self._legend_loss.addItem(item, "follow-up (train+val)")
+            self._legend_row.fit(self._left_width)
 
     # ------------------------------------------------------------------ options
     def set_metric_kind(self, kind: str) -> None:
@@ -557,6 +602,7 @@ class CurvesPanel(QtWidgets.QWidget):
                 self._legend_loss.addItem(item, label)
             else:
                 self._legend_loss.removeItem(item)
+        self._legend_row.fit(self._left_width)
         self._curves["batch_loss"].setVisible(show)
         self._curves["batch_loss_ema"].setVisible(show)
         if show:
@@ -961,7 +1007,7 @@ class CurvesPanel(QtWidgets.QWidget):
             "val_metric": pg.mkPen(st.ROLE_COLORS["val"], width=w),
             "lr": pg.mkPen(st.ROLE_COLORS["lr"], width=w),
             "batch_loss": pg.mkPen(st.with_alpha(st.SKY, 70), width=1),
-            "batch_loss_ema": pg.mkPen(st.with_alpha(st.SKY, 230), width=max(1.0, w * 0.6)),
+            "batch_loss_ema": pg.mkPen(st.with_alpha(st.SKY, 230), width=max(1.0, w * 0.5)),  # 1 px: cheap
             "followup_loss": pg.mkPen(st.ROLE_COLORS["followup"], width=w, style=QtCore.Qt.PenStyle.DashLine),
         }
         for name, pen in pens.items():
@@ -981,14 +1027,15 @@ class CurvesPanel(QtWidgets.QWidget):
         self.lr_plot.getAxis("bottom").setHeight(int(fm.height() * 2.6 + 10))
         self._set_axis_labels()
 
-        for legend in (self._legend_loss, self._legend_metric):
-            legend.setBrush(st.with_alpha(colors.legend_fill, colors.legend_fill[3]))
-            legend.setPen(pg.mkPen(st.with_alpha(colors.foreground, 80)))
+        for legend in (self._legend,):
+            legend.setBrush(pg.mkBrush(None))
+            legend.setPen(pg.mkPen(None))
             legend.setLabelTextColor(colors.text)
             legend.setLabelTextSize(f"{self._pt(0.95):.1f}pt")
             for _sample, label in legend.items:
                 label.setText(label.text)
-            legend.updateSize()
+        self._left_width = left_width
+        self._legend_row.fit(left_width)
 
         for rec in self._markers:
             self._style_marker(rec)
