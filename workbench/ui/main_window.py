@@ -69,8 +69,9 @@ SHUTDOWN_TIMEOUT_MS = 2000
 #: while a frame is drawn and painted (see ``TrainingWorker.hold``), so this is also the
 #: most training throughput the plots may cost; frames are paced to stay within it.
 GUI_BUDGET = 0.1
-#: At most this many frames a second, however cheap they are.
-MAX_FRAME_RATE = 30.0
+#: At most this many frames a second, however cheap they are (plenty for training curves;
+#: each frame costs the trainer a few milliseconds of CPU and of the interpreter lock).
+MAX_FRAME_RATE = 12.0
 #: A frame whose paint does not come within this time releases the worker anyway.
 FRAME_TIMEOUT_MS = 60
 #: During a run, the GUI thread collects cyclic garbage this often (see _gc_guard).
