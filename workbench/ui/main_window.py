@@ -1657,13 +1657,21 @@ class _BoundaryInfo:
             from workbench.boundary import data_range  # noqa: PLC0415
 
             both = raw_train if raw_val is None or not len(raw_val) else np.concatenate([raw_train, raw_val])
-            self.x_range = data_range(both[:, 0])
-            self.y_range = data_range(both[:, 1])
+            self.x_range, self.y_range = _square(data_range(both[:, 0]), data_range(both[:, 1]))
         else:
             from workbench.boundary import data_range  # noqa: PLC0415
 
             both = raw_train if raw_val is None or not len(raw_val) else np.concatenate([raw_train, raw_val])
             self.x_range = data_range(both[:, 0], margin=0.02)
+
+
+def _square(x_range, y_range):
+    """Widen the shorter of two ranges (about its centre) to the longer one's span: the
+    boundary view is square with equal axis scales, so a square image fills it."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    span = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    return (cx - span / 2.0, cx + span / 2.0), (cy - span / 2.0, cy + span / 2.0)
 
 
 def _raw_inputs(dataset, split: str):
