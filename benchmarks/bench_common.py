@@ -70,9 +70,12 @@ class Timing:
 class CpuMeter:
     """CPU used on the whole machine by *others* (all busy time minus this process's),
     and time stolen by the hypervisor, in cores, between :meth:`start` and :meth:`stop`.
-    Linux only (``/proc``); elsewhere it reports None."""
+    Linux only (``/proc``); elsewhere it reports None.  The kernel counts in ticks of
+    1/HZ s, so an interval shorter than ``MIN_TICKS`` ticks cannot be measured (one stray
+    tick in 1 ms would read as 10 cores): it reports None too."""
 
     HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    MIN_TICKS = 5
 
     @staticmethod
     def snapshot():
@@ -95,7 +98,7 @@ class CpuMeter:
         """Foreign CPU load (other processes + steal) since :meth:`start`, in cores."""
         b = self.snapshot()
         a = self._a
-        if a is None or b is None or b[3] <= a[3]:
+        if a is None or b is None or (b[3] - a[3]) * self.HZ < self.MIN_TICKS:
             return None
         ticks = (b[0] - a[0]) - (b[2] - a[2]) + (b[1] - a[1])
         return max(ticks, 0) / (self.HZ * (b[3] - a[3]))

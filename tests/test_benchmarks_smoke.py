@@ -97,7 +97,21 @@ def test_interleave_and_ratio():
                                 warmup=0, pause=0.0)
     assert calls == ["a", "b", "b", "a", "a", "b"]  # start rotates each round
     assert bench_common.ratio_stats(t["a"], t["b"])["median"] == pytest.approx(2.0)
-    assert bench_common.clean_rounds(t, limit=10.0) == [0, 1, 2]
+    # the fake blocks take no time: far too short for the tick-based load meter
+    assert t["a"].foreign == [None] * 3 and bench_common.clean_rounds(t) == [0, 1, 2]
+
+
+def test_clean_rounds_drop_rounds_where_others_used_the_cpu():
+    t = {"a": bench_common.Timing("a", [1.0] * 4, [0.0, 0.5, None, 0.1]),
+         "b": bench_common.Timing("b", [1.0] * 4, [0.1, 0.0, 0.0, 0.3])}
+    assert bench_common.clean_rounds(t, limit=0.25) == [0, 2]
+    assert bench_common.clean_rounds(t, limit=1.0) == [0, 1, 2, 3]
+
+
+def test_cpu_meter_refuses_intervals_shorter_than_its_tick():
+    meter = bench_common.CpuMeter()
+    meter.start()
+    assert meter.stop() is None  # microseconds apart: unmeasurable, not "huge load"
 
 
 def test_environment_and_subnormal_count():
