@@ -16,7 +16,7 @@ def create_application(argv: Optional[Sequence[str]] = None):
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import APP_NAME, ORG_NAME
+    from .dialogs import APP_NAME, ORG_NAME
 
     QCoreApplication.setOrganizationName(ORG_NAME)
     QCoreApplication.setApplicationName(APP_NAME)

@@ -7,36 +7,27 @@ undo stack; applying a command replaces the spec and shows it again on every doc
 (``load_dataset``); a :class:`~workbench.data.DataError` is shown and the spec kept.
 
 Run hands the spec (and the loaded data set) to a :class:`TrainingWorker` on a
-``QThread``; its batched ``events_ready`` signals are queued and drawn in paced frames
-(curves: ``setData`` once per curve per frame; read-out, progress, boundary image);
-``finished`` brings the :class:`RunResult` that Save writes.  Responsiveness (see
-``benchmarks/ui_responsiveness.py``): a frame holds the worker while it draws and
-paints, frames hold it for at most ``GUI_BUDGET`` of the run, and during a run the
-cyclic garbage collector runs only in the GUI thread.
+``QThread``; its batched ``events_ready`` signals are drawn in paced frames by a
+:class:`~workbench.ui.frame_pacer.FramePacer` (curves, read-out, progress, boundary
+image); ``finished`` brings the :class:`RunResult` that Save writes.
 
-Dialog functions (:func:`ask_save_changes`, :func:`show_error`, :func:`get_open_path`,
-:func:`get_save_path`) are module-level so tests can replace them.
+The dialogs (:mod:`workbench.ui.dialogs`) are called through this module's names so
+tests can replace them here.
 """
 
 from __future__ import annotations
 
-import gc
-import math
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QThread, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QIcon, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
-    QSizePolicy,
     QSplitter,
     QStyle,
     QToolBar,
@@ -56,138 +47,17 @@ from workbench.engine.events import (
 )
 from workbench.spec import ExperimentSpec, RunResult
 
+from . import boundary_source
 from .commands import SpecCommand, live_changes
+from .dialogs import APP_NAME, FILE_FILTER, ORG_NAME, ask_save_changes, get_open_path, get_save_path, show_error
+from .frame_pacer import GUI_BUDGET, FramePacer, GcGuard
+from .readout import ReadOut, fmt_duration
 from .worker import TrainingWorker
 
-APP_NAME = "MLP Workbench"
-ORG_NAME = "MLP Workbench"
 MAX_RECENT = 8
 STATE_VERSION = 3
 DEFAULT_SIZE = QSize(1600, 1000)
 SHUTDOWN_TIMEOUT_MS = 2000
-#: Share of a run's wall time that drawing live frames may take.  The worker is held
-#: while a frame is drawn and painted (see ``TrainingWorker.hold``), so this is also the
-#: most training throughput the plots may cost; frames are paced to stay within it.
-GUI_BUDGET = 0.1
-#: At most this many frames a second, however cheap they are (plenty for training curves;
-#: each frame costs the trainer a few milliseconds of CPU and of the interpreter lock).
-MAX_FRAME_RATE = 12.0
-#: A frame whose paint does not come within this time releases the worker anyway.
-FRAME_TIMEOUT_MS = 60
-#: During a run, the GUI thread collects cyclic garbage this often (see _gc_guard).
-GC_INTERVAL_MS = 1000
-FILE_FILTER = "Experiments (*.json);;All files (*)"
-
-
-# ---------------------------------------------------------------------------
-# Dialogs (module-level so tests can monkeypatch them)
-
-
-def ask_save_changes(parent: QWidget, name: str) -> str:
-    """Ask whether to save unsaved changes: ``"save"``, ``"discard"`` or ``"cancel"``."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle(APP_NAME)
-    box.setText(f"“{name}” has unsaved changes.")
-    box.setInformativeText("Save them before continuing?")
-    box.setStandardButtons(
-        QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
-    )
-    box.setDefaultButton(QMessageBox.StandardButton.Save)
-    answer = box.exec()
-    if answer == QMessageBox.StandardButton.Save:
-        return "save"
-    if answer == QMessageBox.StandardButton.Discard:
-        return "discard"
-    return "cancel"
-
-
-def show_error(parent: QWidget, title: str, text: str) -> None:
-    """A modal error dialog (the first line is the summary, the rest the details)."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle(title)
-    lines = text.splitlines() or [text]
-    box.setText(lines[0])
-    if len(lines) > 1:
-        box.setInformativeText("\n".join(lines[1:]))
-    box.exec()
-
-
-def get_open_path(parent: QWidget, directory: str) -> Optional[str]:
-    path, _ = QFileDialog.getOpenFileName(parent, "Open experiment", directory, FILE_FILTER)
-    return path or None
-
-
-def get_save_path(parent: QWidget, title: str, directory: str, file_filter: str) -> Optional[str]:
-    path, _ = QFileDialog.getSaveFileName(parent, title, directory, file_filter)
-    return path or None
-
-
-# ---------------------------------------------------------------------------
-def _fmt_duration(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "–"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def _fmt_loss(value: Optional[float]) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:.4f}" if abs(value) >= 1e-3 else f"{value:.3e}"
-
-
-class ReadOut(QLabel):
-    """The big one-line read-out of the current epoch and losses above the curves."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("readOut")
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.setContentsMargins(10, 4, 10, 4)
-        # a long line is clipped, it never widens the window's central area
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(0)
-        # sizes derive from the application font at creation, so presentation mode
-        # (which scales the application font) and back restores them exactly
-        self._base = QFont(QApplication.font())
-        if self._base.pointSizeF() <= 0:
-            self._base.setPointSizeF(9.0)
-        self.scale = 1.35
-        self.clear_values()
-
-    def set_scale(self, scale: float) -> None:
-        """Font size = ``scale`` x the base application font."""
-        self.scale = scale
-        font = QFont(self._base)
-        font.setPointSizeF(self._base.pointSizeF() * scale)
-        self.setFont(font)
-
-    def clear_values(self, text: str = "Ready — press Run (F5)") -> None:
-        self.setText(text)
-
-    def show_epoch(self, epoch: int, total: int, ev: EpochEnd, metric: Optional[tuple[str, float]] = None,
-                   phase: str = "train", note: str = "") -> None:
-        from .style import ORANGE, BLUE  # noqa: PLC0415
-
-        parts = [f"<b>Epoch {epoch}</b> / {total}" if phase == "train" else f"<b>{phase} {epoch}</b>"]
-        parts.append(f"<span style='color:{BLUE}'>■</span> train loss <b>{_fmt_loss(ev.train_loss)}</b>")
-        if ev.val_loss is not None:
-            parts.append(f"<span style='color:{ORANGE}'>■</span> val loss <b>{_fmt_loss(ev.val_loss)}</b>")
-        if metric is not None:
-            name, value = metric
-            if math.isfinite(value):
-                shown = f"{100 * value:.1f} %" if "accuracy" in name else f"{value:.3f}"
-                label = name.replace("_accuracy", " acc").replace("_r2", " R²").replace("_", " ")
-                parts.append(f"{label} <b>{shown}</b>")
-        if note:
-            parts.append(f"<i>{note}</i>")
-        self.setText("&nbsp;&nbsp;&nbsp;".join(parts))
-
 
 # ---------------------------------------------------------------------------
 class MainWindow(QMainWindow):
@@ -238,26 +108,7 @@ class MainWindow(QMainWindow):
         self._t_paused = 0.0
         self._t_pause_began: Optional[float] = None
         self._diverged_text = ""
-        # live frames: events and the boundary image wait here until the next frame
-        self._pending_events: list = []
-        self._pending_boundary = None
-        self._frame_waiting: set = set()  # views whose paint ends the current frame
-        self._frame_worker: Optional[TrainingWorker] = None
-        self._frame_t0 = 0.0
-        self._next_frame_at = 0.0
-        #: frames drawn during runs and the seconds the worker was held for them
-        self.frame_stats = {"frames": 0, "held_seconds": 0.0}
-        self._frame_timer = QTimer(self)
-        self._frame_timer.setSingleShot(True)
-        self._frame_timer.timeout.connect(self._draw_frame)
-        self._frame_timeout = QTimer(self)
-        self._frame_timeout.setSingleShot(True)
-        self._frame_timeout.timeout.connect(self._end_frame)
-        # the cyclic garbage collector runs in the GUI thread during runs (see _gc_guard)
-        self._gc_timer = QTimer(self)
-        self._gc_timer.setInterval(GC_INTERVAL_MS)
-        self._gc_timer.timeout.connect(lambda: gc.collect(1))
-        self._gc_was_enabled: Optional[bool] = None
+        self._gc_guard = GcGuard(self)
 
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_undo_changed)
@@ -313,13 +164,13 @@ class MainWindow(QMainWindow):
         self.boundary.setObjectName("boundaryView")
         self.splitter.addWidget(self.curves)
         self.splitter.addWidget(self.boundary)
-        self.curves.painted.connect(lambda: self._view_painted(self.curves))
-        self.boundary.painted.connect(lambda: self._view_painted(self.boundary))
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self.frames = FramePacer(self, (self.curves, self.boundary), self._show_events,
+                                 self._show_boundary_payload, self._is_exposed)
 
     def _build_docks(self) -> None:
         from .docks import (  # noqa: PLC0415
@@ -581,7 +432,6 @@ class MainWindow(QMainWindow):
         old = self._spec
         if getattr(old, section) == value:
             return False
-        dock = self.docks.get(section)
         try:
             new = specmod.replace(old, "", **{section: value})
         except specmod.SpecError as exc:
@@ -678,12 +528,12 @@ class MainWindow(QMainWindow):
             return
         self.boundary.clear()
         self._points_of = None
-        info = _boundary_info(self._dataset)
+        info = boundary_source.boundary_info(self._dataset)
         # the view exists for 2-D classification and 1-D regression; otherwise the curves take its place
         self.boundary.setVisible(info is not None)
         if info is None:
             return
-        _set_boundary_points(self.boundary, self._dataset, info)
+        boundary_source.set_points(self.boundary, self._dataset, info)
         self._points_of = self._dataset
 
     def _sync_all(self) -> None:
@@ -760,7 +610,7 @@ class MainWindow(QMainWindow):
         self._diverged_text = ""
         self._epochs_done = 0
         self._last_epoch = None
-        self._reset_frames()
+        self.frames.reset()
         self.curves.reset()
         if hasattr(self.curves, "set_metric_kind"):
             self.curves.set_metric_kind("accuracy" if self._dataset.task == "classification" else "r2")
@@ -771,7 +621,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.readout.setText(f"<b>Epoch 0</b> / {spec.training.epochs} — starting…")
 
-        worker = TrainingWorker(spec, self._dataset, boundary=_make_boundary_fn(self._dataset), start_paused=paused,
+        worker = TrainingWorker(spec, self._dataset, boundary=boundary_source.make_boundary_fn(self._dataset), start_paused=paused,
                                 gui_budget=GUI_BUDGET)
         thread = QThread()
         thread.setObjectName("trainingThread")
@@ -786,7 +636,8 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self._worker, self._thread = worker, thread
-        self._gc_guard(True)
+        self.frames.attach(worker)
+        self._gc_guard.set_running(True)
         self._paused = paused
         self._t_start = time.perf_counter()
         self._t_paused = 0.0
@@ -850,115 +701,24 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     # ------------------------------------------------------------------ live frames
-    # The worker's batches are queued (cheap) and drawn in frames.  A frame holds the
-    # worker, shows the queued events and boundary image, and releases the worker when
-    # the changed plots have painted; the next frame comes no sooner than the held time
-    # x (1 / GUI_BUDGET - 1) later, so drawing holds training for at most GUI_BUDGET of
-    # the run whatever the plots cost, and never for more than one frame at a time.
-    #
-    # The worker's next batch waits for the acknowledgement, which comes when the frame
-    # showing this batch is over: one batch per frame, so a worker busy in Python is not
-    # interrupted 30 times a second for batches that would only wait for the next frame.
+    # The worker's batches are drawn in paced frames (see frame_pacer.FramePacer).
     @Slot(list)
     def _on_events(self, events: list) -> None:
-        if self._closing:
-            return
-        self._pending_events.extend(events)
-        self._request_frame()
+        if not self._closing:
+            self.frames.add_events(events)
 
-    def _request_frame(self) -> None:
-        if self._frame_timer.isActive() or self._frame_worker is not None:
-            return  # a frame is scheduled or being painted; it takes the queue with it
-        delay = max(0.0, self._next_frame_at - time.perf_counter())
-        self._frame_timer.start(int(math.ceil(delay * 1000)))
+    @property
+    def frame_stats(self) -> dict:
+        """Frames drawn during runs and the seconds the worker was held for them."""
+        return self.frames.stats
 
-    def _draw_frame(self) -> None:
-        """Show everything queued; hold the worker until the changed plots have painted."""
-        worker = self._worker
-        if self._closing or (not self._pending_events and self._pending_boundary is None):
-            if worker is not None and not self._closing:
-                worker.acknowledge(0.0)
-            return
-        self._frame_t0 = time.perf_counter()
-        if worker is not None:
-            worker.hold()
-        self._flush_pending()
+    def _is_exposed(self) -> bool:
         window = self.windowHandle()
-        exposed = window is not None and window.isExposed()
-        waiting = {v for v in (self.curves, self.boundary) if v.needs_paint() and v.isVisible()}
-        if worker is not None and exposed and waiting:
-            self._frame_worker = worker
-            self._frame_waiting = waiting
-            self._frame_timeout.start(FRAME_TIMEOUT_MS)
-        else:
-            self._frame_worker = worker
-            self._end_frame()
+        return window is not None and window.isExposed()
 
-    def _flush_pending(self) -> None:
-        """Show the queued boundary image and events now."""
-        payload, self._pending_boundary = self._pending_boundary, None
-        events, self._pending_events = self._pending_events, []
-        if payload is not None:
-            _show_boundary_payload(self.boundary, payload)
-        if events:
-            self._show_events(events)
-            self.curves.settle()
-        if payload is not None:
-            self.boundary_shown.emit()
-
-    def _view_painted(self, view) -> None:
-        if self._frame_worker is None:
-            return
-        self._frame_waiting.discard(view)
-        if not self._frame_waiting:
-            self._end_frame()
-
-    def _end_frame(self) -> None:
-        self._frame_timeout.stop()
-        worker, self._frame_worker = self._frame_worker, None
-        self._frame_waiting = set()
-        now = time.perf_counter()
-        held = now - self._frame_t0
-        if worker is not None:
-            worker.release()
-            worker.acknowledge(held)
-            self.frame_stats["frames"] += 1
-            self.frame_stats["held_seconds"] += held
-        self._next_frame_at = now + max(1.0 / MAX_FRAME_RATE, held * (1.0 / GUI_BUDGET - 1.0))
-        if self._pending_events or self._pending_boundary is not None:
-            self._request_frame()
-
-    def _gc_guard(self, running: bool) -> None:
-        """Keep the cyclic garbage collector out of the training thread.
-
-        Python collects cycles in whichever thread happens to allocate, and the
-        worker allocates most; a cycle holding Qt objects (pyqtgraph items, a closed
-        window's widgets) collected there destroys widgets outside the GUI thread, which
-        deadlocked on Qt's and the interpreter's locks.  While a run is live automatic
-        collection is off; the GUI thread collects every ``GC_INTERVAL_MS`` instead."""
-        if running:
-            if self._gc_was_enabled is None:
-                self._gc_was_enabled = gc.isenabled()
-                gc.disable()
-            self._gc_timer.start()
-        else:
-            self._gc_timer.stop()
-            if self._gc_was_enabled is not None:
-                if self._gc_was_enabled:
-                    gc.enable()
-                self._gc_was_enabled = None
-
-    def _reset_frames(self) -> None:
-        """Forget queued frames (a new run, or the window is closing)."""
-        self._frame_timer.stop()
-        self._frame_timeout.stop()
-        if self._frame_worker is not None:
-            self._frame_worker.release()
-        self._frame_worker = None
-        self._frame_waiting = set()
-        self._pending_events = []
-        self._pending_boundary = None
-        self._next_frame_at = 0.0
+    def _show_boundary_payload(self, payload: dict) -> None:
+        boundary_source.show_payload(self.boundary, payload)
+        self.boundary_shown.emit()
 
     def _show_events(self, events: list) -> None:
         # one pass, by exact type: a frame may carry thousands of events
@@ -1001,6 +761,8 @@ class MainWindow(QMainWindow):
                 self.curves.add_marker("diverged", ev.epoch, ev.reason)
                 self.curves.show_message(self._diverged_text, "error")
                 self.statusBar().showMessage(self._diverged_text)
+        if events:
+            self.curves.settle()
         if epochs:
             train_epochs = [e for e in epochs if e.phase == "train"]
             if train_epochs:
@@ -1027,10 +789,10 @@ class MainWindow(QMainWindow):
             self.speed_label.setText(f"{ev.samples / active:,.0f} samples/s")
         done = self._epochs_done
         if note:  # the run is over
-            self.time_label.setText(f"took {_fmt_duration(active)}")
+            self.time_label.setText(f"took {fmt_duration(active)}")
             return
         remaining = (total - done) * active / done if done else float("nan")
-        self.time_label.setText(f"elapsed {_fmt_duration(active)} · left {_fmt_duration(remaining)}")
+        self.time_label.setText(f"elapsed {fmt_duration(active)} · left {fmt_duration(remaining)}")
 
     def _active_seconds(self) -> float:
         now = time.perf_counter()
@@ -1041,8 +803,7 @@ class MainWindow(QMainWindow):
     def _on_boundary(self, payload) -> None:
         if self._closing or payload is None:
             return
-        self._pending_boundary = payload  # only the newest image is worth drawing
-        self._request_frame()
+        self.frames.set_boundary(payload)
 
     @Slot(bool)
     def _on_pause_changed(self, paused: bool) -> None:
@@ -1056,8 +817,7 @@ class MainWindow(QMainWindow):
             self._t_pause_began = None
         self._paused = paused
         if paused:  # everything up to the pause point is on screen while paused
-            self._frame_timer.stop()
-            self._flush_pending()
+            self.frames.flush()
         with _blocked(self.act_pause):
             self.act_pause.setChecked(paused)
         self._label_pause_action()
@@ -1073,7 +833,6 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._end_thread()
-        self._flush_pending()
         self._result = result
         self._result_dirty = True
         n = len(result.history.get("epoch", ()))
@@ -1105,7 +864,6 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._end_thread()
-        self._flush_pending()
         first = message.splitlines()[0] if message else "training failed"
         self.curves.show_message(f"Training failed: {first}", "error")
         self.statusBar().showMessage(f"Training failed: {first}")
@@ -1117,13 +875,9 @@ class MainWindow(QMainWindow):
         if thread is not None:
             thread.quit()
             thread.wait()
-        self._frame_timer.stop()
-        self._frame_timeout.stop()
-        self._frame_worker = None
-        self._frame_waiting = set()
-        self._flush_pending()
+        self.frames.detach()
         self.curves.set_live(False)
-        self._gc_guard(False)
+        self._gc_guard.set_running(False)
         self._worker = None
         self._thread = None
         self._paused = False
@@ -1148,10 +902,10 @@ class MainWindow(QMainWindow):
                 sig.disconnect(slot)
             except (RuntimeError, TypeError):
                 pass
-        self._reset_frames()
+        self.frames.reset()
         self.curves.set_live(False)
         worker.stop()
-        self._gc_guard(False)
+        self._gc_guard.set_running(False)
         thread.quit()
         ok = thread.wait(timeout_ms)
         if not ok:  # never destroy a running QThread: keep it alive until it ends
@@ -1547,25 +1301,14 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ boundary from saved weights
     def _show_boundary_from_weights(self, result: RunResult) -> None:
-        """A reopened file with weights shows its decision boundary without retraining."""
+        """A reopened file with weights shows its decision boundary without retraining
+        (weights that do not decode or fit the network are ignored)."""
         try:
-            from workbench.build import make_network, task_of  # noqa: PLC0415
-            from workbench.experiment_file import decode_weights  # noqa: PLC0415
-
-            ds = self._dataset
-            task, n_out = task_of(ds)
-            net = make_network(self._spec, int(ds.X_train.shape[1]), task, n_out)
-            params = decode_weights(result.weights)
-            if params.shape != net.params.shape:
-                return
-            net.params[:] = params
-            fn = _make_boundary_fn(ds)
-            if fn is not None:
-                payload = fn(net)
-                if payload is not None:
-                    _show_boundary_payload(self.boundary, payload)
+            payload = boundary_source.payload_from_weights(self._spec, self._dataset, result.weights)
         except Exception:
             return
+        if payload is not None:
+            boundary_source.show_payload(self.boundary, payload)
 
 
 # ---------------------------------------------------------------------------
@@ -1641,112 +1384,3 @@ def _show_dock_error(dock, message: str) -> None:
         label.show()
 
 
-class _BoundaryInfo:
-    """How to draw a data set in the boundary view: raw inputs of each split, the
-    raw -> network-features transform, the task and the view kind."""
-
-    def __init__(self, kind, task, n_classes, raw_train, raw_val, to_features, class_names=None):
-        self.kind = kind  # "image" (2-D classification) or "curve" (1-D regression)
-        self.task = task
-        self.n_classes = n_classes
-        self.raw_train = raw_train
-        self.raw_val = raw_val
-        self.to_features = to_features
-        self.class_names = class_names
-        if kind == "image":
-            from workbench.boundary import data_range  # noqa: PLC0415
-
-            both = raw_train if raw_val is None or not len(raw_val) else np.concatenate([raw_train, raw_val])
-            self.x_range, self.y_range = _square(data_range(both[:, 0]), data_range(both[:, 1]))
-        else:
-            from workbench.boundary import data_range  # noqa: PLC0415
-
-            both = raw_train if raw_val is None or not len(raw_val) else np.concatenate([raw_train, raw_val])
-            self.x_range = data_range(both[:, 0], margin=0.02)
-
-
-def _square(x_range, y_range):
-    """Widen the shorter of two ranges (about its centre) to the longer one's span: the
-    boundary view is square with equal axis scales, so a square image fills it."""
-    (x0, x1), (y0, y1) = x_range, y_range
-    span = max(x1 - x0, y1 - y0)
-    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-    return (cx - span / 2.0, cx + span / 2.0), (cy - span / 2.0, cy + span / 2.0)
-
-
-def _raw_inputs(dataset, split: str):
-    """The raw (unscaled, before derived features) inputs of a split, or None."""
-    value = getattr(dataset, f"raw_{split}", None)
-    return None if value is None else np.asarray(value)
-
-
-def _boundary_info(dataset) -> Optional[_BoundaryInfo]:
-    """What the boundary view can show for ``dataset``: a heat map for 2-D
-    classification, a fitted curve for 1-D regression, else None."""
-    if dataset is None:
-        return None
-    X = np.asarray(dataset.X_train)
-    raw_train = _raw_inputs(dataset, "train")
-    transform = getattr(dataset, "to_features", None)
-    if raw_train is not None and callable(transform):
-        raw_val = _raw_inputs(dataset, "val")
-        to_features = transform
-    else:  # no raw inputs: draw in the network's own (scaled) feature space
-        raw_train = X
-        raw_val = None if dataset.X_val is None else np.asarray(dataset.X_val)
-
-        def to_features(points, _dtype=X.dtype):
-            return np.asarray(points, dtype=_dtype)
-
-    if raw_train.ndim != 2 or not len(raw_train):
-        return None
-    d = raw_train.shape[1]
-    if dataset.task == "classification" and d == 2:
-        return _BoundaryInfo("image", "classification", int(dataset.n_classes), raw_train, raw_val, to_features,
-                             getattr(dataset, "class_names", None))
-    if dataset.task == "regression" and d == 1:
-        return _BoundaryInfo("curve", "regression", 0, raw_train, raw_val, to_features)
-    return None
-
-
-def _set_boundary_points(view, dataset, info: _BoundaryInfo) -> None:
-    y_val = None if dataset.y_val is None else np.asarray(dataset.y_val)
-    view.set_points(info.raw_train, np.asarray(dataset.y_train), info.raw_val, y_val, task=info.task,
-                    n_classes=info.n_classes, class_names=info.class_names)
-
-
-def _make_boundary_fn(dataset, resolution: int = 80):
-    """A callable ``network -> payload`` (run in the worker thread), or None."""
-    info = _boundary_info(dataset)
-    if info is None:
-        return None
-    from workbench import boundary as bd  # noqa: PLC0415
-
-    if info.kind == "image":
-        task, n_classes = info.task, info.n_classes
-        _, _, points = bd.grid_for(info.x_range, info.y_range, resolution)
-        feats = np.ascontiguousarray(info.to_features(points))
-
-        def image(net):
-            img = bd.boundary_image(net.predict, feats, task, n_classes, resolution)
-            return {"kind": "image", "image": img, "x_range": info.x_range, "y_range": info.y_range}
-
-        return image
-
-    xs, points = bd.curve_for(info.x_range, 200)
-    feats = np.ascontiguousarray(info.to_features(points))
-
-    def curve(net):
-        out = np.asarray(net.predict(feats), dtype=np.float64)
-        if out.ndim == 2:
-            out = out[:, 0]
-        return {"kind": "curve", "xs": xs, "ys": out}
-
-    return curve
-
-
-def _show_boundary_payload(view, payload) -> None:
-    if payload.get("kind") == "image":
-        view.set_image(payload["image"], payload["x_range"], payload["y_range"])
-    elif payload.get("kind") == "curve":
-        view.set_curve(payload["xs"], payload["ys"])
