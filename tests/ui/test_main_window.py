@@ -724,3 +724,25 @@ def test_dark_theme_restyles_the_docks(qtbot, window):
     for plot in previews:
         assert plot.backgroundBrush().color().name().lower() == LIGHT.background.lower()
     assert window.docks["data"].lock_label.styleSheet() == LOCK_STYLE
+
+
+def test_empty_curves_show_the_planned_epochs_and_learning_rate(qtbot, make_window):
+    """Before a run the panel spans the planned epochs and draws the planned η (the
+    schedule, warm-up included); a run replaces the plan, Reset curves brings it back."""
+    spec = quick_spec(epochs=40, schedule=S.ScheduleSpec(kind="step", step_size=10, gamma=0.5, warmup_epochs=3))
+    w = make_window(spec)
+    assert w.curves.plan_shown()
+    x, lr = w.curves.curve_data("planned_lr")
+    eta = spec.optimizer.lr  # warm-up 0.1η -> η over 3 epochs, then halved every 10 epochs
+    expected = [0.1 * eta, 0.4 * eta, 0.7 * eta] + [eta] * 10 + [eta / 2] * 10 + [eta / 4] * 10 + [eta / 8] * 7
+    np.testing.assert_allclose(lr, expected, rtol=1e-6)
+    assert list(x[[0, -1]]) == [1.0, 40.0]
+    x0, x1 = w.curves.loss_plot.vb.viewRange()[0]
+    assert x0 <= 0.0 and 40.0 <= x1 < 42.0
+    # an edit re-plans
+    w.set_spec(S.replace(w.spec, training=S.replace(w.spec.training, epochs=80)))
+    assert w.curves.curve_data("planned_lr")[0][-1] == 80.0
+    run_to_end(qtbot, w)
+    assert not w.curves.plan_shown()
+    w.act_reset.trigger()
+    assert w.curves.plan_shown() and w.curves.history_length() == 0

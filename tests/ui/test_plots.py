@@ -252,6 +252,30 @@ def test_presentation_style_enlarges_and_normal_restores(panel):
     assert panel._legend_loss.opts["labelTextSize"] == legend0
 
 
+def test_contrast_ratio_matches_wcag_reference_values():
+    from workbench.ui import style as st
+
+    assert st.contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert st.contrast_ratio("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)  # the classic 4.5 edge
+    assert st.contrast_ratio("#0072B2", "#1E1E1E") < 4.5  # why the dark theme lightens the blue
+
+
+def test_dark_theme_curves_are_lightened_to_a_legible_contrast(panel):
+    from workbench.ui import style as st
+
+    dark, light = Style.normal(dark=True), Style.normal()
+    background = dark.colors.background
+    for role in ("train", "val", "lr", "followup"):
+        assert st.contrast_ratio(dark.line_color(role), background) >= st.DARK_LINE_CONTRAST
+        assert light.line_color(role).name() == st.ROLE_COLORS[role].lower()  # light: the palette as is
+    train = dark.line_color("train")
+    assert train.name() != st.BLUE.lower() and train.hue() == pytest.approx(QtGui.QColor(st.BLUE).hue(), abs=3)
+    panel.apply_style(dark)
+    assert panel._curves["train_loss"].opts["pen"].color().name() == train.name()
+    panel.apply_style(light)
+    assert panel._curves["train_loss"].opts["pen"].color().name() == st.BLUE.lower()
+
+
 def test_dark_style_changes_the_background(panel):
     panel.apply_style(Style.normal(dark=True))
     assert panel._glw.backgroundBrush().color().name() == Style.normal(dark=True).colors.background.lower()
@@ -262,9 +286,22 @@ def test_dark_style_changes_the_background(panel):
 def test_hover_read_out(panel):
     panel.add_epochs(epochs(1, 30))
     text = panel.hover_at(12.3)
-    assert "epoch 12" in text and "train loss 0.08333" in text and "lr 0.05" in text
+    assert "epoch 12" in text and "train loss 0.08333" in text and "η 0.05" in text
     assert all(line.value() == 12 and line.isVisible() for line in panel._cursor_lines)
     assert "epoch 29" in panel.hover_at(1e6)
+
+
+def test_read_out_wraps_inside_a_narrow_panel_instead_of_clipping(qtbot, panel):
+    panel.add_epochs(epochs(1, 30))
+    panel.show()
+    qtbot.waitExposed(panel)
+    label = panel._readout.item
+    one_line = label.boundingRect().height()
+    assert label.boundingRect().width() <= panel.width()
+    panel.resize(330, 700)
+    qtbot.waitUntil(lambda: label.boundingRect().height() > 1.5 * one_line)
+    assert label.boundingRect().width() <= panel.width()
+    assert panel.readout_text().split()[-2] == "η"  # wrapped, nothing cut off
 
 
 def test_read_out_shows_the_latest_epoch_while_not_hovering(panel):
@@ -393,6 +430,25 @@ def test_boundary_view_binary_points_and_image(view):
     # class 0 end is blue-ish, class 1 end orange-ish, middle is the background
     assert lut[0, 2] > lut[0, 0] and lut[-1, 0] > lut[-1, 2]
     assert (np.abs(lut[127:129].astype(int) - 255) <= 3).all()
+
+
+def test_boundary_image_is_scaled_up_smoothly(qtbot, view):
+    """A 2x2 checkerboard of P = 0 / 1 drawn over the view: bilinear filtering gives a
+    gradient of many shades along a row, nearest-neighbour would give two blocks."""
+    corners = np.array([[-1.0, -1.0], [1.0, 1.0]])
+    view.set_points(corners, np.array([0, 1]), None, None, "binary", 2)
+    view.set_image(np.array([[0.0, 1.0], [1.0, 0.0]]), (-1, 1), (-1, 1))
+    view.show()
+    qtbot.waitExposed(view)
+    image = view._pw.grab().toImage()
+    item = view.image_item
+    rect = item.mapRectToScene(item.boundingRect())
+    top_left = view._pw.mapFromScene(rect.topLeft())
+    bottom_right = view._pw.mapFromScene(rect.bottomRight())
+    y = (top_left.y() + bottom_right.y()) // 4  # inside the top row of cells
+    shades = {image.pixelColor(x, y).name() for x in range(top_left.x() + 3, bottom_right.x() - 3)}
+    assert bottom_right.x() - top_left.x() > 100
+    assert len(shades) > 20
 
 
 def test_boundary_view_multiclass_lut_and_levels(view):

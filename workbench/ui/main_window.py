@@ -227,8 +227,11 @@ class MainWindow(QMainWindow):
         def want(*docks) -> int:
             return max(dock.widget().sizeHint().height() for dock in docks) + 28
 
-        self.resizeDocks([d["data"], d["architecture"]], [want(d["data"]), want(d["architecture"])],
-                         Qt.Orientation.Vertical)
+        # the data dock (whose preview would otherwise be cut) first; the architecture
+        # dock keeps its parameter count at the top, so it may scroll at the bottom
+        left = d["data"].height() + d["architecture"].height()
+        data_h = min(want(d["data"]), left - 300)
+        self.resizeDocks([d["data"], d["architecture"]], [data_h, left - data_h], Qt.Orientation.Vertical)
         self.resizeDocks([d["optimizer"], d["schedule"], d["training"]],
                          [want(d["optimizer"], d["regularization"]), want(d["schedule"], d["early_stopping"]),
                           want(d["training"])], Qt.Orientation.Vertical)
@@ -547,6 +550,17 @@ class MainWindow(QMainWindow):
             sched.set_context(s.optimizer.lr, s.training.epochs)
         if not self.running:
             self.progress.setRange(0, max(1, s.training.epochs))
+        self._show_plan()
+
+    def _show_plan(self) -> None:
+        """Empty curves show the planned epochs and learning rate (see CurvesPanel.show_plan)."""
+        if self.running or self.curves.history_length():
+            return
+        from .docks.schedule_dock import compute_preview  # noqa: PLC0415
+
+        s = self._spec
+        planned, _why = compute_preview(s.schedule, s.optimizer.lr, s.training.epochs)
+        self.curves.show_plan(planned, s.training.epochs)
 
     # ------------------------------------------------------------------ undo
     def undo(self) -> None:
@@ -693,6 +707,7 @@ class MainWindow(QMainWindow):
         if had:
             self._result_dirty = True
         self.curves.reset()
+        self._show_plan()
         self._show_points(keep=True)
         self.progress.setValue(0)
         self.readout.clear_values()
@@ -1163,6 +1178,7 @@ class MainWindow(QMainWindow):
     def _set_log_scale(self, on: bool) -> None:
         self.curves.set_log_scale(on)
         self.settings.setValue("view/logScale", bool(on))
+        self._show_plan()
 
     def current_style(self):
         from .style import Style  # noqa: PLC0415
@@ -1199,6 +1215,7 @@ class MainWindow(QMainWindow):
             if hasattr(dock, "apply_style"):
                 dock.apply_style(style)
         self.readout.set_scale(2.4 if self._presentation else 1.35)
+        self.readout.set_colors(style.line_color("train").name(), style.line_color("val").name())
         self._size_status_labels()
 
     def set_presentation_mode(self, on: bool) -> None:

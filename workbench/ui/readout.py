@@ -49,7 +49,12 @@ class ReadOut(QLabel):
         if self._base.pointSizeF() <= 0:
             self._base.setPointSizeF(9.0)
         self.scale = 1.35
+        self.colors = {"train": BLUE, "val": ORANGE}
         self.clear_values()
+
+    def set_colors(self, train: str, val: str) -> None:
+        """The colours of the train / validation keys (those of the curves)."""
+        self.colors = {"train": train, "val": val}
 
     def set_scale(self, scale: float) -> None:
         """Font size = ``scale`` x the base application font."""
@@ -65,9 +70,9 @@ class ReadOut(QLabel):
                    phase: str = "train", note: str = "") -> None:
 
         parts = [f"<b>Epoch {epoch}</b> / {total}" if phase == "train" else f"<b>{phase} {epoch}</b>"]
-        parts.append(f"<span style='color:{BLUE}'>■</span> train loss <b>{fmt_loss(ev.train_loss)}</b>")
+        parts.append(f"<span style='color:{self.colors['train']}'>■</span> train loss <b>{fmt_loss(ev.train_loss)}</b>")
         if ev.val_loss is not None:
-            parts.append(f"<span style='color:{ORANGE}'>■</span> val loss <b>{fmt_loss(ev.val_loss)}</b>")
+            parts.append(f"<span style='color:{self.colors['val']}'>■</span> val loss <b>{fmt_loss(ev.val_loss)}</b>")
         if metric is not None:
             name, value = metric
             if math.isfinite(value):

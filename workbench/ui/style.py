@@ -101,6 +101,15 @@ class Style:
     def colors(self) -> ThemeColors:
         return theme_colors(self.dark)
 
+    def line_color(self, role: str) -> QtGui.QColor:
+        """The colour of a plot role (``ROLE_COLORS``).  On the dark theme it is
+        lightened until it has :data:`DARK_LINE_CONTRAST` against the background (the
+        Okabe-Ito blue is dim on dark grey); the light theme keeps the palette's hues."""
+        color = ROLE_COLORS[role]
+        if not self.dark:
+            return QtGui.QColor(color)
+        return legible_on(color, self.colors.background, DARK_LINE_CONTRAST)
+
 
 def resolve_theme(theme: Theme) -> Literal["light", "dark"]:
     """``"system"`` follows ``QStyleHints.colorScheme()`` (light when unknown)."""
@@ -175,6 +184,39 @@ def scaled_font(base: QtGui.QFont, style: Style, factor: float = 1.0) -> QtGui.Q
     pt = base.pointSizeF() if base.pointSizeF() > 0 else 9.0
     font.setPointSizeF(pt * style.font_scale * factor)
     return font
+
+
+#: Least contrast ratio (WCAG) of a curve against the dark theme's background.
+DARK_LINE_CONTRAST = 4.5
+
+
+def relative_luminance(color) -> float:
+    """WCAG 2 relative luminance of an sRGB colour: 0.2126 R + 0.7152 G + 0.0722 B of
+    the linearised channels."""
+    c = QtGui.QColor(color)
+
+    def lin(v: int) -> float:
+        x = v / 255.0
+        return x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * lin(c.red()) + 0.7152 * lin(c.green()) + 0.0722 * lin(c.blue())
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG contrast ratio (L_light + 0.05) / (L_dark + 0.05), from 1 to 21."""
+    la, lb = relative_luminance(a), relative_luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def legible_on(color: str, background: str, ratio: float) -> QtGui.QColor:
+    """``color`` blended towards white (dark background) or black (light) in 5 % steps
+    until its contrast against ``background`` reaches ``ratio``."""
+    towards = "#FFFFFF" if relative_luminance(background) < 0.18 else "#000000"
+    for step in range(21):
+        c = blend(color, towards, 1.0 - 0.05 * step)
+        if contrast_ratio(c, background) >= ratio:
+            return c
+    return QtGui.QColor(towards)
 
 
 def text_color(color: str, dark: bool) -> QtGui.QColor:

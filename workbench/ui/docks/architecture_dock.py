@@ -138,6 +138,16 @@ class ArchitectureDock(SpecDock):
         self._rows: list[tuple[IntSpinBox, QComboBox, FloatSpinBox, QComboBox]] = []
         self._focus_filter = _RowFocus(self)
 
+        self.shape_label = QLabel()
+        self.shape_label.setObjectName("shapeLabel")
+        self.shape_label.setWordWrap(True)
+        self.shape_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.shape_label.setToolTip("Layer widths from input to output · number of trainable parameters\nΣ (fan_in·fan_out + fan_out)")
+        font = self.shape_label.font()
+        font.setBold(True)
+        self.shape_label.setFont(font)
+        self.content.addWidget(self.shape_label)  # first: always in view, however small the dock
+
         # -- input -------------------------------------------------------------------
         in_box = QGroupBox("Input")
         in_form = new_form()
@@ -235,15 +245,6 @@ class ArchitectureDock(SpecDock):
         add_row(out_form, "Output init", self.output_init_combo)
         self.content.addWidget(out_box)
 
-        self.shape_label = QLabel()
-        self.shape_label.setObjectName("shapeLabel")
-        self.shape_label.setWordWrap(True)
-        self.shape_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.shape_label.setToolTip("Layer widths from input to output · number of trainable parameters\nΣ (fan_in·fan_out + fan_out)")
-        font = self.shape_label.font()
-        font.setBold(True)
-        self.shape_label.setFont(font)
-        self.content.addWidget(self.shape_label)
 
         self.set_value(S.ArchitectureSpec())
 

@@ -664,6 +664,10 @@ def new_form() -> QFormLayout:
     return form
 
 
+#: A preview plot shrinks to this height before its dock has to scroll.
+MIN_PREVIEW_HEIGHT = 100
+
+
 def make_preview_plot(object_name: str, height: int = 180):
     """A small, non-interactive pyqtgraph plot that does not ask for more width than the form."""
     import pyqtgraph as pg
@@ -673,7 +677,7 @@ def make_preview_plot(object_name: str, height: int = 180):
             return QSize(280, height)
 
         def minimumSizeHint(self):  # noqa: N802 - Qt override
-            return QSize(200, min(height, 140))
+            return QSize(200, min(height, MIN_PREVIEW_HEIGHT))
 
     from workbench.ui.plots._axis import fast_axes
 
@@ -681,7 +685,7 @@ def make_preview_plot(object_name: str, height: int = 180):
     plot.setObjectName(object_name)
     plot.setProperty("previewPlot", True)
     plot.setBackground(pg.getConfigOption("background"))
-    plot.setMinimumHeight(min(height, 140))
+    plot.setMinimumHeight(min(height, MIN_PREVIEW_HEIGHT))
     plot.setMaximumHeight(height + 60)
     plot.setMenuEnabled(False)
     plot.hideButtons()

@@ -355,7 +355,7 @@ class DataDock(SpecDock):
         self.content.addWidget(split_box)
 
         # -- preview (not locked) -----------------------------------------------
-        self.preview_plot = make_preview_plot("dataPreview", 150)
+        self.preview_plot = make_preview_plot("dataPreview", 110)  # fits at 1600x1000 (the dock wraps text, so it cannot shrink below its hint)
         self.preview_plot.showGrid(x=False, y=False)
         self.preview_plot.setToolTip("The training points (after scaling)")
         self.preview_plot.hide()

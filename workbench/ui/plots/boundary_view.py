@@ -12,6 +12,8 @@ both in their class colour.  Colours come from the Okabe-Ito palette:
   one ``setImage`` with fixed levels, no per-pixel Python);
 * 2-D regression: blue (low) <-> orange (high) over the image's range.
 
+The image is drawn with bilinear filtering (:class:`SmoothImageItem`).
+
 The view fits the data (plus :data:`VIEW_PADDING` of their span) and the plot keeps
 a square area: in a tall pane it sits at the top with the key to symbols and colours
 (:attr:`BoundaryView.caption`) under it, in a wide pane the key goes to its right.
@@ -28,6 +30,15 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.ui import style as st
+
+
+class SmoothImageItem(pg.ImageItem):
+    """An ``ImageItem`` scaled up with bilinear filtering: the grid's cells blend into
+    a smooth heat map instead of showing as blocks (the grid stays coarse and cheap)."""
+
+    def paint(self, painter, *args):
+        painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+        super().paint(painter, *args)
 from workbench.ui.plots._axis import fast_axes
 
 _SHADES = 64
@@ -118,7 +129,7 @@ class BoundaryView(QtWidgets.QWidget):
         self.plot.hideButtons()
         self.plot.setAspectLocked(True)
 
-        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item = SmoothImageItem(axisOrder="row-major")
         self.image_item.setZValue(-10)
         self.plot.addItem(self.image_item)
         self._train = pg.ScatterPlotItem(symbol="o", pxMode=True)

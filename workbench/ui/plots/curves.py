@@ -186,7 +186,8 @@ class CurvesPanel(QtWidgets.QWidget):
 
         self._readout = pg.LabelItem(justify="left")
         # LabelItem makes its text width the layout's minimum width; a long read-out would
-        # then widen the plots past the widget's right edge.  Let it be clipped instead.
+        # then widen the plots past the widget's right edge.  It wraps at the panel's
+        # width instead (see resizeEvent) and never sets a minimum width.
         _update_min = self._readout.updateMin
 
         def _readout_update_min(_update=_update_min, _label=self._readout):
@@ -249,10 +250,12 @@ class CurvesPanel(QtWidgets.QWidget):
             "train_metric": curve(self.metric_plot, "train", z=2),
             "val_metric": curve(self.metric_plot, "validation", z=3),
             "lr": curve(self.lr_plot, None, z=2),
+            "planned_lr": curve(self.lr_plot, None, z=1),
         }
         self._curves["batch_loss"].setVisible(False)
         self._curves["batch_loss_ema"].setVisible(False)
         self._curves["followup_loss"].setVisible(False)
+        self._curves["planned_lr"].setVisible(False)
         self._legend.addItem(self._curves["train_loss"], "train")
         self._legend.addItem(self._curves["val_loss"], "validation")
 
@@ -297,6 +300,7 @@ class CurvesPanel(QtWidgets.QWidget):
         for item in self._curves.values():
             item.setData([], [])
         self._curves["followup_loss"].setVisible(False)
+        self._curves["planned_lr"].setVisible(False)
         self._clear_markers()
         self._clear_early_stop()
         self.clear_message()
@@ -313,6 +317,33 @@ class CurvesPanel(QtWidgets.QWidget):
             for p in self.plots:
                 p.enableAutoRange(x=False, y=False)
             self._grow_x(0.0)
+
+    def show_plan(self, planned_lr, epochs: int) -> None:
+        """Before any run (no history, not live): the epoch axis spans the planned
+        ``epochs``, the loss and metric axes [0, 1], and the learning-rate plot shows
+        ``planned_lr`` (η per epoch, epoch 1 first; dashed), so the empty panel already
+        says what the run will do.  The first run or loaded result replaces all this."""
+        if self._live or self._epochs.n or epochs < 1:
+            return
+        plan = self._curves["planned_lr"]
+        lr = None if planned_lr is None else np.asarray(planned_lr, dtype=np.float64)
+        if lr is not None and lr.size and np.isfinite(lr).all():
+            plan.setData(np.arange(1, lr.size + 1, dtype=np.float64), lr)
+            plan.setVisible(True)
+            lr_top = float(lr.max()) * 1.1 or 1.0
+        else:
+            plan.setData([], [])
+            plan.setVisible(False)
+            lr_top = 1.0
+        for p in self.plots:
+            p.disableAutoRange()
+        self.loss_plot.setXRange(0.0, float(epochs), padding=0.02)
+        self.loss_plot.setYRange(-3.0 if self._log_loss else 0.0, 0.0 if self._log_loss else 1.0, padding=0.02)
+        self.metric_plot.setYRange(0.0, 1.0, padding=0.02)
+        self.lr_plot.setYRange(0.0, lr_top, padding=0.0)
+
+    def plan_shown(self) -> bool:
+        return self._curves["planned_lr"].isVisible()
 
     # ------------------------------------------------------------------ live runs
     def set_live(self, live: bool, total_epochs: Optional[int] = None) -> None:
@@ -910,6 +941,11 @@ class CurvesPanel(QtWidgets.QWidget):
             line.setVisible(True)
         return self._show_readout(i)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._readout.item.setTextWidth(max(100, self.width() - 24))
+        self._readout.updateMin()
+
     def readout_text(self) -> str:
         """The read-out line above the plots, as plain text."""
         return self._readout.item.toPlainText().replace("\xa0", " ")
@@ -933,9 +969,9 @@ class CurvesPanel(QtWidgets.QWidget):
             ("val loss", _fmt(b.view("val_loss")[i]), tc("val")),
             (f"train {short}", _fmt(b.view(f"train_{k}")[i]), tc("train")),
             (f"val {short}", _fmt(b.view(f"val_{k}")[i]), tc("val")),
-            ("lr", _fmt(b.view("lr")[i]), tc("lr")),
+            ("η", _fmt(b.view("lr")[i]), tc("lr")),
         ]
-        html = " &nbsp;&nbsp; ".join(f"<span style='color:{c}'>{n}&nbsp;<b>{v}</b></span>" for n, v, c in parts)
+        html = " &nbsp; ".join(f"<span style='color:{c}'>{n}&nbsp;<b>{v}</b></span>" for n, v, c in parts)
         self._readout.setText(html, size=f"{self._pt(0.95):.1f}pt")
         return "  ".join(f"{n} {v}" for n, v, _ in parts)
 
@@ -1001,14 +1037,16 @@ class CurvesPanel(QtWidgets.QWidget):
         self._glw.setBackground(colors.background)
         w = style.pen_width
         pens = {
-            "train_loss": pg.mkPen(st.ROLE_COLORS["train"], width=w),
-            "val_loss": pg.mkPen(st.ROLE_COLORS["val"], width=w),
-            "train_metric": pg.mkPen(st.ROLE_COLORS["train"], width=w),
-            "val_metric": pg.mkPen(st.ROLE_COLORS["val"], width=w),
-            "lr": pg.mkPen(st.ROLE_COLORS["lr"], width=w),
+            "train_loss": pg.mkPen(style.line_color("train"), width=w),
+            "val_loss": pg.mkPen(style.line_color("val"), width=w),
+            "train_metric": pg.mkPen(style.line_color("train"), width=w),
+            "val_metric": pg.mkPen(style.line_color("val"), width=w),
+            "lr": pg.mkPen(style.line_color("lr"), width=w),
+            "planned_lr": pg.mkPen(st.with_alpha(style.line_color("lr").getRgb(), 150), width=max(1.0, w * 0.75),
+                                   style=QtCore.Qt.PenStyle.DashLine),
             "batch_loss": pg.mkPen(st.with_alpha(st.SKY, 70), width=1),
             "batch_loss_ema": pg.mkPen(st.with_alpha(st.SKY, 230), width=max(1.0, w * 0.5)),  # 1 px: cheap
-            "followup_loss": pg.mkPen(st.ROLE_COLORS["followup"], width=w, style=QtCore.Qt.PenStyle.DashLine),
+            "followup_loss": pg.mkPen(style.line_color("followup"), width=w, style=QtCore.Qt.PenStyle.DashLine),
         }
         for name, pen in pens.items():
             self._curves[name].setPen(pen)
