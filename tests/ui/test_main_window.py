@@ -746,3 +746,37 @@ def test_empty_curves_show_the_planned_epochs_and_learning_rate(qtbot, make_wind
     assert not w.curves.plan_shown()
     w.act_reset.trigger()
     assert w.curves.plan_shown() and w.curves.history_length() == 0
+
+
+def test_window_on_a_hidpi_screen_scales_line_widths(tmp_path):
+    """A real window at device pixel ratio 2 (QT_SCALE_FACTOR must be set before the
+    QApplication exists, hence a subprocess): curves and markers are twice as many
+    device pixels wide as at ratio 1, and the grab is twice the logical size."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "hidpi.py"
+    script.write_text(
+        "import json, sys\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from workbench.ui.app import create_application\n"
+        "from workbench.ui.main_window import MainWindow\n"
+        "app = create_application()\n"
+        f"w = MainWindow(settings=QSettings({str(tmp_path / 's.ini')!r}, QSettings.Format.IniFormat))\n"
+        "w.resize(1200, 800); w.show(); app.processEvents()\n"
+        "img = w.grab().toImage()\n"
+        "print(json.dumps({'dpr': w.devicePixelRatioF(), 'pen': w.curves.current_pen_width(),\n"
+        "                  'style_pen': w.current_style().pen_width, 'grab': [img.width(), img.height()],\n"
+        "                  'size': [w.width(), w.height()]}))\n"
+        "w.close()\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2", PYQTGRAPH_QT_LIB="PySide6")
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    import json
+
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    assert info["dpr"] == 2.0
+    assert info["pen"] == 2 * info["style_pen"]
+    assert info["grab"] == [2 * info["size"][0], 2 * info["size"][1]]

@@ -591,3 +591,16 @@ def test_live_y_range_keeps_still_for_small_changes(panel):
         assert lo <= np.nanmin(losses) and np.nanmax(losses) <= hi
     assert changes <= 12  # of 80 frames
     assert previous[0] >= -0.1  # a loss axis does not reach far below 0
+
+
+def test_line_widths_are_logical_pixels_on_hidpi_screens(panel):
+    """pyqtgraph pens are cosmetic (device pixels): a style for a pixel ratio of 2
+    doubles every line width, so curves keep their weight next to doubled text."""
+    panel.apply_style(Style.normal())
+    normal = panel.current_pen_width()
+    axis = panel.loss_plot.getAxis("left").pen().widthF()
+    panel.apply_style(Style.normal(pixel_ratio=2.0))
+    assert panel.current_pen_width() == 2 * normal
+    assert panel.loss_plot.getAxis("left").pen().widthF() == 2 * axis
+    assert Style.presentation(pixel_ratio=2.0).px(3.5) == 7.0
+    assert Style.normal(pixel_ratio=0.5).px(2.0) == 2.0  # never thinner than asked

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QThread, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QThread, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -1183,7 +1183,8 @@ class MainWindow(QMainWindow):
     def current_style(self):
         from .style import Style  # noqa: PLC0415
 
-        return Style.presentation(self._dark) if self._presentation else Style.normal(self._dark)
+        make = Style.presentation if self._presentation else Style.normal
+        return make(self._dark, pixel_ratio=self.devicePixelRatioF())
 
     @Slot()
     def _on_color_scheme_changed(self, *_args) -> None:
@@ -1266,6 +1267,11 @@ class MainWindow(QMainWindow):
         self.docks["optimizer"].raise_()
         self.docks["schedule"].raise_()
         self._default_dock_sizes()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.DevicePixelRatioChange and hasattr(self, "docks") and not self._closing:
+            self._restyle()  # moved to a screen with another pixel ratio: line widths follow
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

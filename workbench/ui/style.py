@@ -77,22 +77,30 @@ class Style:
     """How big and how heavy things are drawn.
 
     ``font_scale`` multiplies every font's base point size, ``pen_width`` is the
-    width (px) of data curves, ``marker_size`` the scatter symbol size (px),
-    ``dark`` selects the dark plot colours.
+    width (logical px) of data curves, ``marker_size`` the scatter symbol size (px),
+    ``dark`` selects the dark plot colours, ``pixel_ratio`` is the screen's device
+    pixel ratio (2 on a typical HiDPI screen).
     """
 
     font_scale: float = 1.0
     pen_width: float = 2.0
     marker_size: float = 7.0
     dark: bool = False
+    pixel_ratio: float = 1.0
 
     @classmethod
-    def normal(cls, dark: bool = False) -> "Style":
-        return cls(font_scale=1.0, pen_width=2.0, marker_size=7.0, dark=dark)
+    def normal(cls, dark: bool = False, pixel_ratio: float = 1.0) -> "Style":
+        return cls(font_scale=1.0, pen_width=2.0, marker_size=7.0, dark=dark, pixel_ratio=pixel_ratio)
 
     @classmethod
-    def presentation(cls, dark: bool = False) -> "Style":
-        return cls(font_scale=1.6, pen_width=3.5, marker_size=11.0, dark=dark)
+    def presentation(cls, dark: bool = False, pixel_ratio: float = 1.0) -> "Style":
+        return cls(font_scale=1.6, pen_width=3.5, marker_size=11.0, dark=dark, pixel_ratio=pixel_ratio)
+
+    def px(self, width: float) -> float:
+        """A line width in device pixels for ``width`` logical pixels.  pyqtgraph's pens
+        are cosmetic: their width is in device pixels, so without this a 2 px curve
+        is drawn 1 logical px thin on a HiDPI screen while the text doubles."""
+        return float(width) * max(1.0, float(self.pixel_ratio))
 
     def with_dark(self, dark: bool) -> "Style":
         return replace(self, dark=dark)

@@ -704,7 +704,7 @@ def style_preview_plot(plot, style) -> None:
     item = plot.getPlotItem()
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
-        axis.setPen(pg.mkPen(colors.foreground))
+        axis.setPen(pg.mkPen(colors.foreground, width=style.px(1)))
         axis.setTextPen(pg.mkPen(colors.text))  # also the axis title's colour
     grid = colors.grid_alpha
     item.showGrid(x=item.getAxis("bottom").grid is not False, y=item.getAxis("left").grid is not False, alpha=grid)

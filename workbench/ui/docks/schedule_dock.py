@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QLineEdit, QWidget
 
 from workbench import spec as S
 
+from workbench.ui.style import ROLE_COLORS
+
 from .base import (
     FloatSpinBox,
     IntSpinBox,
@@ -232,7 +234,8 @@ class ScheduleDock(SpecDock):
         self.preview_plot.getAxis("left").enableAutoSIPrefix(False)
         self.preview_plot.setLabel("bottom", "epoch")
         self.preview_plot.setLabel("left", "η")
-        self._curve = self.preview_plot.plot([], [], pen=pg.mkPen("#0072B2", width=2))
+        # the main learning-rate curve's colour (apply_style follows the theme and screen)
+        self._curve = self.preview_plot.plot([], [], pen=pg.mkPen(ROLE_COLORS["lr"], width=2))
         self.extra.addWidget(self.preview_plot)
         self.preview_note = QLabel()
         self.preview_note.setObjectName("schedulePreviewNote")
@@ -248,6 +251,12 @@ class ScheduleDock(SpecDock):
         self._base_lr = float(base_lr)
         self._epochs = max(1, int(epochs))
         self._refresh()
+
+    def apply_style(self, style) -> None:
+        import pyqtgraph as pg
+
+        super().apply_style(style)
+        self._curve.setPen(pg.mkPen(style.line_color("lr"), width=style.px(2)))
 
     def preview_data(self) -> np.ndarray | None:
         """The previewed learning rate per epoch (epoch 1 first), or None if unavailable."""

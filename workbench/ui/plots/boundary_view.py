@@ -398,7 +398,7 @@ class BoundaryView(QtWidgets.QWidget):
             ax.setPen(pg.mkPen(colors.foreground))
             ax.setTextPen(pg.mkPen(colors.text))
         self._set_labels()
-        self._curve.setPen(pg.mkPen(colors.text, width=style.pen_width * 1.2))
+        self._curve.setPen(pg.mkPen(colors.text, width=style.px(style.pen_width * 1.2)))
         self.caption.setFont(st.scaled_font(self._base_font, style, 0.95))
         pal = self.caption.palette()
         pal.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(colors.background))

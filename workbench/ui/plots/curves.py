@@ -679,7 +679,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._style_marker(rec)
 
     def _style_marker(self, rec) -> None:
-        w = max(1.0, self._style.pen_width * 0.6)
+        w = self._style.px(max(1.0, self._style.pen_width * 0.6))
         pen = pg.mkPen(rec["color"], width=w, style=QtCore.Qt.PenStyle.DashLine)
         for line in rec["lines"]:
             line.setPen(pen)
@@ -785,7 +785,7 @@ class CurvesPanel(QtWidgets.QWidget):
         if self._es is None:
             return
         color = st.ROLE_COLORS["early_stop"]
-        w = self._style.pen_width
+        w = self._style.px(self._style.pen_width)
         best_pen = pg.mkPen(color, width=max(1.0, w * 0.8))
         stop_pen = pg.mkPen(color, width=max(1.0, w * 0.8), style=QtCore.Qt.PenStyle.DashDotLine)
         brush = st.with_alpha(color, self._style.colors.region_alpha)
@@ -804,7 +804,7 @@ class CurvesPanel(QtWidgets.QWidget):
         size = self._style.marker_size * 2.2
         self._es["symbol"].setSymbolSize(size)
         self._es["symbol"].setSymbolBrush(color)
-        self._es["symbol"].setSymbolPen(pg.mkPen(self._style.colors.background, width=1))
+        self._es["symbol"].setSymbolPen(pg.mkPen(self._style.colors.background, width=self._style.px(1)))
 
     def _place_es_labels(self, *_args) -> None:
         """Keep the early-stopping labels inside the plot: the best label sits right
@@ -891,7 +891,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._message.setColor(color if self._message_kind == "error" else self._style.colors.text)
         fill = self._style.colors.message_fill if self._message_kind == "error" else self._style.colors.legend_fill
         self._message.fill = pg.mkBrush(st.with_alpha(fill, fill[3]))
-        self._message.border = pg.mkPen(color, width=2)
+        self._message.border = pg.mkPen(color, width=self._style.px(2))
         rect = self.loss_plot.vb.rect()
         if rect.width() > 40:
             self._message.setTextWidth(min(rect.width() * 0.85, 900 * self._style.font_scale))
@@ -1035,17 +1035,17 @@ class CurvesPanel(QtWidgets.QWidget):
         self._style = style
         colors = style.colors
         self._glw.setBackground(colors.background)
-        w = style.pen_width
+        w = style.px(style.pen_width)
         pens = {
             "train_loss": pg.mkPen(style.line_color("train"), width=w),
             "val_loss": pg.mkPen(style.line_color("val"), width=w),
             "train_metric": pg.mkPen(style.line_color("train"), width=w),
             "val_metric": pg.mkPen(style.line_color("val"), width=w),
             "lr": pg.mkPen(style.line_color("lr"), width=w),
-            "planned_lr": pg.mkPen(st.with_alpha(style.line_color("lr").getRgb(), 150), width=max(1.0, w * 0.75),
+            "planned_lr": pg.mkPen(st.with_alpha(style.line_color("lr").getRgb(), 150), width=w * 0.75,
                                    style=QtCore.Qt.PenStyle.DashLine),
-            "batch_loss": pg.mkPen(st.with_alpha(st.SKY, 70), width=1),
-            "batch_loss_ema": pg.mkPen(st.with_alpha(st.SKY, 230), width=max(1.0, w * 0.5)),  # 1 px: cheap
+            "batch_loss": pg.mkPen(st.with_alpha(st.SKY, 70), width=style.px(1)),
+            "batch_loss_ema": pg.mkPen(st.with_alpha(st.SKY, 230), width=style.px(max(1.0, style.pen_width * 0.5))),
             "followup_loss": pg.mkPen(style.line_color("followup"), width=w, style=QtCore.Qt.PenStyle.DashLine),
         }
         for name, pen in pens.items():
@@ -1058,7 +1058,7 @@ class CurvesPanel(QtWidgets.QWidget):
             for name in ("left", "bottom"):
                 ax = p.getAxis(name)
                 ax.setStyle(tickFont=tick_font, tickTextOffset=max(3, int(3 * style.font_scale)))
-                ax.setPen(pg.mkPen(colors.foreground, width=1))
+                ax.setPen(pg.mkPen(colors.foreground, width=style.px(1)))
                 ax.setTextPen(pg.mkPen(colors.text))
             p.getAxis("left").setWidth(left_width)
             p.showGrid(x=True, y=True, alpha=colors.grid_alpha)
@@ -1081,10 +1081,10 @@ class CurvesPanel(QtWidgets.QWidget):
         self._place_es_labels()
         self._style_message()
         self._place_message()
-        cursor_pen = pg.mkPen(st.with_alpha(colors.foreground, 110), width=1, style=QtCore.Qt.PenStyle.DotLine)
+        cursor_pen = pg.mkPen(st.with_alpha(colors.foreground, 110), width=style.px(1), style=QtCore.Qt.PenStyle.DotLine)
         for line in self._cursor_lines:
             line.setPen(cursor_pen)
-        self._lr_zero.setPen(pg.mkPen(st.with_alpha(colors.foreground, 90), width=1))
+        self._lr_zero.setPen(pg.mkPen(st.with_alpha(colors.foreground, 90), width=style.px(1)))
         self._readout.setAttr("color", colors.text)
         self._readout.setText(self._readout.text, size=f"{self._pt(0.95):.1f}pt")
 
