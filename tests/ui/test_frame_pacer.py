@@ -1,0 +1,125 @@
+"""FramePacer: a frame holds the worker until the changed views have painted, then
+releases and acknowledges it; frames keep within GUI_BUDGET of the time."""
+
+from __future__ import annotations
+
+import gc
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtCore import QObject, Signal
+
+from workbench.ui import frame_pacer as fp
+
+
+class FakeWorker:
+    def __init__(self):
+        self.calls = []
+
+    def hold(self):
+        self.calls.append("hold")
+
+    def release(self):
+        self.calls.append("release")
+
+    def acknowledge(self, cost):
+        self.calls.append(("ack", cost))
+
+
+class FakeView(QObject):
+    painted = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self.dirty = False
+        self.visible = True
+
+    def needs_paint(self):
+        return self.dirty
+
+    def isVisible(self):  # noqa: N802 - the Qt name the pacer calls
+        return self.visible
+
+
+@pytest.fixture
+def rig(qtbot):
+    owner = QObject()
+    view = FakeView()
+    shown = {"events": [], "boundary": []}
+
+    def show_events(events):
+        shown["events"].extend(events)
+        view.dirty = True
+
+    pacer = fp.FramePacer(owner, [view], show_events, shown["boundary"].append, exposed=lambda: True)
+    worker = FakeWorker()
+    pacer.attach(worker)
+    yield pacer, worker, view, shown
+    pacer.reset()
+
+
+def test_a_frame_holds_the_worker_until_the_view_has_painted(qtbot, rig):
+    pacer, worker, view, shown = rig
+    pacer.add_events([1, 2])
+    pacer.add_events([3])  # queued with the first: one frame shows both
+    qtbot.waitUntil(lambda: "hold" in worker.calls)
+    assert shown["events"] == [1, 2, 3]
+    assert worker.calls == ["hold"]  # held while the view paints
+    view.painted.emit()
+    assert worker.calls[1] == "release" and worker.calls[2][0] == "ack"
+    assert pacer.stats["frames"] == 1 and pacer.stats["held_seconds"] >= 0.0
+
+
+def test_an_unpainted_frame_times_out_and_releases(qtbot, rig):
+    pacer, worker, view, shown = rig
+    pacer.add_events([1])
+    qtbot.waitUntil(lambda: "release" in worker.calls, timeout=2000)  # no paint ever comes
+    assert worker.calls[0] == "hold" and worker.calls[-1][0] == "ack"
+    assert worker.calls[-1][1] >= fp.FRAME_TIMEOUT_MS / 1000 - 0.01  # the hold it cost
+
+
+def test_the_next_frame_waits_so_frames_stay_within_budget(qtbot, rig, monkeypatch):
+    pacer, worker, view, shown = rig
+    clock = [100.0]
+    monkeypatch.setattr(fp, "time", SimpleNamespace(perf_counter=lambda: clock[0]))  # the pacer's clock only
+    pacer.add_events([1])
+    qtbot.waitUntil(lambda: "hold" in worker.calls)
+    clock[0] += 0.05  # the frame took 50 ms to draw and paint
+    view.painted.emit()
+    assert worker.calls[-1] == ("ack", pytest.approx(0.05))
+    # held 50 ms at a 10 % budget: the next frame no sooner than 450 ms later
+    assert pacer._next_frame_at == pytest.approx(100.05 + 0.05 * (1 / fp.GUI_BUDGET - 1))
+    pacer.add_events([2])
+    assert pacer._timer.isActive() and pacer._timer.interval() == 450
+
+
+def test_flush_shows_everything_without_holding_and_reset_forgets(qtbot, rig):
+    pacer, worker, view, shown = rig
+    pacer._timer.setInterval(10_000)
+    pacer.add_events([1])
+    pacer.set_boundary({"kind": "image", "n": 1})
+    pacer.set_boundary({"kind": "image", "n": 2})  # only the newest is worth drawing
+    pacer.flush()
+    assert shown["events"] == [1] and shown["boundary"] == [{"kind": "image", "n": 2}]
+    assert "hold" not in worker.calls and not pacer._timer.isActive()
+    pacer.add_events([5])
+    pacer.reset()
+    pacer.flush()
+    assert shown["events"] == [1]
+
+
+def test_an_empty_frame_only_acknowledges(qtbot, rig):
+    pacer, worker, view, shown = rig
+    pacer._draw()
+    assert worker.calls == [("ack", 0.0)]
+
+
+def test_gc_guard_turns_automatic_collection_off_during_a_run(qtbot):
+    owner = QObject()
+    guard = fp.GcGuard(owner)
+    assert gc.isenabled()
+    guard.set_running(True)
+    guard.set_running(True)  # idempotent: remembers the state before the first call
+    assert not gc.isenabled() and guard._timer.isActive()
+    guard.set_running(False)
+    assert gc.isenabled() and not guard._timer.isActive()
