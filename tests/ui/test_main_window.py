@@ -780,3 +780,18 @@ def test_window_on_a_hidpi_screen_scales_line_widths(tmp_path):
     assert info["dpr"] == 2.0
     assert info["pen"] == 2 * info["style_pen"]
     assert info["grab"] == [2 * info["size"][0], 2 * info["size"][1]]
+
+
+def test_view_options_are_remembered(make_window, settings):
+    w = make_window()
+    assert not w.curves.log_scale() and not w.curves.lr_log_scale()
+    w.act_log.trigger()
+    w.act_log_lr.trigger()
+    w.act_batches.trigger()
+    assert w.curves.log_scale() and w.curves.lr_log_scale()
+    w2 = make_window()  # a new window reads the same settings
+    assert w2.act_log.isChecked() and w2.act_log_lr.isChecked() and w2.act_batches.isChecked()
+    assert w2.curves.log_scale() and w2.curves.lr_log_scale()
+    assert w2.curves.plan_shown()  # the planned η is still drawn on the log axis
+    w2.act_log_lr.trigger()
+    assert not w2.curves.lr_log_scale() and settings.value("view/logLr") in (False, "false")

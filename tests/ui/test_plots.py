@@ -604,3 +604,26 @@ def test_line_widths_are_logical_pixels_on_hidpi_screens(panel):
     assert panel.loss_plot.getAxis("left").pen().widthF() == 2 * axis
     assert Style.presentation(pixel_ratio=2.0).px(3.5) == 7.0
     assert Style.normal(pixel_ratio=0.5).px(2.0) == 2.0  # never thinner than asked
+
+
+def test_learning_rate_log_scale_spans_the_decades_of_a_decay(qtbot, panel):
+    """An exponential decay over four decades: on a log axis the lr plot's range covers
+    log10 of the first and last η, and the zero line (meaningless there) is hidden."""
+    lrs = 0.1 * 0.9 ** np.arange(90)  # 0.1 -> 8.7e-6
+    panel.set_live(True, 90)
+    panel.add_epochs([EpochEnd(e + 1, 1.0 / (e + 1), None, 0.0, float(lr), {}, 10) for e, lr in enumerate(lrs)])
+    panel.set_lr_log_scale(True)
+    lo, hi = panel.lr_plot.vb.viewRange()[1]
+    assert lo <= np.log10(lrs[-1]) and np.log10(lrs[0]) <= hi and hi - lo < 6
+    assert not panel._lr_zero.isVisible() and panel.lr_log_scale()
+    panel.set_lr_log_scale(False)
+    lo, hi = panel.lr_plot.vb.viewRange()[1]
+    assert lo <= 0.0 and hi >= lrs[0] and panel._lr_zero.isVisible()
+
+
+def test_planned_learning_rate_on_a_log_axis(panel):
+    lrs = 0.05 * 0.5 ** np.arange(20)
+    panel.show_plan(lrs, 20)
+    panel.set_lr_log_scale(True)
+    lo, hi = panel.lr_plot.vb.viewRange()[1]
+    assert lo < np.log10(lrs.min()) < np.log10(lrs.max()) < hi

@@ -295,6 +295,9 @@ class MainWindow(QMainWindow):
                              "Faint per-batch training loss", checkable=True, name="actBatches")
         self.act_log = a("&Log-scale loss", self._set_log_scale, "Ctrl+L", None, "Logarithmic loss axis",
                          checkable=True, name="actLogScale")
+        self.act_log_lr = a("Log-scale &η", self._set_lr_log_scale, "Ctrl+Shift+L", None,
+                            "Logarithmic learning-rate axis (decays over decades read as lines)",
+                            checkable=True, name="actLogScaleLr")
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -328,7 +331,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_reset_layout)
         m.addSeparator()
-        m.addActions([self.act_batches, self.act_log])
+        m.addActions([self.act_batches, self.act_log, self.act_log_lr])
         m.addSeparator()
         m.addAction(self.act_presentation)
         theme_menu = m.addMenu("&Theme")
@@ -1180,6 +1183,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("view/logScale", bool(on))
         self._show_plan()
 
+    def _set_lr_log_scale(self, on: bool) -> None:
+        self.curves.set_lr_log_scale(on)
+        self.settings.setValue("view/logLr", bool(on))
+
     def current_style(self):
         from .style import Style  # noqa: PLC0415
 
@@ -1295,10 +1302,13 @@ class MainWindow(QMainWindow):
             self._pending_state = QByteArray(state)
         batches = _as_bool(s.value("view/showBatches", False))
         log = _as_bool(s.value("view/logScale", False))
+        log_lr = _as_bool(s.value("view/logLr", False))
         self.act_batches.setChecked(batches)
         self.act_log.setChecked(log)
+        self.act_log_lr.setChecked(log_lr)
         self.curves.set_show_batches(batches)
         self.curves.set_log_scale(log)
+        self.curves.set_lr_log_scale(log_lr)
 
     def save_layout(self) -> None:
         if not self._shown_once:

@@ -69,6 +69,12 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+def _log10(values: np.ndarray) -> np.ndarray:
+    """log10 of the positive values, NaN elsewhere (what a log axis shows)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(np.where(values > 0, values, np.nan))
+
+
 def _step_ceiling(x: float) -> float:
     """The smallest 1, 2, 5 x 10^k >= x."""
     if x <= 0:
@@ -158,6 +164,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._show_batches = False
         self._batch_smoothing = 0.9
         self._log_loss = False
+        self._log_lr = False
         self._hovering = False
 
         self._epochs = ColumnBuffer(_EPOCH_COLUMNS)
@@ -330,17 +337,28 @@ class CurvesPanel(QtWidgets.QWidget):
         if lr is not None and lr.size and np.isfinite(lr).all():
             plan.setData(np.arange(1, lr.size + 1, dtype=np.float64), lr)
             plan.setVisible(True)
-            lr_top = float(lr.max()) * 1.1 or 1.0
         else:
             plan.setData([], [])
             plan.setVisible(False)
-            lr_top = 1.0
         for p in self.plots:
             p.disableAutoRange()
         self.loss_plot.setXRange(0.0, float(epochs), padding=0.02)
         self.loss_plot.setYRange(-3.0 if self._log_loss else 0.0, 0.0 if self._log_loss else 1.0, padding=0.02)
         self.metric_plot.setYRange(0.0, 1.0, padding=0.02)
-        self.lr_plot.setYRange(0.0, lr_top, padding=0.0)
+        self._range_plan_lr()
+
+    def _range_plan_lr(self) -> None:
+        """The lr plot's y range for the planned η (an empty panel)."""
+        plan = self._curves["planned_lr"]
+        lr = plan.getOriginalDataset()[1] if plan.isVisible() else None
+        positive = None if lr is None else lr[lr > 0]
+        if self._log_lr:
+            if positive is not None and positive.size:
+                lo, hi = np.log10(positive.min()), np.log10(positive.max())
+                self.lr_plot.setYRange(lo - 0.1 - (hi == lo), hi + 0.1, padding=0.0)
+        else:
+            top = float(lr.max()) * 1.1 if positive is not None and positive.size else 1.0
+            self.lr_plot.setYRange(0.0, top, padding=0.0)
 
     def plan_shown(self) -> bool:
         return self._curves["planned_lr"].isVisible()
@@ -401,13 +419,12 @@ class CurvesPanel(QtWidgets.QWidget):
             cols = [self._epochs.view("train_loss"), self._epochs.view("val_loss"), self._followup.view("train_loss")]
             if self._show_batches:
                 cols += [self._batches.view("loss"), self._batches.view("ema")]
-            if self._log_loss:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    cols = [np.log10(np.where(c > 0, c, np.nan)) for c in cols]
-            return cols
+            return [_log10(c) for c in cols] if self._log_loss else cols
         if i == 1:
             k = self._metric_kind
             return [self._epochs.view(f"train_{k}"), self._epochs.view(f"val_{k}")]
+        if self._log_lr:
+            return [_log10(self._epochs.view("lr"))]
         return [self._epochs.view("lr"), np.zeros(1)]  # the lr plot keeps 0 in view
 
     def _fit_y(self, force: bool = False) -> None:
@@ -440,7 +457,7 @@ class CurvesPanel(QtWidgets.QWidget):
             new_hi = hi + pad + (head if hi > b and not inside else 0.0)
             if i == 1 and self._metric_kind == "accuracy":  # accuracy lives in [0, 1]
                 new_lo, new_hi = max(new_lo, min(lo, 0.0) - pad), min(new_hi, max(hi, 1.0) + pad)
-            if lo >= 0.0 and not (i == 0 and self._log_loss):  # losses and rates are >= 0
+            if lo >= 0.0 and not self._is_log(i):  # losses and rates are >= 0
                 new_lo = max(new_lo, -pad)
             p.setYRange(new_lo, new_hi, padding=0.0)
 
@@ -620,6 +637,24 @@ class CurvesPanel(QtWidgets.QWidget):
 
     def log_scale(self) -> bool:
         return self._log_loss
+
+    def set_lr_log_scale(self, on: bool) -> None:
+        """Logarithmic y axis on the learning-rate plot (decays over decades read as
+        straight lines); the zero line is hidden there."""
+        self._log_lr = bool(on)
+        self.lr_plot.setLogMode(x=False, y=self._log_lr)
+        self._lr_zero.setVisible(not self._log_lr)
+        self._set_axis_labels()
+        if self._epochs.n:
+            self._fit_y(force=True)
+        else:
+            self._range_plan_lr()
+
+    def lr_log_scale(self) -> bool:
+        return self._log_lr
+
+    def _is_log(self, i: int) -> bool:
+        return (i == 0 and self._log_loss) or (i == 2 and self._log_lr)
 
     def set_show_batches(self, show: bool) -> None:
         """Show the faint per-batch training loss and its moving average."""
@@ -1026,7 +1061,7 @@ class CurvesPanel(QtWidgets.QWidget):
         style = {"font-size": size, "color": color}
         self.loss_plot.setLabel("left", "loss (log)" if self._log_loss else "loss", **style)
         self.metric_plot.setLabel("left", _METRIC_LABEL[self._metric_kind], **style)
-        self.lr_plot.setLabel("left", "lr", **style)
+        self.lr_plot.setLabel("left", "lr (log)" if self._log_lr else "lr", **style)
         self.lr_plot.setLabel("bottom", "epoch", **style)
 
     def apply_style(self, style: st.Style) -> None:
