@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 QT_DEBS="libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libglib2.0-0 libfontconfig1 libdbus-1-3 \
 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
-libxcb-render-util0 libxcb-image0"
+libxcb-render-util0 libxcb-image0 fonts-dejavu-core"  # a font: without one Qt draws no text
 if command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $QT_DEBS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -1,6 +1,45 @@
-"""Test-wide settings: Qt offscreen, pyqtgraph bound to PySide6."""
+"""Test-wide settings: Qt offscreen at a pixel ratio of 1, pyqtgraph bound to PySide6,
+Hypothesis derandomized, and the process-wide state a GUI test may change (application
+font and palette, the garbage collector) restored after every test."""
 
+import gc
 import os
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+import pytest
+
+# the suite draws offscreen whatever the developer's environment says (a test that wants
+# a HiDPI screen starts its own subprocess with QT_SCALE_FACTOR set)
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+for _name in ("QT_SCALE_FACTOR", "QT_SCREEN_SCALE_FACTORS", "QT_ENABLE_HIGHDPI_SCALING", "QT_FONT_DPI"):
+    os.environ.pop(_name, None)
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    # the same examples on every run: a red run is reproducible, never luck
+    _hypothesis_settings.register_profile("workbench", derandomize=True, print_blob=True)
+    _hypothesis_settings.load_profile("workbench")
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _restore_process_state():
+    """Undo what a failing GUI test may leave behind: the application font and palette
+    (presentation mode, themes) and a disabled garbage collector (a live run)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    font = app.font() if app is not None else None
+    palette = app.palette() if app is not None else None
+    gc_enabled = gc.isenabled()
+    yield
+    app = QApplication.instance()
+    if app is not None and font is not None:
+        if app.font() != font:
+            app.setFont(font)
+        if app.palette() != palette:
+            app.setPalette(palette)
+    if gc_enabled and not gc.isenabled():
+        gc.enable()

@@ -84,7 +84,8 @@ def test_run_case_reports_ratios_and_targets():
     assert "fraction of pure-GEMM" in bt.report_case(result)
 
 
-def test_interleave_and_ratio():
+def test_interleave_and_ratio(monkeypatch):
+    monkeypatch.setattr(bench_common.CpuMeter, "snapshot", staticmethod(lambda: None))  # no /proc: load unknown
     calls = []
 
     def runner(name, secs):
@@ -97,8 +98,7 @@ def test_interleave_and_ratio():
                                 warmup=0, pause=0.0)
     assert calls == ["a", "b", "b", "a", "a", "b"]  # start rotates each round
     assert bench_common.ratio_stats(t["a"], t["b"])["median"] == pytest.approx(2.0)
-    # the fake blocks take no time: far too short for the tick-based load meter
-    assert t["a"].foreign == [None] * 3 and bench_common.clean_rounds(t) == [0, 1, 2]
+    assert t["a"].foreign == [None] * 3 and bench_common.clean_rounds(t) == [0, 1, 2]  # unknown counts as quiet
 
 
 def test_clean_rounds_drop_rounds_where_others_used_the_cpu():
@@ -108,10 +108,18 @@ def test_clean_rounds_drop_rounds_where_others_used_the_cpu():
     assert bench_common.clean_rounds(t, limit=1.0) == [0, 1, 2, 3]
 
 
-def test_cpu_meter_refuses_intervals_shorter_than_its_tick():
+def test_cpu_meter_counts_other_processes_and_refuses_too_short_intervals(monkeypatch):
+    hz = bench_common.CpuMeter.HZ
+    # /proc snapshots: (busy ticks of the machine, stolen ticks, this process's ticks, time)
+    snaps = iter([(1000, 0, 100, 10.0), (1000 + hz, hz // 2, 100 + hz // 2, 12.0),
+                  (0, 0, 0, 20.0), (1, 0, 0, 20.001)])
+    monkeypatch.setattr(bench_common.CpuMeter, "snapshot", staticmethod(lambda: next(snaps)))
     meter = bench_common.CpuMeter()
     meter.start()
-    assert meter.stop() is None  # microseconds apart: unmeasurable, not "huge load"
+    # 2 s: others used hz - hz/2 ticks, the hypervisor stole hz/2: one core-second -> 0.5 cores
+    assert meter.stop() == pytest.approx((hz - hz // 2 + hz // 2) / (hz * 2.0))
+    meter.start()
+    assert meter.stop() is None  # 1 ms apart: one stray tick is not "10 cores"
 
 
 def test_environment_and_subnormal_count():

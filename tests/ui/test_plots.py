@@ -311,6 +311,23 @@ def test_read_out_shows_the_latest_epoch_while_not_hovering(panel):
     assert "latest epoch 9" in panel.readout_text()
 
 
+def test_system_theme_follows_the_platform_colour_scheme(monkeypatch):
+    """(The offscreen platform cannot switch its scheme: the style module gets a fake
+    application whose style hints report one.)"""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import Qt
+
+    from workbench.ui import style as st
+
+    for scheme, expected in ((Qt.ColorScheme.Dark, "dark"), (Qt.ColorScheme.Light, "light"),
+                             (Qt.ColorScheme.Unknown, "light")):
+        app = SimpleNamespace(styleHints=lambda scheme=scheme: SimpleNamespace(colorScheme=lambda: scheme))
+        fake_gui = SimpleNamespace(QGuiApplication=SimpleNamespace(instance=lambda app=app: app))
+        monkeypatch.setattr(st, "QtGui", fake_gui)
+        assert st.resolve_theme("system") == expected
+
+
 def test_apply_theme_sets_palette_and_pyqtgraph_colours(qapp):
     import pyqtgraph as pg
 
@@ -324,7 +341,7 @@ def test_apply_theme_sets_palette_and_pyqtgraph_colours(qapp):
         assert pg.mkColor(pg.getConfigOption("background")).lightness() < 60
         assert apply_theme(qapp, "light") == "light"
         assert qapp.palette().color(QtGui.QPalette.ColorRole.Window).lightness() > 200
-        assert resolve_theme("system") in ("light", "dark")
+        assert resolve_theme("light") == "light" and resolve_theme("dark") == "dark"
         with pytest.raises(ValueError):
             resolve_theme("sepia")
     finally:

@@ -57,8 +57,8 @@ class FramePacer(QObject):
         self._waiting: set = set()  # views whose paint ends the current frame
         self._frame_t0 = 0.0
         self._next_frame_at = 0.0
-        #: frames drawn during runs and the seconds the worker was held for them
-        self.stats = {"frames": 0, "held_seconds": 0.0}
+        #: frames drawn during runs, the seconds the worker was held for them, the longest hold
+        self.stats = {"frames": 0, "held_seconds": 0.0, "longest_seconds": 0.0}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._draw)
@@ -149,6 +149,7 @@ class FramePacer(QObject):
             worker.acknowledge(held)
             self.stats["frames"] += 1
             self.stats["held_seconds"] += held
+            self.stats["longest_seconds"] = max(self.stats["longest_seconds"], held)
         self._next_frame_at = now + max(1.0 / MAX_FRAME_RATE, held * (1.0 / GUI_BUDGET - 1.0))
         if self._events or self._boundary is not None:
             self._request()
