@@ -111,3 +111,16 @@ def test_xor_example_learns_xor(tmp_path):
     assert main(["run", str(EXAMPLES / "xor.json"), "--out", str(out), "--quiet"]) == 0
     res = experiment_file.load(out).result
     assert res.final_metrics["train_accuracy"] == 1.0
+
+
+def test_a_spec_that_does_not_fit_its_data_exits_2_with_one_line(tmp_path):
+    """Early stopping on RMSE for a classification set: refused before training."""
+    spec = S.replace(small_spec(), early_stopping=S.EarlyStoppingSpec(enabled=True, monitor="val_rmse", patience=2))
+    src = tmp_path / "rmse.json"
+    experiment_file.save(src, spec)
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", str(src), "--quiet"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and "early_stopping.monitor: val_rmse is not measured for classification data" in lines[0]
+    assert not (tmp_path / "rmse.result.json").exists() and "Traceback" not in proc.stderr

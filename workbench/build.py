@@ -18,7 +18,18 @@ from .engine.optimizers import make_optimizer
 from .engine.schedules import make_schedule
 from .engine.stopping import EarlyStopping
 from .engine.trainer import LiveSettings, TrainConfig, TrainData, train
-from .spec import ExperimentSpec, ScheduleSpec
+from .spec import ExperimentSpec, ScheduleSpec, SpecError
+
+#: The largest network trained here, in parameters (float32: 200 MB per copy; the
+#: optimizer keeps up to three more copies, early stopping one).
+MAX_PARAMETERS = 50_000_000
+
+#: The early-stopping monitors that exist for each task.
+MONITORS = {
+    "binary": ("val_loss", "val_accuracy"),
+    "multiclass": ("val_loss", "val_accuracy"),
+    "regression": ("val_loss", "val_rmse", "val_r2"),
+}
 
 
 def task_of(dataset) -> tuple[str, int]:
@@ -30,6 +41,38 @@ def task_of(dataset) -> tuple[str, int]:
     if int(dataset.n_classes) <= 2:
         return "binary", 1
     return "multiclass", int(dataset.n_classes)
+
+
+def count_parameters(spec: ExperimentSpec, n_inputs: int, n_outputs: int) -> int:
+    """Σ over dense layers of fan_in·fan_out + fan_out (weights and biases)."""
+    sizes = [int(n_inputs)] + [layer.units for layer in spec.architecture.layers] + [int(n_outputs)]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def check_fits(spec: ExperimentSpec, dataset) -> None:
+    """Raise :class:`SpecError` (naming the field) when ``spec`` cannot train on
+    ``dataset``: a network over :data:`MAX_PARAMETERS`, an early-stopping monitor the
+    task does not have, or a validation monitor without a validation split."""
+    task, n_outputs = task_of(dataset)
+    errors: list[tuple[str, str]] = []
+    n_params = count_parameters(spec, int(dataset.X_train.shape[1]), n_outputs)
+    if n_params > MAX_PARAMETERS:
+        errors.append(("architecture", f"{n_params:,} parameters is more than the {MAX_PARAMETERS:,} this "
+                                       "workbench trains; use fewer or narrower layers"))
+    has_val = dataset.X_val is not None and len(dataset.X_val) > 0
+    es = spec.early_stopping
+    if es.enabled and es.monitor not in MONITORS[task]:
+        kind = "regression" if task == "regression" else "classification"
+        errors.append(("early_stopping.monitor", f"{es.monitor} is not measured for {kind} data; "
+                                                 f"use {' or '.join(MONITORS[task])}"))
+    elif es.enabled and not has_val:
+        errors.append(("early_stopping.enabled", "early stopping watches the validation split, which is empty: "
+                                                 "set data.val_fraction > 0"))
+    if spec.schedule.kind == "plateau" and spec.schedule.monitor == "val_loss" and not has_val:
+        errors.append(("schedule.monitor", "reduce-on-plateau watches val_loss but the validation split is "
+                                           "empty: set data.val_fraction > 0 or monitor train_loss"))
+    if errors:
+        raise SpecError(errors)
 
 
 def output_label(task: str) -> str:
@@ -98,7 +141,9 @@ class Run:
 
 
 def build_run(spec: ExperimentSpec, dataset, *, emit_batches: bool = True) -> Run:
-    """Build network, optimizer, schedule, early stopping and arrays for ``spec``."""
+    """Build network, optimizer, schedule, early stopping and arrays for ``spec``
+    (after :func:`check_fits`, which raises :class:`SpecError`)."""
+    check_fits(spec, dataset)
     task, n_outputs = task_of(dataset)
     n_inputs = int(dataset.X_train.shape[1])
     net = make_network(spec, n_inputs, task, n_outputs)

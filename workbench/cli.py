@@ -68,6 +68,7 @@ def run_file(args: argparse.Namespace) -> int:
             training = specmod.replace(training, "training", seed=args.seed)
         spec = specmod.replace(spec, training=training)
         dataset = load_dataset(spec.data, base_dir=path.parent)
+        run = build_run(spec, dataset, emit_batches=False)
     except (ExperimentFileError, specmod.SpecError, DataError) as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except OSError as exc:
@@ -75,7 +76,6 @@ def run_file(args: argparse.Namespace) -> int:
     for warning in getattr(dataset, "warnings", ()):
         print(f"warning: {warning}", file=sys.stderr)
 
-    run = build_run(spec, dataset, emit_batches=False)
     recorder = Recorder(spec)
     bar = tqdm(total=spec.training.epochs, unit="epoch", disable=args.quiet, file=sys.stderr, dynamic_ncols=True)
     try:

@@ -801,3 +801,24 @@ def test_view_options_are_remembered(make_window, settings):
     assert w2.curves.plan_shown()  # the planned η is still drawn on the log axis
     w2.act_log_lr.trigger()
     assert not w2.curves.lr_log_scale() and settings.value("view/logLr") in (False, "false")
+
+
+def test_run_refuses_an_early_stopping_monitor_the_task_does_not_measure(qtbot, make_window):
+    """QA: RMSE as the monitor of a classification run crashed it after `patience`
+    epochs.  The dock greys out what the task does not measure; a file that asks for it
+    anyway is refused at Run, with the reason on the dock and in the status bar."""
+    spec = quick_spec(early_stopping=S.EarlyStoppingSpec(enabled=True, monitor="val_rmse", patience=3))
+    w = make_window(spec)
+    dock = w.docks["early_stopping"]
+    assert dock.monitor_enabled("val_accuracy") and not dock.monitor_enabled("val_rmse")
+    assert not w.start_run() and not w.running and w.worker is None
+    assert "early_stopping.monitor: val_rmse is not measured for classification data" in dock.reason_text()
+    assert "Cannot run" in w.statusBar().currentMessage()
+    # choosing a measured monitor makes it runnable again
+    w.propose("early_stopping", S.replace(w.spec.early_stopping, monitor="val_accuracy"))
+    assert dock.reason_text() == ""
+    result = run_to_end(qtbot, w)
+    assert result.status in ("finished", "early_stopped")
+    # a regression data set offers RMSE and R² instead of accuracy
+    w.propose("data", S.DataSpec(name="sine_1d", n_samples=60, val_fraction=0.25))
+    assert dock.monitor_enabled("val_rmse") and dock.monitor_enabled("val_r2") and not dock.monitor_enabled("val_accuracy")

@@ -308,15 +308,16 @@ class _Trainer:
         return summary.metrics.get(monitor, float("nan"))
 
     def _early_stop(self, epoch: int) -> EarlyStop:
+        """The EarlyStop event; if the monitored value was never finite (no best epoch)
+        nothing is restored and the best value is NaN."""
         s = self.stopping
-        if s.restore_best:
-            s.restore(self.net.params)
+        restored = s.restore(self.net.params)
         return EarlyStop(
             monitor=s.monitor,
             best_epoch=int(s.best_epoch),
             stopped_epoch=int(s.stopped_epoch or epoch),
-            best_value=float(s.best_value),
-            restored=bool(s.restore_best),
+            best_value=float("nan") if s.best_value is None else float(s.best_value),
+            restored=restored,
             best_train_loss=float(self.best_train_loss_at(s.best_epoch)),
         )
 

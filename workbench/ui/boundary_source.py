@@ -128,17 +128,18 @@ def make_boundary_fn(dataset, resolution: int = IMAGE_RESOLUTION):
 def payload_from_weights(spec, dataset, weights) -> Optional[dict]:
     """The payload of a saved run's weights (a reopened file shows its boundary without
     retraining); None if the data set has nothing to show or the weights do not fit."""
-    from workbench.build import make_network, task_of  # noqa: PLC0415
+    from workbench.build import count_parameters, make_network, task_of  # noqa: PLC0415
     from workbench.experiment_file import decode_weights  # noqa: PLC0415
 
     fn = make_boundary_fn(dataset)
     if fn is None or weights is None:
         return None
     task, n_out = task_of(dataset)
-    net = make_network(spec, int(dataset.X_train.shape[1]), task, n_out)
+    n_in = int(dataset.X_train.shape[1])
     params = decode_weights(weights)
-    if params.shape != net.params.shape:
+    if params.size != count_parameters(spec, n_in, n_out):  # before building anything that big
         return None
+    net = make_network(spec, n_in, task, n_out)
     net.params[:] = params
     return fn(net)
 

@@ -521,6 +521,7 @@ class MainWindow(QMainWindow):
 
             task, n_out = task_of(ds)
             arch.set_io(int(ds.X_train.shape[1]), n_out, output_label(task))
+            self.docks["early_stopping"].set_task(task)
             if hasattr(self.curves, "set_metric_kind"):
                 self.curves.set_metric_kind("accuracy" if ds.task == "classification" else "r2")
         self._show_points()
@@ -622,6 +623,16 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Cannot run: {msg}", 10000)
             return False
         spec = self._spec
+        from workbench.build import check_fits  # noqa: PLC0415
+
+        try:
+            check_fits(spec, self._dataset)
+        except specmod.SpecError as exc:
+            self.statusBar().showMessage(f"Cannot run: {exc.first_line}", 15000)
+            section = exc.errors[0][0].split(".")[0]
+            if section in self.docks:
+                _show_dock_error(self.docks[section], f"Cannot run: {exc.first_line}")
+            return False
         self._run_spec = spec
         self._result = None
         self._diverged_text = ""

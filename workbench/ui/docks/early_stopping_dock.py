@@ -143,6 +143,20 @@ class EarlyStoppingDock(SpecDock):
         self.followup_note.setText(text)
         self.followup_note.setVisible(bool(text))
 
+    def set_task(self, task: str) -> None:
+        """Offer only the monitors ``task`` measures (``binary``/``multiclass``: loss and
+        accuracy; ``regression``: loss, RMSE and R²); the others are greyed out."""
+        from workbench.build import MONITORS  # noqa: PLC0415
+
+        allowed = MONITORS[task]
+        model = self.monitor_combo.model()
+        for i in range(self.monitor_combo.count()):
+            model.item(i).setEnabled(self.monitor_combo.itemData(i) in allowed)
+
+    def monitor_enabled(self, monitor: str) -> bool:
+        index = self.monitor_combo.findData(monitor)
+        return index >= 0 and self.monitor_combo.model().item(index).isEnabled()
+
     def _show(self, v: S.EarlyStoppingSpec) -> None:
         self.group.setChecked(v.enabled)
         set_combo_data(self.monitor_combo, v.monitor)
