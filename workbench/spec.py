@@ -391,6 +391,11 @@ class RunResult:
             lengths = {len(v) for v in hist.values()}
             if len(lengths) > 1:
                 raise ValueError(f"{hist_name}: columns must have equal lengths, got {sorted(lengths)}")
+            # the epoch column is the curves' x axis: epoch numbers only
+            for i, e in enumerate(hist.get("epoch", ())):
+                if e is None or not (0 <= e <= 2 * MAX_EPOCHS):
+                    raise ValueError(f"{hist_name}.epoch: entry {i} must be an epoch number from 0 to "
+                                     f"{2 * MAX_EPOCHS}, got {e!r}")
         if len(self.final_metrics) > 64:
             raise ValueError("final_metrics: at most 64 entries")
         return self

@@ -158,6 +158,18 @@ CASES = {
         _edit(lambda d: d["results"]["history"].update(val_loss=[1.0])),
         ["results.history: columns must have equal lengths, got [1, 3]"],
     ),
+    "history epoch astronomically large (QA: broke the curves)": (
+        _edit(lambda d: d["results"]["history"].update(epoch=[1.0, 2.0, 1e300])),
+        ["results.history.epoch: entry 2 must be an epoch number from 0 to 200000, got 1e+300"],
+    ),
+    "history epoch negative": (
+        _edit(lambda d: d["results"]["history"].update(epoch=[-3.0, 2.0, 3.0])),
+        ["results.history.epoch: entry 0 must be an epoch number"],
+    ),
+    "history epoch null": (
+        _edit(lambda d: d["results"]["history"].update(epoch=[1.0, None, 3.0])),
+        ["results.history.epoch: entry 1 must be an epoch number", "got None"],
+    ),
     "unknown history column": (_edit(lambda d: d["results"]["history"].update(gradient_norm=[1, 2, 3])), ["results.history.gradient_norm: unknown column"]),
     "history value a string": (_edit(lambda d: d["results"]["history"].update(train_loss=[0.9, "0.5", 0.4])), ["results.history.train_loss.1: must be a number or null, got '0.5'"]),
     "history value a bool": (_edit(lambda d: d["results"]["history"].update(train_loss=[0.9, True, 0.4])), ["results.history.train_loss.1:", "True"]),

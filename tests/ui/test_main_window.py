@@ -822,3 +822,59 @@ def test_run_refuses_an_early_stopping_monitor_the_task_does_not_measure(qtbot, 
     # a regression data set offers RMSE and R² instead of accuracy
     w.propose("data", S.DataSpec(name="sine_1d", n_samples=60, val_fraction=0.25))
     assert dock.monitor_enabled("val_rmse") and dock.monitor_enabled("val_r2") and not dock.monitor_enabled("val_accuracy")
+
+
+def test_save_leaves_out_results_that_came_from_other_settings(qtbot, make_window, tmp_path):
+    """QA: run, change the network, Save wrote the old run's results next to a spec
+    that did not produce them.  Only results of the current settings are saved; Undo
+    back to those settings and they are saved again."""
+    from workbench import experiment_file
+
+    w = make_window(quick_spec(epochs=6))
+    run_to_end(qtbot, w)
+    assert w.result_is_current
+    w.propose("training", S.replace(w.spec.training, epochs=9))
+    assert not w.result_is_current and w.result is not None  # the curves stay on screen
+    assert w.save_to(tmp_path / "changed.json")
+    assert "without the last run's results" in w.statusBar().currentMessage()
+    saved = experiment_file.load(tmp_path / "changed.json")
+    assert saved.spec.training.epochs == 9 and saved.result is None
+    w.act_undo.trigger()
+    assert w.result_is_current
+    assert w.save_to(tmp_path / "back.json")
+    saved = experiment_file.load(tmp_path / "back.json")
+    assert saved.spec.training.epochs == 6 and len(saved.result.history["epoch"]) == 6
+
+
+def test_a_live_learning_rate_change_keeps_the_results_saveable(qtbot, make_window, tmp_path):
+    from workbench import experiment_file
+
+    w = make_window(quick_spec(epochs=3000))
+    with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
+        w.act_run.trigger()
+    w.propose("optimizer", S.replace(w.spec.optimizer, lr=0.002))  # live: the run goes on with it
+    w.stop_run()
+    qtbot.waitUntil(lambda: not w.running, timeout=30_000)
+    assert w.result is not None and w.result_is_current
+    assert w.save_to(tmp_path / "live.json")
+    assert experiment_file.load(tmp_path / "live.json").result is not None
+
+
+def test_closing_during_a_run_asks_and_can_keep_the_results(qtbot, make_window, dialogs, tmp_path):
+    """A run in progress is unsaved work: Cancel lets it train on; Save stops it and
+    writes the results so far; (Discard: see the closing tests above)."""
+    from workbench import experiment_file
+
+    w = make_window(quick_spec(epochs=100_000))
+    with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
+        w.act_run.trigger()
+    dialogs.answer = "cancel"
+    assert not w.close()
+    assert w.running and dialogs.questions == [w.display_name()]
+    dialogs.answer, dialogs.save_path = "save", str(tmp_path / "kept-run.json")
+    assert w.close()
+    assert not w.running
+    saved = experiment_file.load(tmp_path / "kept-run.json")
+    assert saved.result is not None and saved.result.status == "stopped"
+    n = len(saved.result.history["epoch"])
+    assert n >= 1 and saved.result.weights is not None

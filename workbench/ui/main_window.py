@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self._dataset_cache: dict[Any, Any] = {}
         self._path: Optional[Path] = None
         self._result: Optional[RunResult] = None
+        self._result_spec: Optional[ExperimentSpec] = None  # the settings that produced it
         self._result_dirty = False
         self._worker: Optional[TrainingWorker] = None
         self._thread: Optional[QThread] = None
@@ -424,6 +425,11 @@ class MainWindow(QMainWindow):
     def presentation_mode(self) -> bool:
         return self._presentation
 
+    @property
+    def result_is_current(self) -> bool:
+        """The last results came from the current settings (Save writes only those)."""
+        return self._result is not None and self._result_spec == self._spec
+
     def is_dirty(self) -> bool:
         return (not self.undo_stack.isClean()) or self._result_dirty
 
@@ -477,6 +483,7 @@ class MainWindow(QMainWindow):
             live = live_changes(old, new)
             if live:
                 self._worker.set_live(**live)
+            self._result_spec = new  # the run goes on with these settings
         self._sync_all()
         self._update_title()
         self._update_undo_actions()
@@ -635,6 +642,7 @@ class MainWindow(QMainWindow):
             return False
         self._run_spec = spec
         self._result = None
+        self._result_spec = spec
         self._diverged_text = ""
         self._epochs_done = 0
         self._last_epoch = None
@@ -1026,6 +1034,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.clear()
         self._spec = spec
         self._result = result
+        self._result_spec = spec
         self._result_dirty = False
         self.curves.reset()
         self._reload_dataset(show_errors=True)
@@ -1036,7 +1045,11 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(1, spec.training.epochs))
         self.progress.setValue(0)
         if result is not None:
-            self.curves.load_result(result)
+            try:
+                self.curves.load_result(result)
+            except Exception as exc:  # validated, but never let a drawing problem half-load a file
+                self.curves.reset()
+                self.curves.show_message(f"The saved results could not be drawn: {_first_line(exc)}", "error")
             if result.weights is not None:
                 self._show_boundary_from_weights(result)
             n = len(result.history.get("epoch", ()))
@@ -1069,8 +1082,9 @@ class MainWindow(QMainWindow):
         from workbench.experiment_file import save  # noqa: PLC0415
 
         path = Path(path).resolve()
+        stale = self._result is not None and not self.result_is_current
         try:
-            save(path, self._spec, self._result)
+            save(path, self._spec, None if stale else self._result)
         except (OSError, specmod.SpecError) as exc:
             show_error(self, "Cannot save experiment", f"{path}: {getattr(exc, 'strerror', None) or exc}")
             return False
@@ -1079,7 +1093,12 @@ class MainWindow(QMainWindow):
         self._result_dirty = False
         self._add_recent(path)
         self._update_title()
-        self.statusBar().showMessage(f"Saved {path.name}", 5000)
+        if stale:  # results that re-running this file would not reproduce are not written
+            self.statusBar().showMessage(
+                f"Saved {path.name} without the last run's results: they came from other settings "
+                "(Undo back to them, or Run again)", 15000)
+        else:
+            self.statusBar().showMessage(f"Saved {path.name}", 5000)
         return True
 
     def export_dialog(self, kind: str) -> bool:
@@ -1103,13 +1122,30 @@ class MainWindow(QMainWindow):
         return True
 
     def _maybe_discard(self) -> bool:
-        """True if the current experiment may be replaced (saved, discarded or clean)."""
-        if not self.is_dirty():
+        """True if the current experiment may be replaced (saved, discarded or clean).
+
+        A run in progress counts as unsaved work: Cancel lets it go on; Save stops it,
+        keeps the results so far and saves them; Discard leaves it to the caller, which
+        shuts the worker down."""
+        live_work = self.running and self._epochs_done > 0
+        if not self.is_dirty() and not live_work:
             return True
         answer = ask_save_changes(self, self.display_name())
         if answer == "save":
+            if self.running:
+                self._finish_run_now()
             return self.save()
         return answer == "discard"
+
+    def _finish_run_now(self) -> None:
+        """Stop the run and take its result at once (its ``finished`` signal, queued
+        to this window, is delivered here instead of by the event loop)."""
+        worker, thread = self._worker, self._thread
+        if worker is None or thread is None:
+            return
+        worker.stop()
+        if thread.wait(SHUTDOWN_TIMEOUT_MS):
+            QApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
 
     # recent files
     def recent_files(self) -> list[str]:
