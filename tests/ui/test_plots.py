@@ -1,6 +1,7 @@
 """CurvesPanel and BoundaryView: data held, markers, early stopping, styles, exports."""
 
 import csv
+import time
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+import pyqtgraph as pg  # noqa: E402
 from PySide6 import QtGui  # noqa: E402
 
 from workbench.engine.events import BatchEnd, EpochEnd  # noqa: E402
@@ -644,3 +646,30 @@ def test_planned_learning_rate_on_a_log_axis(panel):
     panel.set_lr_log_scale(True)
     lo, hi = panel.lr_plot.vb.viewRange()[1]
     assert lo < np.log10(lrs.min()) < np.log10(lrs.max()) < hi
+
+
+def test_thousands_of_markers_stay_cheap(qtbot, panel):
+    """QA: a reduce-on-plateau run with ~900 η changes made three labelled lines each
+    and froze the window (3.8 s per repaint; a 10 000-marker file took 78 s to open).
+    Past MAX_LABELLED_MARKERS the lines are one item per plot, one line per pixel."""
+    from workbench.ui.plots import curves
+
+    panel.show()
+    qtbot.waitExposed(panel)
+    markers = tuple(Marker("plateau", e, f"η drop {e}") for e in range(1, 10_001))
+    result = RunResult(history={"epoch": tuple(float(e) for e in range(1, 10_001)),
+                                "train_loss": tuple(1.0 / e for e in range(1, 10_001))}, markers=markers)
+    t0 = time.thread_time()
+    panel.load_result(result)
+    panel.grab()  # a full paint
+    cost = time.thread_time() - t0
+    assert cost < 3.0, f"{cost:.1f} s of CPU"
+    lines = [item for item in panel.loss_plot.items if isinstance(item, pg.InfiniteLine) and getattr(item, "label", None)]
+    assert len(lines) == curves.MAX_LABELLED_MARKERS
+    items = panel.marker_items()
+    assert len(items) == 10_000 and items[-1] == ("plateau", 10_000.0) and items[0] == ("plateau", 1.0)
+    t0 = time.thread_time()
+    panel.grab()
+    assert time.thread_time() - t0 < 0.5  # a repaint
+    panel.reset()
+    assert panel.marker_items() == [] and panel._marker_rugs[0].xs().size == 0

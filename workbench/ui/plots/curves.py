@@ -51,6 +51,9 @@ _LIVE_ANTIALIAS_MAX_POINTS = 300
 #: envelope of a noisy curve is unchanged.
 _DOWNSAMPLE_FACTOR = 1.0
 
+#: Markers drawn as labelled lines; later ones are ticks along the bottom of each plot.
+MAX_LABELLED_MARKERS = 20
+
 _MARKER_DEFAULT_TEXT = {
     "plateau": "LR drop (plateau)",
     "restart": "warm restart",
@@ -123,6 +126,54 @@ class _Canvas(pg.GraphicsLayoutWidget):
         self._on_painted()
 
 
+class _MarkerTicks(pg.GraphicsObject):
+    """Short ticks along the bottom of a plot at many epochs, as one item: one paint
+    call, at most one tick per pixel column (the markers beyond the first
+    :data:`MAX_LABELLED_MARKERS`; a reduce-on-plateau run can make thousands, and
+    full-height lines would hide the curves).  Added with ``ignoreBounds``."""
+
+    HEIGHT = 0.05  # of the plot's height
+
+    def __init__(self):
+        super().__init__()
+        self._xs = np.empty(0)
+        self._pen = pg.mkPen(None)
+
+    def set_xs(self, xs) -> None:
+        self.prepareGeometryChange()
+        self._xs = np.asarray(xs, dtype=np.float64)
+        self.update()
+
+    def xs(self) -> np.ndarray:
+        return self._xs
+
+    def setPen(self, pen) -> None:  # noqa: N802 - the pyqtgraph name
+        self._pen = pen
+        self.update()
+
+    def viewRangeChanged(self) -> None:  # noqa: N802 - pyqtgraph hook
+        self.prepareGeometryChange()
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt override
+        view = self.viewRect()
+        if view is None or not self._xs.size:
+            return QtCore.QRectF()
+        lo, hi = float(self._xs.min()), float(self._xs.max())
+        return QtCore.QRectF(lo, view.top(), max(hi - lo, 1e-9), view.height())
+
+    def paint(self, painter, *args) -> None:
+        view = self.viewRect()
+        if view is None or not self._xs.size:
+            return
+        xs = self._xs[(self._xs >= view.left()) & (self._xs <= view.right())]
+        px = self.pixelWidth() or 1.0
+        xs = np.unique(np.round(xs / px)) * px  # one line per pixel column is all one can see
+        painter.setPen(self._pen)
+        y0 = view.top()  # the bottom edge (the view's y axis points up)
+        y1 = y0 + self.HEIGHT * view.height()
+        painter.drawLines([QtCore.QLineF(x, y0, x, y1) for x in xs])
+
+
 class _LegendRow(pg.GraphicsWidget):
     """A layout cell holding the panel's legend at its left, as tall as the legend."""
 
@@ -173,6 +224,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._reset_batch_state()
 
         self._markers: list[dict] = []
+        self._marker_rugs = []  # one _VerticalLines per plot: the markers past MAX_LABELLED_MARKERS
         self._es: Optional[dict] = None
         self._message: Optional[pg.TextItem] = None
         self._message_kind = "error"
@@ -682,15 +734,26 @@ class CurvesPanel(QtWidgets.QWidget):
         self._batch_smoothing = float(a)
 
     # ------------------------------------------------------------------ markers
-    def add_marker(self, kind: str, epoch: float, text: str = "") -> None:
+    def add_marker(self, kind: str, epoch: float, text: str = "", *, sync: bool = True) -> None:
         """A vertical dashed line at ``epoch`` on all plots, labelled on the loss plot.
 
         Kinds: plateau, restart (LearningRateChanged), lr_change, reg_change
-        (SettingChanged), phase (PhaseStarted), diverged."""
+        (SettingChanged), phase (PhaseStarted), diverged.  After
+        :data:`MAX_LABELLED_MARKERS` markers (a divergence always gets its own line)
+        they are ticks along the bottom of each plot, drawn by one item per plot
+        (``sync=False`` defers its update to :meth:`_sync_marker_rugs`, for many markers
+        at once)."""
         label = (text or _MARKER_DEFAULT_TEXT.get(kind, kind)).strip()
         if len(label) > 48:
             label = label[:47] + "…"
         color = st.ROLE_COLORS["diverged"] if kind == "diverged" else st.ROLE_COLORS["marker"]
+        labelled = sum(1 for rec in self._markers if rec["lines"])
+        if kind != "diverged" and labelled >= MAX_LABELLED_MARKERS:
+            self._markers.append({"kind": kind, "epoch": float(epoch), "text": label, "lines": [], "color": color})
+            self._dirty = True
+            if sync:
+                self._sync_marker_rugs()
+            return
         lines = []
         for i, p in enumerate(self.plots):
             opts = None
@@ -725,15 +788,36 @@ class CurvesPanel(QtWidgets.QWidget):
             lab.fill = pg.mkBrush(st.with_alpha(self._style.colors.background, 170))
             lab.update()
 
+    def _sync_marker_rugs(self) -> None:
+        """Give the unlabelled markers' epochs to the per-plot line items (made on first use)."""
+        xs = [rec["epoch"] for rec in self._markers if not rec["lines"]]
+        if not self._marker_rugs and xs:
+            for p in self.plots:
+                rug = _MarkerTicks()
+                rug.setZValue(5)
+                p.addItem(rug, ignoreBounds=True)
+                self._marker_rugs.append(rug)
+            self._style_marker_rugs()
+        for rug in self._marker_rugs:
+            rug.set_xs(xs)
+
+    def _style_marker_rugs(self) -> None:
+        w = self._style.px(max(1.0, self._style.pen_width * 0.6))
+        pen = pg.mkPen(st.with_alpha(st.ROLE_COLORS["marker"], 140), width=w)  # the curves show through
+        for rug in self._marker_rugs:
+            rug.setPen(pen)
+
     def _clear_markers(self) -> None:
         for rec in self._markers:
             for p, line in zip(self.plots, rec["lines"]):
                 p.removeItem(line)
         self._markers.clear()
+        self._sync_marker_rugs()
 
     def marker_items(self) -> list[tuple[str, float]]:
-        """``(kind, epoch)`` of every drawn marker, read back from the lines."""
-        return [(rec["kind"], float(rec["lines"][0].value())) for rec in self._markers]
+        """``(kind, epoch)`` of every drawn marker, read back from what draws it."""
+        rug = iter(self._marker_rugs[0].xs() if self._marker_rugs else ())
+        return [(rec["kind"], float(rec["lines"][0].value() if rec["lines"] else next(rug))) for rec in self._markers]
 
     # ------------------------------------------------------------------ early stopping
     def set_early_stop(
@@ -1027,7 +1111,8 @@ class CurvesPanel(QtWidgets.QWidget):
                 self._followup.append_columns(fcols)
                 self._refresh_followup()
         for m in result.markers:
-            self.add_marker(m.kind, m.epoch, m.text)
+            self.add_marker(m.kind, m.epoch, m.text, sync=False)
+        self._sync_marker_rugs()
         es = result.early_stop
         if es is not None:
             self.set_early_stop(es.best_epoch, es.stopped_epoch, es.best_value, es.patience, es.restored, es.monitor)
@@ -1111,7 +1196,9 @@ class CurvesPanel(QtWidgets.QWidget):
         self._legend_row.fit(left_width)
 
         for rec in self._markers:
-            self._style_marker(rec)
+            if rec["lines"]:
+                self._style_marker(rec)
+        self._style_marker_rugs()
         self._style_early_stop()
         self._place_es_labels()
         self._style_message()
