@@ -124,3 +124,16 @@ def test_a_spec_that_does_not_fit_its_data_exits_2_with_one_line(tmp_path):
     lines = [l for l in proc.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and "early_stopping.monitor: val_rmse is not measured for classification data" in lines[0]
     assert not (tmp_path / "rmse.result.json").exists() and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("where, reason", [
+    ("missing/out.json", "the folder"),
+    (".", "it is a folder"),
+])
+def test_an_unwritable_output_is_refused_before_training(tmp_path, capsys, where, reason):
+    src = tmp_path / "exp.json"
+    experiment_file.save(src, small_spec(epochs=100_000))  # would take minutes if it trained
+    out = tmp_path / where
+    assert main(["run", str(src), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"mlp-workbench: error: cannot write {out}") and reason in err[0]

@@ -73,6 +73,10 @@ def run_file(args: argparse.Namespace) -> int:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except OSError as exc:
         return _fail(f"{path}: {exc.strerror or exc}")
+    out = Path(args.out) if args.out else Path(f"{path.stem}.result.json")
+    problem = _cannot_write(out)
+    if problem:  # found out before training, not after
+        return _fail(f"cannot write {out}: {problem}")
     for warning in getattr(dataset, "warnings", ()):
         print(f"warning: {warning}", file=sys.stderr)
 
@@ -104,13 +108,28 @@ def run_file(args: argparse.Namespace) -> int:
         bar.close()
 
     result = recorder.result(weights=None if args.no_weights else run.network.params)
-    out = Path(args.out) if args.out else Path(f"{path.stem}.result.json")
     try:
         save(out, spec, result)
     except OSError as exc:
         return _fail(f"cannot write {out}: {exc.strerror or exc}")
     print(summary(spec, result, out))
     return 0 if result.status != "diverged" else 1
+
+
+def _cannot_write(out: Path) -> str:
+    """Why ``out`` cannot be written ('' if it looks writable)."""
+    import os
+
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        return "it is a folder"
+    if out.exists() and not out.is_file():
+        return "it is not a regular file"
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK):
+        return f"no permission to write in {folder}"
+    return ""
 
 
 def summary(spec, result, out: Path) -> str:

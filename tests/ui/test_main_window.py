@@ -878,3 +878,21 @@ def test_closing_during_a_run_asks_and_can_keep_the_results(qtbot, make_window, 
     assert saved.result is not None and saved.result.status == "stopped"
     n = len(saved.result.history["epoch"])
     assert n >= 1 and saved.result.weights is not None
+
+
+def test_a_run_that_diverges_in_its_first_epoch_says_so(qtbot, make_window):
+    """QA: the read-out stayed at "Epoch 0 — starting…" after a first-epoch divergence."""
+    from workbench.ui.readout import fmt_loss
+
+    spec = quick_spec(epochs=20,
+                      data=S.DataSpec(name="sine_1d", n_samples=200, noise=0.1, val_fraction=0.25),
+                      architecture=S.ArchitectureSpec(layers=(S.LayerSpec(64, "relu", 0.0, "he_uniform"),) * 2),
+                      optimizer=S.OptimizerSpec(kind="sgd", lr=10.0))
+    w = make_window(spec)
+    result = run_to_end(qtbot, w)
+    assert result.status == "diverged" and len(result.history.get("epoch", ())) == 0
+    text = w.readout.text()
+    assert "starting" not in text and "diverged" in text and "epoch 1" in text
+    assert "Diverged at epoch 1" in w.curves.message_text()
+    # and huge losses read as numbers, not as 19 digits
+    assert fmt_loss(1334545432352653312.0) == "1.335e+18" and fmt_loss(0.5) == "0.5000" and fmt_loss(2e-5) == "2.000e-05"

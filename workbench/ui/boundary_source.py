@@ -108,7 +108,8 @@ def make_boundary_fn(dataset, resolution: int = IMAGE_RESOLUTION):
         feats = np.ascontiguousarray(info.to_features(points))
 
         def image(net):
-            img = bd.boundary_image(net.predict, feats, task, n_classes, resolution)
+            with np.errstate(all="ignore"):  # a diverging network's inf/NaN are drawn, not warned about
+                img = bd.boundary_image(net.predict, feats, task, n_classes, resolution)
             return {"kind": "image", "image": img, "x_range": info.x_range, "y_range": info.y_range}
 
         return image
@@ -117,7 +118,8 @@ def make_boundary_fn(dataset, resolution: int = IMAGE_RESOLUTION):
     feats = np.ascontiguousarray(info.to_features(points))
 
     def curve(net):
-        out = np.asarray(net.predict(feats), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            out = np.asarray(net.predict(feats), dtype=np.float64)
         if out.ndim == 2:
             out = out[:, 0]
         return {"kind": "curve", "xs": xs, "ys": out}

@@ -820,6 +820,8 @@ class MainWindow(QMainWindow):
                     break
             epoch = ev.epoch
             self.readout.show_epoch(epoch, total, ev, metric, ev.phase, note)
+        elif note:  # over before its first epoch ended (diverged or stopped in epoch 1)
+            self.readout.clear_values(f"<b>{note}</b> — in epoch 1, before any epoch ended")
         _set_progress(self.progress, min(self._epochs_done, total), max(1, total))
         active = self._active_seconds()
         if ev is not None and active > 0 and ev.samples:
@@ -885,7 +887,7 @@ class MainWindow(QMainWindow):
                 f"Early stopping after epoch {es.stopped_epoch}: best {es.monitor} at epoch {es.best_epoch}"
                 + (" (weights restored)" if es.restored else "") + f" — {result.wall_time:.1f} s", 15000)
         else:
-            self.statusBar().showMessage(f"Finished {n} epochs in {result.wall_time:.1f} s", 10000)
+            self.statusBar().showMessage(f"Finished {n} epoch{'s' if n != 1 else ''} in {result.wall_time:.1f} s", 10000)
         if result.status == "early_stopped" and result.early_stop is not None:
             note = f"early stop · best epoch {result.early_stop.best_epoch}"
         elif result.status == "finished":
@@ -902,6 +904,7 @@ class MainWindow(QMainWindow):
             return
         self._end_thread()
         first = message.splitlines()[0] if message else "training failed"
+        self.readout.clear_values("<b>Training failed</b> — the reason is on the plot")
         self.curves.show_message(f"Training failed: {first}", "error")
         self.statusBar().showMessage(f"Training failed: {first}")
         self.run_failed.emit(message)

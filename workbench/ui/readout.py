@@ -25,10 +25,10 @@ def fmt_duration(seconds: float) -> str:
 
 
 def fmt_loss(value: Optional[float]) -> str:
-    """Four decimals, or scientific notation below 1e-3; "–" when unknown."""
+    """Four decimals from 1e-3 to 1e5, scientific notation outside; "–" when unknown."""
     if value is None or not math.isfinite(value):
         return "–"
-    return f"{value:.4f}" if abs(value) >= 1e-3 else f"{value:.3e}"
+    return f"{value:.4f}" if 1e-3 <= abs(value) < 1e5 else f"{value:.3e}"
 
 
 class ReadOut(QLabel):
