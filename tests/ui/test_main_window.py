@@ -379,7 +379,7 @@ def test_recent_files_are_kept_in_settings(window, settings):
 # 4. closing mid-run, stop/run again, pause/step
 
 
-def test_closing_mid_run_returns_within_two_seconds(qtbot, make_window):
+def test_closing_mid_run_returns_within_two_seconds(qtbot, make_window, dialogs):
     w = make_window(quick_spec(epochs=100_000))
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()
@@ -392,6 +392,7 @@ def test_closing_mid_run_returns_within_two_seconds(qtbot, make_window):
     assert elapsed < 2.0, f"close took {elapsed:.2f} s"
     assert thread.isFinished() and not w.running
     assert len(mw._ORPHANS) == orphans  # stopped in time, not abandoned
+    assert dialogs.questions == []  # a short run is simply stopped (no dialog to block on)
 
 
 def test_closing_while_paused_returns_within_two_seconds(qtbot, make_window):
@@ -860,11 +861,13 @@ def test_a_live_learning_rate_change_keeps_the_results_saveable(qtbot, make_wind
     assert experiment_file.load(tmp_path / "live.json").result is not None
 
 
-def test_closing_during_a_run_asks_and_can_keep_the_results(qtbot, make_window, dialogs, tmp_path):
-    """A run in progress is unsaved work: Cancel lets it train on; Save stops it and
-    writes the results so far; (Discard: see the closing tests above)."""
+def test_closing_during_a_run_asks_and_can_keep_the_results(qtbot, make_window, dialogs, tmp_path, monkeypatch):
+    """A run that has trained for LIVE_WORK_SECONDS is unsaved work: Cancel lets it
+    train on; Save stops it and writes the results so far; (Discard, and runs too short
+    to ask about: see the closing tests above)."""
     from workbench import experiment_file
 
+    monkeypatch.setattr(mw, "LIVE_WORK_SECONDS", 0.0)
     w = make_window(quick_spec(epochs=100_000))
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()

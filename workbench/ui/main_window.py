@@ -58,6 +58,9 @@ MAX_RECENT = 8
 STATE_VERSION = 3
 DEFAULT_SIZE = QSize(1600, 1000)
 SHUTDOWN_TIMEOUT_MS = 2000
+#: A run that has trained this long counts as unsaved work: closing, New and Open ask
+#: first (a shorter one is simply stopped, as closing a window mid-demo expects).
+LIVE_WORK_SECONDS = 10.0
 
 # ---------------------------------------------------------------------------
 class MainWindow(QMainWindow):
@@ -1127,10 +1130,10 @@ class MainWindow(QMainWindow):
     def _maybe_discard(self) -> bool:
         """True if the current experiment may be replaced (saved, discarded or clean).
 
-        A run in progress counts as unsaved work: Cancel lets it go on; Save stops it,
-        keeps the results so far and saves them; Discard leaves it to the caller, which
-        shuts the worker down."""
-        live_work = self.running and self._epochs_done > 0
+        A run that has trained for ``LIVE_WORK_SECONDS`` counts as unsaved work: Cancel
+        lets it go on; Save stops it, keeps the results so far and saves them; Discard
+        leaves it to the caller, which shuts the worker down."""
+        live_work = self.running and self._epochs_done > 0 and self._active_seconds() >= LIVE_WORK_SECONDS
         if not self.is_dirty() and not live_work:
             return True
         answer = ask_save_changes(self, self.display_name())
