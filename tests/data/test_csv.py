@@ -155,7 +155,7 @@ def test_file_not_found(tmp_path):
 
 
 def test_a_directory_is_not_a_file(tmp_path):
-    with pytest.raises(DataError, match=r"^not a file"):
+    with pytest.raises(DataError, match=r"is a directory, not a CSV file$"):
         read_csv(tmp_path)
 
 

@@ -424,14 +424,6 @@ def test_reset_clears_everything(panel):
 
 
 # --------------------------------------------------------------------- BoundaryView
-@pytest.fixture
-def view(qtbot):
-    v = BoundaryView()
-    qtbot.addWidget(v)
-    v.resize(500, 450)
-    return v
-
-
 def test_boundary_view_binary_points_and_image(view):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 2))

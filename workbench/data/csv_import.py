@@ -29,7 +29,13 @@ strings; the label texts are kept as ``class_names``.
 Errors are :class:`DataError` whose message names the place: ``line 7, column
 'petal_width': missing value ('NA')`` (1-based line numbers as in a text editor;
 the line where the record starts; columns by header name, or by 1-based number
-when the file has no header).
+when the file has no header).  Numbers are shown as written in the file
+(``1e39 is too large for float32``), never as a NumPy repr.
+
+Only a regular file is read: a directory (``... is a directory, not a CSV file``),
+a device, FIFO or socket (``... is not a regular file (a character device)``) is
+rejected from its ``stat`` before it is opened (``/dev/zero`` never ends, a FIFO
+blocks); the file is then opened without blocking and checked again.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ import gzip
 import hashlib
 import io
 import math
+import os
+import stat
 import zlib
 from array import array
 from dataclasses import dataclass
@@ -97,15 +105,81 @@ class CsvTable:
 
 
 # ---------------------------------------------------------------------------
-def file_sha256(path: PathLike) -> str:
-    """Hex SHA-256 of the file's bytes (read in 1 MiB chunks)."""
-    h = hashlib.sha256()
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def not_a_csv_file(path: PathLike, mode: int) -> Optional[str]:
+    """Why a path whose ``st_mode`` is ``mode`` cannot be read as a CSV file, or None
+    for a regular file: ``"/tmp/x is a directory, not a CSV file"``,
+    ``"/dev/zero is not a regular file (a character device)"``."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return f"{path} is a directory, not a CSV file"
+    return f"{path} is not a regular file ({_special_kind(mode)})"
+
+
+def csv_path_problem(path: PathLike) -> Optional[str]:
+    """Why ``path`` cannot be read as a CSV file, from its ``stat`` alone (nothing is
+    opened), or None: ``file not found: <path>``, ``<path> is a directory, not a CSV
+    file``, ``<path> is not a regular file (a named pipe)``, ``cannot read ...``."""
     try:
-        with open(path, "rb") as f:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return f"file not found: {path}"
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    except ValueError as exc:  # e.g. an embedded NUL character in the path
+        return f"cannot read {str(path)!r}: {exc}"
+    return not_a_csv_file(path, mode)
+
+
+def _open_regular(path: PathLike):
+    """A binary file object of the regular file ``path``; raises :class:`DataError`
+    (``file not found: ...``, ``... is a directory, not a CSV file``, ...).
+
+    The type is checked before opening (a FIFO would block ``open``, a device such as
+    ``/dev/zero`` never ends), then the file is opened non-blocking and checked again
+    (the path may have been replaced in between)."""
+    problem = csv_path_problem(path)
+    if problem is not None:
+        raise DataError(problem)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise DataError(f"cannot read {str(path)!r}: {exc}") from None
+    try:
+        problem = not_a_csv_file(path, os.fstat(fd).st_mode)
+    except OSError as exc:
+        os.close(fd)
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if problem is not None:
+        os.close(fd)
+        raise DataError(problem)
+    return os.fdopen(fd, "rb")
+
+
+def file_sha256(path: PathLike) -> str:
+    """Hex SHA-256 of the file's bytes (read in 1 MiB chunks).  Regular files only
+    (see :func:`csv_path_problem`)."""
+    h = hashlib.sha256()
+    with _open_regular(path) as f:
+        try:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        except OSError as exc:
+            raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
     return h.hexdigest()
 
 
@@ -115,22 +189,14 @@ def _mb(n: int) -> str:
 
 def _read_bytes(path: PathLike, max_bytes: int) -> bytes:
     p = Path(path)
-    try:
-        if not p.exists():
-            raise DataError(f"file not found: {p}")
-        if not p.is_file():
-            raise DataError(f"not a file: {p}")
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise DataError(f"file is too large: {_mb(size)} ({size} bytes); the limit is {_mb(max_bytes)}")
-        with open(p, "rb") as f:
+    with _open_regular(p) as f:
+        try:
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes:
+                raise DataError(f"file is too large: {_mb(size)} ({size} bytes); the limit is {_mb(max_bytes)}")
             data = f.read(max_bytes + 1)
-    except DataError:
-        raise
-    except OSError as exc:
-        raise DataError(f"cannot read {p}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # e.g. an embedded NUL character in the path
-        raise DataError(f"cannot read {p!r}: {exc}") from None
+        except OSError as exc:
+            raise DataError(f"cannot read {p}: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise DataError(f"file is too large: more than {_mb(max_bytes)}; the limit is {_mb(max_bytes)}")
     if data[:2] == b"\x1f\x8b":
@@ -246,6 +312,25 @@ def _records(text: str, delimiter: str):
         if not row or not any(c.strip() for c in row):
             continue
         yield start, row
+
+
+def _as_written(cell: Optional[str], value: float) -> str:
+    """A number for a message: the cell's text as the user wrote it (``1e39``, ``-inf``),
+    else (no cell, or a cell over 40 characters) the plain float (``1e+39``), never a
+    NumPy repr (``np.float64(1e+39)``)."""
+    text = cell.strip() if cell is not None else ""
+    return text if 0 < len(text) <= 40 else repr(float(value))
+
+
+def _cell_at(text: str, delimiter: str, line: int, column: int) -> Optional[str]:
+    """The field ``column`` (0-based) of the record that starts on ``line``; only called
+    for an error, so parsing again up to that record is fine."""
+    for start, row in _records(text, delimiter):
+        if start == line:
+            return row[column] if column < len(row) else None
+        if start > line:
+            break
+    return None
 
 
 def _format_label(v: float) -> str:
@@ -388,9 +473,10 @@ def parse_csv_bytes(
     bad = ~np.isfinite(X)
     if bad.any():
         i, k = (int(v) for v in np.argwhere(bad)[0])
-        v = X64[i, k]
+        v = float(X64[i, k])
+        shown = _as_written(_cell_at(text, delimiter, int(line_numbers[i]), feature_idx[k]), v)
         what = "missing value (NaN)" if math.isnan(v) else (
-            f"not a finite number ({v!r})" if math.isinf(v) else f"{v!r} is too large for float32")
+            f"not a finite number ({shown})" if math.isinf(v) else f"{shown} is too large for float32")
         raise DataError(f"line {int(line_numbers[i])}, {col_label(feature_idx[k])}: {what}")
 
     warnings: list[str] = []
@@ -429,7 +515,8 @@ def parse_csv_bytes(
             y = numeric.astype(np.float32).reshape(-1, 1)
         if not np.isfinite(y).all():
             i = int(np.argwhere(~np.isfinite(y))[0, 0])
-            raise DataError(f"line {int(line_numbers[i])}, {col_label(t)}: {numeric[i]!r} is too large for float32")
+            shown = _as_written(targets[i], float(numeric[i]))
+            raise DataError(f"line {int(line_numbers[i])}, {col_label(t)}: {shown} is too large for float32")
         if float(numeric.max()) == float(numeric.min()):
             warnings.append(f"target {target_name!r} has the same value in every row")
         class_names: tuple[str, ...] = ()

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Optional, Union
 import numpy as np
 
 from .bundled import get_bundled, load_bundled
-from .csv_import import file_sha256, read_csv
+from .csv_import import csv_path_problem, file_sha256, read_csv
 from .errors import DataError
 from .preprocess import Scaler, SplitIndices, fit_scaler, split_indices
 from .synthetic import add_derived_features, get_generator
@@ -123,11 +123,12 @@ def _resolve_csv(spec, base_dir) -> Path:
         path = Path(spec.csv_path).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
-        found = path.is_file()
     except (OSError, ValueError, RuntimeError) as exc:
         raise DataError(f"data.csv_path: cannot use this path: {exc}") from None
-    if not found:
-        raise DataError(f"data.csv_path: file not found: {path}")
+    # "file not found: ...", "... is a directory, not a CSV file", "... is not a regular file (...)"
+    problem = csv_path_problem(path)  # from stat alone: a FIFO or a device is never opened
+    if problem is not None:
+        raise DataError(f"data.csv_path: {problem}")
     return path
 
 

@@ -142,6 +142,23 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def csv_path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be read as a CSV file (``file not found: ...``, ``... is a
+    directory, not a CSV file``, ``... is not a regular file (...)``), or None.  From the
+    path's ``stat`` alone: a FIFO or a device (``/dev/zero``) is never opened."""
+    D = _data_module()  # noqa: N806
+    fn = getattr(getattr(D, "csv_import", None), "csv_path_problem", None)
+    if fn is not None:
+        return fn(path)
+    if not os.path.exists(path):
+        return f"file not found: {path}"
+    if os.path.isdir(path):
+        return f"{path} is a directory, not a CSV file"
+    if not os.path.isfile(path):
+        return f"{path} is not a regular file"
+    return None
+
+
 _COLUMNS_CACHE: dict[tuple[str, int, int], list[str]] = {}
 
 
@@ -155,8 +172,9 @@ def csv_columns(path: str) -> list[str]:
     read = getattr(D, "read_csv", None)
     if read is None:
         return csv_header(path)
-    if not os.path.isfile(path):
-        raise ValueError(f"data.csv_path: no such file: {path}")
+    problem = csv_path_problem(path)
+    if problem is not None:
+        raise ValueError(f"data.csv_path: {problem}")
     stat = os.stat(path)
     key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
     if key not in _COLUMNS_CACHE:
@@ -169,8 +187,9 @@ def csv_columns(path: str) -> list[str]:
 
 def csv_header(path: str) -> list[str]:
     """Column names of a CSV file (its first row); raises OSError/ValueError with a reason."""
-    if not os.path.isfile(path):
-        raise ValueError(f"data.csv_path: no such file: {path}")
+    problem = csv_path_problem(path)
+    if problem is not None:
+        raise ValueError(f"data.csv_path: {problem}")
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             sample = fh.read(64 * 1024)

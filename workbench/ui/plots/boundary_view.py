@@ -14,6 +14,13 @@ both in their class colour.  Colours come from the Okabe-Ito palette:
 
 The image is drawn with bilinear filtering (:class:`SmoothImageItem`).
 
+A large data set is not drawn point by point (200 000 individually coloured points
+took seconds and hid the boundary anyway): at most :data:`MAX_SHOWN_POINTS` training
+and :data:`MAX_SHOWN_VAL_POINTS` validation points are drawn, a fixed-seed random
+sample (stratified by class for classification, so every class stays visible and the
+class proportions are kept) that is the same every time the same data are shown.  The
+key says so ("showing 4,000 of 160,000 training points").  Smaller sets are drawn whole.
+
 The view fits the data (plus :data:`VIEW_PADDING` of their span) and the plot keeps
 a square area: in a tall pane it sits at the top with the key to symbols and colours
 (:attr:`BoundaryView.caption`) under it, in a wide pane the key goes to its right.
@@ -44,6 +51,45 @@ from workbench.ui.plots._axis import fast_axes
 _SHADES = 64
 #: the view shows the data's range widened by this fraction of its span on each side
 VIEW_PADDING = 0.06
+#: at most this many training points are drawn (a fixed, class-stratified random sample)
+MAX_SHOWN_POINTS = 4000
+#: at most this many validation points are drawn
+MAX_SHOWN_VAL_POINTS = 2000
+#: seed of the sample of a large data set (the same points every time)
+SAMPLE_SEED = 20240601
+
+
+def sample_indices(n: int, cap: int, labels: Optional[np.ndarray] = None, seed: int = SAMPLE_SEED,
+                   stream: int = 0) -> Optional[np.ndarray]:
+    """Sorted indices of at most ``cap`` of ``n`` points to draw, or None (draw all) when
+    ``n <= cap``.  A fixed-seed random sample; with ``labels`` stratified: each class gets
+    its share of ``cap`` (largest remainders) and at least one point."""
+    if n <= cap:
+        return None
+    rng = np.random.default_rng([seed, stream])
+    if labels is None:
+        return np.sort(rng.choice(n, size=cap, replace=False))
+    _, inverse, counts = np.unique(np.asarray(labels).ravel(), return_inverse=True, return_counts=True)
+    ideal = cap * counts / n
+    quota = np.minimum(np.maximum(np.floor(ideal).astype(np.int64), 1), counts)
+    short = cap - int(quota.sum())
+    if short > 0:  # hand out the rest by the largest remainders (ties: the earlier class)
+        for k in np.argsort(-(ideal - np.floor(ideal)), kind="stable"):
+            if short == 0:
+                break
+            if quota[k] < counts[k]:
+                quota[k] += 1
+                short -= 1
+    while short < 0:  # the one-per-class minimum overshot: take from the biggest share
+        k = int(np.argmax(np.where(quota > 1, quota, 0)))
+        if quota[k] <= 1:
+            break
+        quota[k] -= 1
+        short += 1
+    order = np.argsort(inverse, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    picks = [rng.choice(order[a:a + c], size=int(q), replace=False) for a, c, q in zip(starts, counts, quota)]
+    return np.sort(np.concatenate(picks))
 
 
 def _rgb(c: QtGui.QColor) -> tuple[int, int, int]:
@@ -106,6 +152,8 @@ class BoundaryView(QtWidgets.QWidget):
         self._levels = (0.0, 1.0)
         self._lut_key = None
         self._labels = (np.empty(0, np.int64), np.empty(0, np.int64))
+        self._totals = (0, 0)  # points given to set_points (train, validation)
+        self._shown: tuple[Optional[np.ndarray], Optional[np.ndarray]] = (None, None)  # None: all drawn
 
         self._dirty = False
         self._data_rect: Optional[tuple[float, float, float, float]] = None
@@ -167,7 +215,8 @@ class BoundaryView(QtWidgets.QWidget):
     def set_points(self, X_train, y_train, X_val=None, y_val=None, task: str = "binary", n_classes: int = 2,
                    class_names=None) -> None:
         """Raw (unscaled) inputs and labels.  ``task``: binary, multiclass,
-        classification (with ``n_classes``) or regression (1-D: x vs y)."""
+        classification (with ``n_classes``) or regression (1-D: x vs y).  A large set is
+        drawn as a fixed sample (see :func:`sample_indices`); the view still fits all points."""
         if task == "classification":
             task = "binary" if int(n_classes) <= 2 else "multiclass"
         self._task = task
@@ -182,21 +231,32 @@ class BoundaryView(QtWidgets.QWidget):
         if Xv.ndim == 1:
             Xv = Xv[:, None]
         if task == "regression":
-            self.plot.setAspectLocked(False)
             yt = yt.reshape(len(yt), -1)[:, 0] if yt.size else yt
             yv = yv.reshape(len(yv), -1)[:, 0] if yv.size else yv
+        else:
+            yt, yv = yt.astype(np.int64).ravel(), yv.astype(np.int64).ravel()
+        classes = task != "regression"
+        it = sample_indices(len(Xt), MAX_SHOWN_POINTS, yt if classes and len(yt) == len(Xt) else None, stream=0)
+        iv = sample_indices(len(Xv), MAX_SHOWN_VAL_POINTS, yv if classes and len(yv) == len(Xv) else None, stream=1)
+        self._totals = (len(Xt), len(Xv))
+        self._shown = (it, iv)
+        # what is drawn; the full arrays still set the view's range below
+        Xt_s, yt_s = (Xt, yt) if it is None else (Xt[it], yt[it] if len(yt) == len(Xt) else yt)
+        Xv_s, yv_s = (Xv, yv) if iv is None else (Xv[iv], yv[iv] if len(yv) == len(Xv) else yv)
+        if task == "regression":
+            self.plot.setAspectLocked(False)
             if Xt.shape[1] == 1:
-                self._train.setData(Xt[:, 0], yt.astype(np.float64))
-                self._val.setData(Xv[:, 0], yv.astype(np.float64))
+                self._train.setData(Xt_s[:, 0], yt_s.astype(np.float64))
+                self._val.setData(Xv_s[:, 0], yv_s.astype(np.float64))
             else:
-                self._train.setData(Xt[:, 0], Xt[:, 1])
-                self._val.setData(Xv[:, 0], Xv[:, 1])
+                self._train.setData(Xt_s[:, 0], Xt_s[:, 1])
+                self._val.setData(Xv_s[:, 0], Xv_s[:, 1])
             self._labels = (np.empty(0, np.int64), np.empty(0, np.int64))
         else:
             self.plot.setAspectLocked(True)
-            self._labels = (yt.astype(np.int64).ravel(), yv.astype(np.int64).ravel())
-            self._train.setData(Xt[:, 0], Xt[:, 1])
-            self._val.setData(Xv[:, 0], Xv[:, 1])
+            self._labels = (yt_s, yv_s)
+            self._train.setData(Xt_s[:, 0], Xt_s[:, 1])
+            self._val.setData(Xv_s[:, 0], Xv_s[:, 1])
         self._style_points()
         self._rebuild_legend()
         self._set_labels()
@@ -287,6 +347,8 @@ class BoundaryView(QtWidgets.QWidget):
         self._val.setData([], [])
         self._curve.setData([], [])
         self._labels = (np.empty(0, np.int64), np.empty(0, np.int64))
+        self._totals = (0, 0)
+        self._shown = (None, None)
         self._data_rect = None
         self.caption.setText("")
 
@@ -295,7 +357,19 @@ class BoundaryView(QtWidgets.QWidget):
         return self._levels
 
     def point_counts(self) -> tuple[int, int]:
+        """The (training, validation) points drawn (at most the caps of a large set)."""
         return len(self._train.data), len(self._val.data)
+
+    def total_point_counts(self) -> tuple[int, int]:
+        """The (training, validation) points given to :meth:`set_points`, drawn or not."""
+        return self._totals
+
+    def shown_indices(self) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (into the arrays given to :meth:`set_points`) of the drawn training and
+        validation points, ascending."""
+        drawn = self.point_counts()
+        return tuple(np.arange(k, dtype=np.int64) if idx is None else idx.copy()  # type: ignore[return-value]
+                     for idx, k in zip(self._shown, drawn))
 
     def curve_data(self) -> tuple[np.ndarray, np.ndarray]:
         x, y = self._curve.getOriginalDataset()
@@ -380,8 +454,23 @@ class BoundaryView(QtWidgets.QWidget):
             else:
                 lines.append(f"<span style='color:{fg}'>Background: the predicted class; "
                              "paler where the network is less sure</span>")
+        sampled = self.sampling_note()
+        if sampled:
+            lines.append(f"<span style='color:{fg}'>{sampled}</span>")
         self.caption.setText("<br>".join(lines))
         self._arrange()
+
+    def sampling_note(self) -> str:
+        """``"Showing 4,000 of 160,000 training points (...)"`` when a large set is drawn
+        as a sample, else empty."""
+        drawn = self.point_counts()
+        parts = [f"{shown:,} of {total:,} {what} points"
+                 for idx, shown, total, what in zip(self._shown, drawn, self._totals, ("training", "validation"))
+                 if idx is not None]
+        if not parts:
+            return ""
+        how = "a fixed random sample of each class" if self._task != "regression" else "a fixed random sample"
+        return f"Showing {' and '.join(parts)} ({how})"
 
     # ------------------------------------------------------------------ style
     def _pt(self, factor: float = 1.0) -> float:
