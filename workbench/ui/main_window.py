@@ -749,7 +749,7 @@ class MainWindow(QMainWindow):
 
     @property
     def frame_stats(self) -> dict:
-        """Frames drawn during runs and the seconds the worker was held for them."""
+        """Frames drawn during runs, the seconds the worker was held for them, the longest hold."""
         return self.frames.stats
 
     def _is_exposed(self) -> bool:
