@@ -899,3 +899,19 @@ def test_a_run_that_diverges_in_its_first_epoch_says_so(qtbot, make_window):
     assert "Diverged at epoch 1" in w.curves.message_text()
     # and huge losses read as numbers, not as 19 digits
     assert fmt_loss(1334545432352653312.0) == "1.335e+18" and fmt_loss(0.5) == "0.5000" and fmt_loss(2e-5) == "2.000e-05"
+
+
+def test_presentation_round_trip_gives_the_plots_their_width_back(qtbot, make_window):
+    """QA: after F11 on/off the docks came back with the 1.6x font's minimum widths and
+    the plots lost 22 % of their width for good."""
+    w = make_window()
+    w.resize(1600, 1000)
+    with qtbot.waitSignal(w.curves.painted, timeout=5000):
+        w.curves.update()
+    before = (w.centralWidget().width(), w.docks["data"].width(), w.docks["optimizer"].width())
+    for _ in range(2):
+        with qtbot.waitSignal(w.curves.painted, timeout=5000):  # presentation mode laid out and painted
+            w.set_presentation_mode(True)
+        w.set_presentation_mode(False)
+        qtbot.waitUntil(lambda: (w.centralWidget().width(), w.docks["data"].width(),
+                                 w.docks["optimizer"].width()) == before, timeout=3000)

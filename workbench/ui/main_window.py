@@ -1308,11 +1308,23 @@ class MainWindow(QMainWindow):
                 app.setFont(self._saved_font)
             if self._saved_state is not None:
                 self.restoreState(self._saved_state, STATE_VERSION)
+                QTimer.singleShot(0, self._settle_restored_docks)
             if getattr(self, "_saved_icon_size", None) is not None:
                 self.toolbar.setIconSize(self._saved_icon_size)
         with _blocked(self.act_presentation):
             self.act_presentation.setChecked(on)
         self._restyle()
+
+    def _settle_restored_docks(self) -> None:
+        """After presentation mode: the docks were hidden while the font changed back, and
+        their layouts kept the 1.6x minimum sizes (the scroll areas cache their content's
+        hint), so the restored docks took the plots' room.  Refresh and restore again."""
+        if self._presentation or self._saved_state is None or self._closing:
+            return
+        for dock in self.docks.values():
+            dock.widget().updateGeometry()
+            dock.layout().invalidate()
+        self.restoreState(self._saved_state, STATE_VERSION)
 
     def reset_layout(self) -> None:
         """View → Reset layout: every dock back where it started."""
