@@ -144,7 +144,7 @@ def test_early_stop_lines_region_and_notes(panel):
     assert panel.early_stop_items() == (40.0, 60.0)
     assert panel.early_stop_region() == (40.0, 60.0)
     best, stop = panel.early_stop_texts()
-    assert best.startswith("best 0.123 @ 40")
+    assert best.startswith("best 0.1230 @ 40")
     assert "weights restored from epoch 40" in " ".join(best.split())
     assert "stopped @ 60" in stop and "patience 20" in stop
     for region in panel._es["regions"]:
@@ -189,7 +189,7 @@ def test_load_result_draws_history_markers_and_early_stop(panel):
     assert np.isnan(va[2]) and np.isfinite(np.delete(va, 2)).all()
     assert panel.marker_items() == [("plateau", 30.0), ("lr_change", 35.0)]
     assert panel.early_stop_items() == (24.0, 44.0)
-    assert panel.early_stop_texts()[0].startswith("best 0.0978 @ 24")
+    assert panel.early_stop_texts()[0].startswith("best 0.09780 @ 24")
     assert panel.message_text() == ""
 
 
@@ -665,3 +665,40 @@ def test_thousands_of_markers_stay_cheap(qtbot, panel):
     assert time.thread_time() - t0 < 0.5  # a repaint
     panel.reset()
     assert panel.marker_items() == [] and panel._marker_rugs[0].xs().size == 0
+
+
+def test_the_read_out_follows_a_theme_switch(panel):
+    """QA: its HTML kept the old theme's colours (1.02:1 on the dark background)."""
+    from workbench.ui import style as st
+
+    panel.add_epochs(epochs(1, 5))
+    dark = Style.normal(dark=True)
+    panel.apply_style(dark)
+    html = panel._readout.text
+    text = dark.colors.text.lower()
+    assert f"color:{text}" in html.lower()  # "latest epoch": the dark theme's text colour
+    train = st.text_color(st.ROLE_COLORS["train"], True).name()
+    assert f"color:{train}" in html and st.contrast_ratio(train, dark.colors.background) >= 4.5
+    panel.hover_at(2.2)
+    panel.apply_style(Style.normal())
+    assert "epoch 2 " in panel.readout_text() + " "  # still the hovered row, in light colours
+    assert f"color:{Style.normal().colors.text.lower()}" in panel._readout.text.lower()
+
+
+def test_read_out_numbers_keep_four_significant_digits():
+    from workbench.ui.plots.curves import _fmt
+
+    assert [_fmt(v) for v in (0.6, 0.6344, 0.08333, 1234.5, 12345.0, 5e-4)] == \
+        ["0.6000", "0.6344", "0.08333", "1234", "1.234e+04", "0.0005000"]
+
+
+def test_coloured_text_reads_at_4_5_to_1_on_both_themes():
+    """QA: orange "val" text was 2.2:1 on white (projectors wash out low contrast)."""
+    from workbench.ui import style as st
+
+    for dark in (False, True):
+        background = st.theme_colors(dark).background
+        for color in st.OKABE_ITO[:-1]:  # (black is never used as a text colour on dark)
+            shown = st.text_color(color, dark)
+            assert st.contrast_ratio(shown, background) >= st.TEXT_CONTRAST, (color, dark, shown.name())
+    assert st.text_color(st.BLUE, False).name() == st.BLUE.lower()  # already legible: unchanged

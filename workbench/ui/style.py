@@ -196,6 +196,8 @@ def scaled_font(base: QtGui.QFont, style: Style, factor: float = 1.0) -> QtGui.Q
 
 #: Least contrast ratio (WCAG) of a curve against the dark theme's background.
 DARK_LINE_CONTRAST = 4.5
+#: Least contrast ratio of coloured text (WCAG AA for normal text) on either theme.
+TEXT_CONTRAST = 4.5
 
 
 def relative_luminance(color) -> float:
@@ -228,9 +230,10 @@ def legible_on(color: str, background: str, ratio: float) -> QtGui.QColor:
 
 
 def text_color(color: str, dark: bool) -> QtGui.QColor:
-    """``color`` as used for text: lightened on dark backgrounds so thin glyphs
-    keep their contrast (the hue stays recognisable)."""
-    return blend(color, "#FFFFFF", 0.7) if dark else QtGui.QColor(color)
+    """``color`` as used for text: blended towards white (dark theme) or black (light)
+    until it reads at :data:`TEXT_CONTRAST` on the theme's background (WCAG AA for text:
+    the Okabe-Ito orange is 2.2:1 on white); the hue stays recognisable."""
+    return legible_on(color, theme_colors(dark).background, TEXT_CONTRAST)
 
 
 def with_alpha(color, alpha: int) -> QtGui.QColor:

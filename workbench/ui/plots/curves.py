@@ -67,9 +67,11 @@ _METRIC_SHORT = {"accuracy": "acc", "r2": "R²"}
 
 
 def _fmt(v: float) -> str:
+    """Four significant digits, trailing zeros kept (0.6000 next to 0.6344, not 0.6)."""
     if v is None or not math.isfinite(v):
         return "–"
-    return f"{v:.4g}"
+    text = f"{v:#.4g}"
+    return text[:-1] if text.endswith(".") else text
 
 
 def _log10(values: np.ndarray) -> np.ndarray:
@@ -217,6 +219,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._log_loss = False
         self._log_lr = False
         self._hovering = False
+        self._readout_row: Optional[int] = None  # the read-out's history row (None: the latest)
 
         self._epochs = ColumnBuffer(_EPOCH_COLUMNS)
         self._followup = ColumnBuffer(_EPOCH_COLUMNS, capacity=16)
@@ -366,6 +369,7 @@ class CurvesPanel(QtWidgets.QWidget):
         for line in self._cursor_lines:
             line.setVisible(False)
         self._hovering = False
+        self._readout_row = None
         self._readout.setText("")
         self._follow_x = True
         self._x_target = None
@@ -1076,6 +1080,7 @@ class CurvesPanel(QtWidgets.QWidget):
             self._readout.setText("")
             return ""
         latest = i is None
+        self._readout_row = i
         if latest:
             i = b.n - 1
         k = self._metric_kind
@@ -1090,7 +1095,8 @@ class CurvesPanel(QtWidgets.QWidget):
             (f"val {short}", _fmt(b.view(f"val_{k}")[i]), tc("val")),
             ("η", _fmt(b.view("lr")[i]), tc("lr")),
         ]
-        html = " &nbsp; ".join(f"<span style='color:{c}'>{n}&nbsp;<b>{v}</b></span>" for n, v, c in parts)
+        html = " &nbsp; ".join(f"<span style='color:{c}'>{n.replace(' ', '&nbsp;')}&nbsp;<b>{v}</b></span>"
+                               for n, v, c in parts)  # (a name never breaks across the wrap)
         self._readout.setText(html, size=f"{self._pt(0.95):.1f}pt")
         return "  ".join(f"{n} {v}" for n, v, _ in parts)
 
@@ -1208,7 +1214,10 @@ class CurvesPanel(QtWidgets.QWidget):
             line.setPen(cursor_pen)
         self._lr_zero.setPen(pg.mkPen(st.with_alpha(colors.foreground, 90), width=style.px(1)))
         self._readout.setAttr("color", colors.text)
-        self._readout.setText(self._readout.text, size=f"{self._pt(0.95):.1f}pt")
+        if self._epochs.n:  # its HTML holds the colours: rebuild it in the new theme's
+            self._show_readout(self._readout_row)
+        else:
+            self._readout.setText(self._readout.text, size=f"{self._pt(0.95):.1f}pt")
 
     def current_style(self) -> st.Style:
         return self._style
