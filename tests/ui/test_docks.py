@@ -847,3 +847,22 @@ def test_data_preview_of_a_large_set_draws_a_sample(qtbot):
     np.testing.assert_allclose(px, X[::step, 0], rtol=1e-6)
     np.testing.assert_allclose(py, X[::step, 1], rtol=1e-6)
     assert dock.summary_label.text() == "60,000 samples (60,000 train) · 784 features · 10 classes"
+
+
+def test_schedule_preview_note_follows_the_dark_theme(qtbot, qapp):
+    """QA: the note under the preview kept the light theme's dark text on dark grey."""
+    from workbench.ui.style import Style, apply_theme, contrast_ratio
+
+    dock = make(qtbot, ScheduleDock)
+    dock.set_value(S.ScheduleSpec(kind="plateau"))
+    dock.set_context(0.1, 50)
+    assert dock.preview_note.text()
+    try:
+        apply_theme(qapp, "dark")
+        dock.apply_style(Style.normal(dark=True))
+        note = dock.preview_note.palette().color(dock.preview_note.foregroundRole())
+        window = dock.palette().color(dock.backgroundRole())
+        assert contrast_ratio(note.name(), window.name()) >= 4.5
+        assert dock.preview_note.property("note") is True
+    finally:
+        apply_theme(qapp, "light")

@@ -812,8 +812,11 @@ def test_run_refuses_an_early_stopping_monitor_the_task_does_not_measure(qtbot, 
     w = make_window(spec)
     dock = w.docks["early_stopping"]
     assert dock.monitor_enabled("val_accuracy") and not dock.monitor_enabled("val_rmse")
+    w.docks["schedule"].raise_()  # the early-stopping dock is a tab behind it
+    assert w.docks["early_stopping"].visibleRegion().isEmpty()
     assert not w.start_run() and not w.running and w.worker is None
     assert "early_stopping.monitor: val_rmse is not measured for classification data" in dock.reason_text()
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())  # brought to the front
     assert "Cannot run" in w.statusBar().currentMessage()
     # choosing a measured monitor makes it runnable again
     w.propose("early_stopping", S.replace(w.spec.early_stopping, monitor="val_accuracy"))
@@ -874,6 +877,10 @@ def test_closing_during_a_run_asks_and_can_keep_the_results(qtbot, make_window, 
     dialogs.answer = "cancel"
     assert not w.close()
     assert w.running and dialogs.questions == [w.display_name()]
+    dialogs.answer, dialogs.save_path = "save", None  # Save, then Save As cancelled: still training
+    assert not w.close()
+    with qtbot.waitSignal(w.epochs_shown, timeout=10_000):  # it trains on
+        pass
     dialogs.answer, dialogs.save_path = "save", str(tmp_path / "kept-run.json")
     assert w.close()
     assert not w.running

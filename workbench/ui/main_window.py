@@ -641,7 +641,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Cannot run: {exc.first_line}", 15000)
             section = exc.errors[0][0].split(".")[0]
             if section in self.docks:
-                _show_dock_error(self.docks[section], f"Cannot run: {exc.first_line}")
+                dock = self.docks[section]
+                _show_dock_error(dock, f"Cannot run: {exc.first_line}")
+                if not self._presentation:  # bring the reason into view (it may be a hidden tab)
+                    dock.show()
+                    dock.raise_()
             return False
         self._run_spec = spec
         self._result = None
@@ -1076,13 +1080,16 @@ class MainWindow(QMainWindow):
         return self.save_to(self._path)
 
     def save_as(self) -> bool:
+        path = self._ask_save_path()
+        return self.save_to(path) if path else False
+
+    def _ask_save_path(self) -> Optional[str]:
+        """The Save As dialog: a path ending in .json, or None if cancelled."""
         start = str(self._path) if self._path is not None else str(self._recent_dir() / f"{_safe_stem(self._spec.name)}.json")
         path = get_save_path(self, "Save experiment as", start, FILE_FILTER)
         if not path:
-            return False
-        if not Path(path).suffix:
-            path = path + ".json"
-        return self.save_to(path)
+            return None
+        return path if Path(path).suffix else path + ".json"
 
     def save_to(self, path) -> bool:
         from workbench.experiment_file import save  # noqa: PLC0415
@@ -1138,9 +1145,12 @@ class MainWindow(QMainWindow):
             return True
         answer = ask_save_changes(self, self.display_name())
         if answer == "save":
+            path = self._path if self._path is not None else self._ask_save_path()
+            if not path:  # Save As cancelled: nothing changes, a run trains on
+                return False
             if self.running:
                 self._finish_run_now()
-            return self.save()
+            return self.save_to(path)
         return answer == "discard"
 
     def _finish_run_now(self) -> None:

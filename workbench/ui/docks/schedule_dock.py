@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QLineEdit, QWidget
 
 from workbench import spec as S
@@ -24,6 +25,7 @@ from .base import (
     SpecDock,
     add_row,
     format_number,
+    hint_label,
     make_combo,
     make_preview_plot,
     new_form,
@@ -237,10 +239,9 @@ class ScheduleDock(SpecDock):
         # the main learning-rate curve's colour (apply_style follows the theme and screen)
         self._curve = self.preview_plot.plot([], [], pen=pg.mkPen(ROLE_COLORS["lr"], width=2))
         self.extra.addWidget(self.preview_plot)
-        self.preview_note = QLabel()
+        self.preview_note = hint_label("")  # a note: restyled with the theme (QA: unreadable on dark)
         self.preview_note.setObjectName("schedulePreviewNote")
-        self.preview_note.setWordWrap(True)
-        self.preview_note.setStyleSheet("font-style: italic;")
+        self.preview_note.setTextFormat(Qt.TextFormat.PlainText)
         self.extra.addWidget(self.preview_note)
 
         self.set_value(S.ScheduleSpec())
