@@ -771,9 +771,12 @@ def test_window_on_a_hidpi_screen_scales_line_widths(tmp_path):
         f"w = MainWindow(settings=QSettings({str(tmp_path / 's.ini')!r}, QSettings.Format.IniFormat))\n"
         "w.resize(1200, 800); w.show(); app.processEvents()\n"
         "img = w.grab().toImage()\n"
+        f"w.curves.export_png({str(tmp_path / 'hidpi.png')!r})\n"
+        "from PySide6.QtGui import QImage\n"
+        f"png = QImage({str(tmp_path / 'hidpi.png')!r})\n"
         "print(json.dumps({'dpr': w.devicePixelRatioF(), 'pen': w.curves.current_pen_width(),\n"
         "                  'style_pen': w.current_style().pen_width, 'grab': [img.width(), img.height()],\n"
-        "                  'size': [w.width(), w.height()]}))\n"
+        "                  'size': [w.width(), w.height()], 'png': png.width(), 'panel': w.curves._glw.width()}))\n"
         "w.close()\n"
     )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2", PYQTGRAPH_QT_LIB="PySide6")
@@ -787,6 +790,7 @@ def test_window_on_a_hidpi_screen_scales_line_widths(tmp_path):
     assert info["dpr"] == 2.0
     assert info["pen"] == 2 * info["style_pen"]
     assert info["grab"] == [2 * info["size"][0], 2 * info["size"][1]]
+    assert abs(info["png"] - 2 * info["panel"]) <= 1  # the PNG export at the screen's resolution too
 
 
 def test_view_options_are_remembered(make_window, settings):

@@ -1245,13 +1245,17 @@ class CurvesPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ export
     def export_png(self, path, width: Optional[int] = None) -> None:
-        """The whole panel as PNG (pyqtgraph ImageExporter on the shared scene)."""
+        """The whole panel as PNG (pyqtgraph ImageExporter on the shared scene), by
+        default at the screen's resolution: ``width`` = panel width x pixel ratio (the
+        pens are in device pixels, so a HiDPI export at the logical size had half the
+        resolution and twice-too-thick lines)."""
         from pyqtgraph.exporters import ImageExporter
 
         self._prepare_export()
         exporter = ImageExporter(self._glw.scene())
-        if width:
-            exporter.parameters()["width"] = int(width)
+        ratio = max(1.0, float(self._style.pixel_ratio))
+        if width or ratio > 1.0:
+            exporter.parameters()["width"] = int(width or round(self._glw.width() * ratio))
         with uncached(self._glw.scene()):
             ok = exporter.export(str(path))
         if not ok:
