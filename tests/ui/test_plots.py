@@ -702,3 +702,19 @@ def test_coloured_text_reads_at_4_5_to_1_on_both_themes():
             shown = st.text_color(color, dark)
             assert st.contrast_ratio(shown, background) >= st.TEXT_CONTRAST, (color, dark, shown.name())
     assert st.text_color(st.BLUE, False).name() == st.BLUE.lower()  # already legible: unchanged
+
+
+def test_crowded_automatic_markers_become_ticks_but_user_changes_keep_their_label(panel):
+    """QA: 20 η drops at epochs 1-20 of a 1500-epoch run overprinted into one block."""
+    from workbench.ui.plots import curves
+
+    panel.set_live(True, 1500)
+    for e in range(1, 21):
+        panel.add_marker("plateau", e, f"η drop {e}")
+    panel.add_marker("lr_change", 3, "η 0.01 → 0.005")  # the user's own change: always labelled
+    panel.add_marker("plateau", 400, "η drop 400")  # far enough from the first one
+    labelled = [(rec["kind"], rec["epoch"]) for rec in panel._markers if rec["lines"]]
+    assert labelled == [("plateau", 1.0), ("lr_change", 3.0), ("plateau", 400.0)]
+    assert 1500 / curves.MARKER_LABEL_SPACING > 20 - 1  # (why epochs 2-20 had no room)
+    assert sorted(panel._marker_rugs[0].xs()) == [float(e) for e in range(2, 21)]
+    assert len(panel.marker_items()) == 22

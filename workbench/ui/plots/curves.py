@@ -51,8 +51,12 @@ _LIVE_ANTIALIAS_MAX_POINTS = 300
 #: envelope of a noisy curve is unchanged.
 _DOWNSAMPLE_FACTOR = 1.0
 
-#: Markers drawn as labelled lines; later ones are ticks along the bottom of each plot.
+#: Automatic markers (η drops, warm restarts) drawn as labelled lines: at most this many,
+#: at least 1/MARKER_LABEL_SPACING of the run apart; the others are ticks along the
+#: bottom of each plot.  What the user did (η/L1/L2 changes) and divergence always get a line.
 MAX_LABELLED_MARKERS = 20
+MARKER_LABEL_SPACING = 40
+_AUTOMATIC_MARKERS = ("plateau", "restart")
 
 _MARKER_DEFAULT_TEXT = {
     "plateau": "LR drop (plateau)",
@@ -742,17 +746,16 @@ class CurvesPanel(QtWidgets.QWidget):
         """A vertical dashed line at ``epoch`` on all plots, labelled on the loss plot.
 
         Kinds: plateau, restart (LearningRateChanged), lr_change, reg_change
-        (SettingChanged), phase (PhaseStarted), diverged.  After
-        :data:`MAX_LABELLED_MARKERS` markers (a divergence always gets its own line)
-        they are ticks along the bottom of each plot, drawn by one item per plot
-        (``sync=False`` defers its update to :meth:`_sync_marker_rugs`, for many markers
-        at once)."""
+        (SettingChanged), phase (PhaseStarted), diverged.  An automatic marker
+        (plateau, restart) without room for a readable label (see
+        :meth:`_room_for_label`) is a tick along the bottom of each plot, drawn by one
+        item per plot (``sync=False`` defers its update to :meth:`_sync_marker_rugs`,
+        for many markers at once)."""
         label = (text or _MARKER_DEFAULT_TEXT.get(kind, kind)).strip()
         if len(label) > 48:
             label = label[:47] + "…"
         color = st.ROLE_COLORS["diverged"] if kind == "diverged" else st.ROLE_COLORS["marker"]
-        labelled = sum(1 for rec in self._markers if rec["lines"])
-        if kind != "diverged" and labelled >= MAX_LABELLED_MARKERS:
+        if kind in _AUTOMATIC_MARKERS and not self._room_for_label(float(epoch)):
             self._markers.append({"kind": kind, "epoch": float(epoch), "text": label, "lines": [], "color": color})
             self._dirty = True
             if sync:
@@ -791,6 +794,16 @@ class CurvesPanel(QtWidgets.QWidget):
             lab.setColor(st.text_color(rec["color"], self._style.dark))
             lab.fill = pg.mkBrush(st.with_alpha(self._style.colors.background, 170))
             lab.update()
+
+    def _room_for_label(self, epoch: float) -> bool:
+        """Another labelled automatic marker fits: fewer than MAX_LABELLED_MARKERS, and
+        none within 1/MARKER_LABEL_SPACING of the run (labels of closer ones overprint)."""
+        labelled = [rec["epoch"] for rec in self._markers if rec["lines"] and rec["kind"] in _AUTOMATIC_MARKERS]
+        if len(labelled) >= MAX_LABELLED_MARKERS:
+            return False
+        span = float(self._live_total or max(self._max_x(), epoch, 1.0))
+        gap = span / MARKER_LABEL_SPACING
+        return all(abs(epoch - e) >= gap for e in labelled)
 
     def _sync_marker_rugs(self) -> None:
         """Give the unlabelled markers' epochs to the per-plot line items (made on first use)."""
