@@ -718,3 +718,17 @@ def test_crowded_automatic_markers_become_ticks_but_user_changes_keep_their_labe
     assert 1500 / curves.MARKER_LABEL_SPACING > 20 - 1  # (why epochs 2-20 had no room)
     assert sorted(panel._marker_rugs[0].xs()) == [float(e) for e in range(2, 21)]
     assert len(panel.marker_items()) == 22
+
+
+def test_log_axis_ticks_follow_the_1_2_5_series(panel):
+    """QA: a one-decade log η axis labelled every mantissa (0.009, 0.008, ...) in a smear."""
+    axis = panel.lr_plot.getAxis("left")
+    axis.setLogMode(False, True)
+
+    def labelled(lo, hi):
+        levels = axis.logTickValues(lo, hi, 200, [])  # (pyqtgraph's own ticks matter only past 6 decades)
+        return sorted(round(10 ** v, 12) for _spacing, values in levels for v in values)
+
+    assert labelled(np.log10(0.0009), np.log10(0.011)) == [0.001, 0.002, 0.005, 0.01]  # one decade
+    assert labelled(-6.2, -1.9) == [1e-6, 1e-5, 1e-4, 1e-3, 1e-2]  # four decades: decades only
+    assert labelled(np.log10(0.003), np.log10(0.007)) == [0.005]

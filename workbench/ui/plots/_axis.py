@@ -20,6 +20,8 @@ Exports to other devices (SVG) switch the cache off meanwhile (:func:`uncached`)
 
 from __future__ import annotations
 
+import math
+
 from contextlib import contextmanager
 
 import pyqtgraph as pg
@@ -34,6 +36,21 @@ class FastAxisItem(pg.AxisItem):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setCacheMode(_CACHE.DeviceCoordinateCache)
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802,N803 - pyqtgraph override
+        """Log-axis ticks on the 1-2-5 series: decades, and 2x / 5x between them when the
+        view spans fewer than three decades.  (pyqtgraph labels every mantissa 1..9 there,
+        which printed "0.009 0.008 ... 0.002" on top of each other.)"""
+        lo, hi = sorted((float(minVal), float(maxVal)))
+        if hi - lo > 6:  # many decades: pyqtgraph's decade spacing (every 2nd, 5th ...)
+            major = [(s, t) for s, t in stdTicks if s is not None and s >= 1.0]
+            if major:
+                return major
+        decades = [float(k) for k in range(math.ceil(lo), math.floor(hi) + 1)]
+        if len(decades) >= 3:
+            return [(1.0, decades)]
+        between = [k + math.log10(m) for k in range(math.floor(lo), math.ceil(hi)) for m in (2, 5)]
+        return [(1.0, decades), (None, [v for v in between if lo < v < hi])]
 
     def paint(self, p, opt, widget):  # noqa: D102 - QGraphicsItem override
         specs = self.picture
