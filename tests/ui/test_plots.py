@@ -732,3 +732,10 @@ def test_log_axis_ticks_follow_the_1_2_5_series(panel):
     assert labelled(np.log10(0.0009), np.log10(0.011)) == [0.001, 0.002, 0.005, 0.01]  # one decade
     assert labelled(-6.2, -1.9) == [1e-6, 1e-5, 1e-4, 1e-3, 1e-2]  # four decades: decades only
     assert labelled(np.log10(0.003), np.log10(0.007)) == [0.005]
+
+
+def test_the_epoch_axis_counts_whole_epochs(panel):
+    axis = panel.lr_plot.getAxis("bottom")
+    values = sorted(v for _s, level in axis.tickValues(0.8, 3.2, 400) for v in level)
+    assert values == [1.0, 2.0, 3.0]  # not 1.0, 1.5, 2.0, ...
+    assert all(float(v).is_integer() for _s, level in axis.tickValues(0, 1500, 400) for v in level)

@@ -75,6 +75,22 @@ class FastAxisItem(pg.AxisItem):
             p.restore()
 
 
+class EpochAxisItem(FastAxisItem):
+    """An epoch axis: whole epochs only (a 3-epoch run was labelled 1.0, 1.5, 2.0 ...)."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803 - pyqtgraph override
+        levels = [(s, v) for s, v in super().tickValues(minVal, maxVal, size) if s is not None and s >= 1.0]
+        if levels:
+            return levels
+        lo, hi = sorted((minVal, maxVal))
+        return [(1.0, [float(e) for e in range(math.ceil(lo), math.floor(hi) + 1)])]
+
+
+def epoch_axes() -> dict[str, FastAxisItem]:
+    """:func:`fast_axes` whose bottom axis counts whole epochs."""
+    return {"left": FastAxisItem(orientation="left"), "bottom": EpochAxisItem(orientation="bottom")}
+
+
 def fast_axes(*names: str) -> dict[str, FastAxisItem]:
     """``axisItems`` for ``PlotItem``/``addPlot``: a :class:`FastAxisItem` for each named
     side (default left and bottom).  ``PlotItem`` shows every axis it is given, so the

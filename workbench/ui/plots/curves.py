@@ -34,7 +34,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from workbench.engine.events import BatchEnd, EpochEnd
 from workbench.spec import HISTORY_COLUMNS
 from workbench.ui import style as st
-from workbench.ui.plots._axis import fast_axes, uncached
+from workbench.ui.plots._axis import epoch_axes, uncached
 from workbench.ui.plots._buffer import ColumnBuffer
 
 CURVE_NAMES = ("train_loss", "val_loss", "batch_loss", "batch_loss_ema", "train_metric", "val_metric", "lr")
@@ -267,9 +267,9 @@ class CurvesPanel(QtWidgets.QWidget):
         self._legend = pg.LegendItem(colCount=4, horSpacing=18, frame=False)
         self._legend_row = _LegendRow(self._legend)
         self._glw.addItem(self._legend_row, row=1, col=0)
-        self.loss_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0, axisItems=fast_axes())
-        self.metric_plot: pg.PlotItem = self._glw.addPlot(row=3, col=0, axisItems=fast_axes())
-        self.lr_plot: pg.PlotItem = self._glw.addPlot(row=4, col=0, axisItems=fast_axes())
+        self.loss_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0, axisItems=epoch_axes())
+        self.metric_plot: pg.PlotItem = self._glw.addPlot(row=3, col=0, axisItems=epoch_axes())
+        self.lr_plot: pg.PlotItem = self._glw.addPlot(row=4, col=0, axisItems=epoch_axes())
         self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
         grid = self._glw.ci.layout
         grid.setRowStretchFactor(2, 5)
