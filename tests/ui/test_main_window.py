@@ -521,6 +521,7 @@ def test_presentation_mode_enlarges_and_restores(qtbot, window):
     assert window.readout.font().pointSizeF() >= 1.5 * readout_before
     assert not any(d.isVisible() for d in window.docks.values())
     assert window.readout.isVisible() and window.curves.isVisible()
+    assert not window.speed_label.isVisible() and window.progress.isVisible()  # room for messages
 
     window.act_presentation.trigger()
     assert not window.presentation_mode
@@ -529,6 +530,7 @@ def test_presentation_mode_enlarges_and_restores(qtbot, window):
     assert window.curves.current_font_point_size() == plot_font_before
     assert window.readout.font().pointSizeF() == readout_before
     assert window.toolbar.iconSize() == icons_before
+    assert window.speed_label.isVisible() and window.time_label.isVisible()
     assert {k: d.isVisible() for k, d in window.docks.items()} == visible_before
     # the dock layout (areas, tabs, sizes) is back once the layout has settled
     qtbot.waitUntil(lambda: window.saveState() == state_before, timeout=3000)

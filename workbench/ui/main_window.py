@@ -1312,6 +1312,9 @@ class MainWindow(QMainWindow):
                 dock.hide()
             self._saved_icon_size = self.toolbar.iconSize()
             self.toolbar.setIconSize(self._saved_icon_size * 1.5)
+            # the big read-out says where the run is; the status bar keeps room for messages
+            self.speed_label.hide()
+            self.time_label.hide()
         else:
             self._presentation = False
             if self._saved_font is not None:
@@ -1321,6 +1324,8 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self._settle_restored_docks)
             if getattr(self, "_saved_icon_size", None) is not None:
                 self.toolbar.setIconSize(self._saved_icon_size)
+            self.speed_label.show()
+            self.time_label.show()
         with _blocked(self.act_presentation):
             self.act_presentation.setChecked(on)
         self._restyle()
