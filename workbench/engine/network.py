@@ -355,33 +355,8 @@ class Network:
         elif len(masks) != self._L:
             raise ValueError(f"masks: expected {self._L} entries (input + one per hidden layer), got {len(masks)}")
 
-        # forward (inlined for speed; same as _forward)
-        W, B, fwd, L, H, ins = self.weights, self.biases, self._fwd, self._L, b.H, b.ins
-        dot = np.dot
-        inp = X
-        if masks is not None and masks[0] is not None:
-            D = b.D[0]
-            if D is None:
-                D = b.D[0] = np.empty(X.shape, dt)
-            np.multiply(X, masks[0], out=D)
-            inp = D
-        last = L - 1
-        for l in range(L):
-            ins[l] = inp
-            Z = H[l]
-            dot(inp, W[l], out=Z)
-            Z += B[l]
-            if l < last:
-                fwd[l](Z, Z)
-                inp = Z
-                if masks is not None:
-                    m = masks[l + 1]
-                    if m is not None:
-                        D = b.D[l + 1]
-                        if D is None:
-                            D = b.D[l + 1] = np.empty(Z.shape, dt)
-                        np.multiply(Z, m, out=D)
-                        inp = D
+        Z = self._forward(X, b, masks)
+        W, H, ins, last, dot = self.weights, b.H, b.ins, self._L - 1, np.dot
 
         # loss and backward
         G, S, gW, gB, bwd = b.G, b.S, self.grad_weights, self.grad_biases, self._bwd
