@@ -1298,14 +1298,13 @@ class MainWindow(QMainWindow):
                 self.act_presentation.setChecked(on)
             return
         app = QApplication.instance()
-        from .style import Style  # noqa: PLC0415
+        from .style import Style, point_size  # noqa: PLC0415
 
         if on:
             self._saved_font = QFont(app.font())
             self._saved_state = self.saveState(STATE_VERSION)
             font = QFont(self._saved_font)
-            base = font.pointSizeF() if font.pointSizeF() > 0 else 9.0
-            font.setPointSizeF(base * Style.presentation().font_scale)
+            font.setPointSizeF(point_size(font) * Style.presentation().font_scale)
             self._presentation = True
             app.setFont(font)
             for dock in self.docks.values():

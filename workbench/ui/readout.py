@@ -7,11 +7,11 @@ from typing import Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from workbench.engine.events import EpochEnd
 
-from .style import BLUE, ORANGE
+from .style import BLUE, ORANGE, base_font
 
 
 def fmt_duration(seconds: float) -> str:
@@ -45,9 +45,7 @@ class ReadOut(QLabel):
         self.setMinimumWidth(0)
         # sizes derive from the application font at creation, so presentation mode
         # (which scales the application font) and back restores them exactly
-        self._base = QFont(QApplication.font())
-        if self._base.pointSizeF() <= 0:
-            self._base.setPointSizeF(9.0)
+        self._base = base_font()
         self.scale = 1.35
         self.colors = {"train": BLUE, "val": ORANGE}
         self.clear_values()

@@ -186,11 +186,27 @@ def apply_theme(app: QtWidgets.QApplication, theme: Theme = "system") -> Literal
     return resolved
 
 
+#: The point size assumed for a font given in pixels (pointSizeF() is then -1).
+FALLBACK_POINT_SIZE = 9.0
+
+
+def point_size(font: QtGui.QFont) -> float:
+    """``font``'s point size, or :data:`FALLBACK_POINT_SIZE` for a pixel-sized font."""
+    return font.pointSizeF() if font.pointSizeF() > 0 else FALLBACK_POINT_SIZE
+
+
+def base_font() -> QtGui.QFont:
+    """A copy of the application font with a point size (the base that presentation
+    mode and the plots scale; taken at creation so that scaling back is exact)."""
+    font = QtGui.QFont(QtWidgets.QApplication.font())
+    font.setPointSizeF(point_size(font))
+    return font
+
+
 def scaled_font(base: QtGui.QFont, style: Style, factor: float = 1.0) -> QtGui.QFont:
     """A copy of ``base`` scaled by ``style.font_scale * factor`` (point size)."""
     font = QtGui.QFont(base)
-    pt = base.pointSizeF() if base.pointSizeF() > 0 else 9.0
-    font.setPointSizeF(pt * style.font_scale * factor)
+    font.setPointSizeF(point_size(base) * style.font_scale * factor)
     return font
 
 

@@ -142,9 +142,7 @@ class BoundaryView(QtWidgets.QWidget):
     def __init__(self, parent: Optional[QtWidgets.QWidget] = None, style: Optional[st.Style] = None):
         super().__init__(parent)
         self._style = style or st.Style.normal()
-        self._base_font = QtGui.QFont(QtWidgets.QApplication.font())
-        if self._base_font.pointSizeF() <= 0:
-            self._base_font.setPointSizeF(9.0)
+        self._base_font = st.base_font()
         self._task = "binary"
         self._n_classes = 2
         self._class_names: Optional[list[str]] = None

@@ -213,9 +213,7 @@ class CurvesPanel(QtWidgets.QWidget):
     def __init__(self, parent: Optional[QtWidgets.QWidget] = None, style: Optional[st.Style] = None):
         super().__init__(parent)
         self._style = style or st.Style.normal()
-        self._base_font = QtGui.QFont(QtWidgets.QApplication.font())
-        if self._base_font.pointSizeF() <= 0:
-            self._base_font.setPointSizeF(9.0)
+        self._base_font = st.base_font()
         self._metric_kind = "accuracy"
         self._metric_kind_explicit = False
         self._show_batches = False
