@@ -171,29 +171,39 @@ def test_worker_events_and_result_equal_the_headless_run(qtbot, harness):
     assert h.sink.boundaries[-1]["n"] == len(calls)
 
 
+class FakeBatchRun:
+    """A "run" that only yields ``n`` tiny BatchEnd events, 100 per epoch, as fast as it can."""
+
+    network = type("Net", (), {"params": np.zeros(3, np.float32)})()
+    live = None
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def events(self):
+        for i in range(self.n):
+            yield BatchEnd(epoch=1 + i // 100, batch=1 + i % 100, step=i + 1, loss=float(i))
+
+
+class CountingRecorder:
+    """Stands in for the Recorder: its result is the number of events added."""
+
+    def __init__(self, spec):
+        self.count = 0
+
+    def add(self, ev):
+        self.count += 1
+
+    def result(self, weights=None):
+        return self.count
+
+
 def test_emissions_are_throttled_by_time(qtbot, harness):
     """100 000 tiny events arrive in order but in few signals (<= rate x duration + 2)."""
     n = 100_000
 
-    class FakeRun:
-        network = type("Net", (), {"params": np.zeros(3, np.float32)})()
-        live = None
-
-        def events(self):
-            for i in range(n):
-                yield BatchEnd(epoch=1 + i // 100, batch=1 + i % 100, step=i + 1, loss=float(i))
-
-    class FakeRecorder:
-        def __init__(self, spec):
-            self.count = 0
-
-        def add(self, ev):
-            self.count += 1
-
-        def result(self, weights=None):
-            return self.count
-
-    worker = TrainingWorker(None, None, build=lambda s, d: FakeRun(), recorder=FakeRecorder, emit_interval=0.05)
+    worker = TrainingWorker(None, None, build=lambda s, d: FakeBatchRun(n), recorder=CountingRecorder,
+                            emit_interval=0.05)
     h = harness(worker)
     t0 = time.perf_counter()
     with qtbot.waitSignal(h.sink.done, timeout=60_000):
@@ -321,26 +331,8 @@ def test_back_pressure_waits_for_the_gui(qtbot, harness):
     cost / budget seconds; a missing acknowledgement holds it at most ``max_hold``."""
     n = 200_000
 
-    class FakeRun:
-        network = type("Net", (), {"params": np.zeros(3, np.float32)})()
-        live = None
-
-        def events(self):
-            for i in range(n):
-                yield BatchEnd(epoch=1 + i // 100, batch=1 + i % 100, step=i + 1, loss=float(i))
-
-    class FakeRecorder:
-        def __init__(self, spec):
-            pass
-
-        def add(self, ev):
-            pass
-
-        def result(self, weights=None):
-            return "ok"
-
     def run(sink):
-        worker = TrainingWorker(None, None, build=lambda s, d: FakeRun(), recorder=FakeRecorder,
+        worker = TrainingWorker(None, None, build=lambda s, d: FakeBatchRun(n), recorder=CountingRecorder,
                                 emit_interval=0.01, gui_budget=0.5, max_hold=0.3)
         h = harness(worker, sink)
         if isinstance(sink, AckingCollector):
