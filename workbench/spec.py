@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, get_args
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic.dataclasses import dataclass
@@ -32,30 +32,8 @@ MAX_SEED = 2**32 - 1
 MAX_TEXT = 10_000
 MAX_HISTORY = 2 * MAX_EPOCHS + 16
 
-ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softplus", "hard_tanh")
-INITIALIZERS = (
-    "zeros",
-    "pytorch_default",
-    "xavier_normal",
-    "xavier_uniform",
-    "he_normal",
-    "he_uniform",
-    "lecun_normal",
-)
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
-SCHEDULES = (
-    "constant",
-    "step",
-    "multistep",
-    "exponential",
-    "linear",
-    "inverse_scaling",
-    "cosine",
-    "one_cycle",
-    "plateau",
-)
-DERIVED_FEATURES = ("x1_sq", "x2_sq", "x1x2", "sin_x1", "sin_x2")
-
+# The names the file format knows (the engine keeps its own lists: it may not import
+# the spec).  Each tuple is read off its Literal type.
 Activation = Literal["identity", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softplus", "hard_tanh"]
 Initializer = Literal[
     "zeros", "pytorch_default", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "lecun_normal"
@@ -65,6 +43,11 @@ ScheduleKind = Literal[
     "constant", "step", "multistep", "exponential", "linear", "inverse_scaling", "cosine", "one_cycle", "plateau"
 ]
 DerivedFeature = Literal["x1_sq", "x2_sq", "x1x2", "sin_x1", "sin_x2"]
+ACTIVATIONS = get_args(Activation)
+INITIALIZERS = get_args(Initializer)
+OPTIMIZERS = get_args(OptimizerKind)
+SCHEDULES = get_args(ScheduleKind)
+DERIVED_FEATURES = get_args(DerivedFeature)
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
