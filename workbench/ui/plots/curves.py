@@ -229,6 +229,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._reset_batch_state()
 
         self._markers: list[dict] = []
+        self._labelled_automatic: list[float] = []  # epochs of the labelled η drops / restarts
         self._marker_rugs = []  # one _VerticalLines per plot: the markers past MAX_LABELLED_MARKERS
         self._es: Optional[dict] = None
         self._message: Optional[pg.TextItem] = None
@@ -778,6 +779,8 @@ class CurvesPanel(QtWidgets.QWidget):
             lines.append(line)
         rec = {"kind": kind, "epoch": float(epoch), "text": label, "lines": lines, "color": color}
         self._markers.append(rec)
+        if kind in _AUTOMATIC_MARKERS:
+            self._labelled_automatic.append(float(epoch))
         self._dirty = True
         self._style_marker(rec)
 
@@ -796,7 +799,7 @@ class CurvesPanel(QtWidgets.QWidget):
     def _room_for_label(self, epoch: float) -> bool:
         """Another labelled automatic marker fits: fewer than MAX_LABELLED_MARKERS, and
         none within 1/MARKER_LABEL_SPACING of the run (labels of closer ones overprint)."""
-        labelled = [rec["epoch"] for rec in self._markers if rec["lines"] and rec["kind"] in _AUTOMATIC_MARKERS]
+        labelled = self._labelled_automatic
         if len(labelled) >= MAX_LABELLED_MARKERS:
             return False
         span = float(self._live_total or max(self._max_x(), epoch, 1.0))
@@ -827,6 +830,7 @@ class CurvesPanel(QtWidgets.QWidget):
             for p, line in zip(self.plots, rec["lines"]):
                 p.removeItem(line)
         self._markers.clear()
+        self._labelled_automatic.clear()
         self._sync_marker_rugs()
 
     def marker_items(self) -> list[tuple[str, float]]:
