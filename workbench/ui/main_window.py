@@ -570,11 +570,8 @@ class MainWindow(QMainWindow):
         """Empty curves show the planned epochs and learning rate (see CurvesPanel.show_plan)."""
         if self.running or self.curves.history_length():
             return
-        from .docks.schedule_dock import compute_preview  # noqa: PLC0415
-
-        s = self._spec
-        planned, _why = compute_preview(s.schedule, s.optimizer.lr, s.training.epochs)
-        self.curves.show_plan(planned, s.training.epochs)
+        # the Schedule dock's preview: computed for the current spec in _sync_all
+        self.curves.show_plan(self.docks["schedule"].preview_data(), self._spec.training.epochs)
 
     # ------------------------------------------------------------------ undo
     def undo(self) -> None:
