@@ -20,9 +20,7 @@ from .engine.stopping import EarlyStopping
 from .engine.trainer import LiveSettings, TrainConfig, TrainData, train
 from .spec import ExperimentSpec, ScheduleSpec, SpecError
 
-#: The largest network trained here, in parameters (float32: 200 MB per copy; the
-#: optimizer keeps up to three more copies, early stopping one).
-MAX_PARAMETERS = 50_000_000
+from .limits import MAX_PARAMETERS  # noqa: E402,F401  (the bound lives in workbench.limits)
 
 #: The early-stopping monitors that exist for each task.
 MONITORS = {

@@ -94,12 +94,7 @@ CURRENT_VERSION = 1
 #: ``load`` applies them in order and then sets ``"version"`` itself.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
-#: A file larger than this is refused before it is parsed.
-MAX_FILE_BYTES = 64 * 1024 * 1024
-#: Deepest nesting of arrays/objects accepted (a valid file needs about 5).
-MAX_DEPTH = 64
-#: At most this many problems are listed in one error.
-MAX_REPORTED_ERRORS = 20
+from .limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_REPORTED_ERRORS  # noqa: E402  (bounds live in one module)
 
 _TOP_KEYS = ("format", "version", "spec", "results")
 _MAX_INT_DIGITS = 40

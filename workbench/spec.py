@@ -22,15 +22,8 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_vali
 from pydantic.dataclasses import dataclass
 
 # ---------------------------------------------------------------------------
-# Bounds: a file may ask for at most this much work or memory.
-MAX_LAYERS = 32
-MAX_UNITS = 4096
-MAX_EPOCHS = 100_000
-MAX_SAMPLES = 200_000
-MAX_BATCH = 100_000
-MAX_SEED = 2**32 - 1
-MAX_TEXT = 10_000
-MAX_HISTORY = 2 * MAX_EPOCHS + 16
+# Bounds: a file may ask for at most this much work or memory (see workbench.limits).
+from .limits import MAX_BATCH, MAX_EPOCHS, MAX_HISTORY, MAX_LAYERS, MAX_SAMPLES, MAX_SEED, MAX_TEXT, MAX_UNITS  # noqa: E402
 
 # The names the file format knows (the engine keeps its own lists: it may not import
 # the spec).  Each tuple is read off its Literal type.

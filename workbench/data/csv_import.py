@@ -58,12 +58,9 @@ import numpy as np
 
 from .errors import DataError
 
-MAX_BYTES = 50 * 1024 * 1024  # 50 MB, also the bound on the decompressed size of a .gz file
-MAX_ROWS = 200_000  # data rows (= spec.MAX_SAMPLES)
-MAX_COLS = 1000  # columns, target included
+from ..limits import MAX_CLASSES, MAX_CSV_BYTES as MAX_BYTES, MAX_CSV_COLS as MAX_COLS, MAX_CSV_ROWS as MAX_ROWS
 MIN_ROWS = 4  # data rows
 MIN_PER_CLASS = 2  # rows of each class (stratified splitting needs two)
-MAX_CLASSES = 100  # distinct labels of a classification target
 AUTO_MAX_CLASSES = 20  # task="auto": integer targets with at most this many values are classes
 DELIMITERS = (",", ";", "\t")
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"})
