@@ -317,7 +317,8 @@ class Marker:
 @dataclass(config=ConfigDict(extra="forbid", frozen=True))
 class EarlyStopSummary:
     """Epochs are 1-based: ``best_epoch`` had the best monitored value; training
-    stopped after ``stopped_epoch``; ``restored`` says the best weights were put back."""
+    stopped after ``stopped_epoch`` (``fired``: early stopping stopped it; else it was the
+    run's last epoch); ``restored`` says the best weights were put back."""
 
     monitor: str
     best_epoch: Annotated[int, Field(ge=0, le=MAX_EPOCHS)]
@@ -326,6 +327,7 @@ class EarlyStopSummary:
     restored: bool
     patience: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
     best_train_loss: Optional[float] = None
+    fired: bool = True
 
 
 @dataclass(config=ConfigDict(extra="forbid", frozen=True))
@@ -349,7 +351,7 @@ class RunResult:
     early_stop: Optional[EarlyStopSummary] = None
     final_metrics: dict[str, FloatOrNone] = dataclasses.field(default_factory=dict)
     wall_time: Annotated[float, Field(ge=0.0, le=1e9)] = 0.0
-    status: Literal["finished", "early_stopped", "stopped", "diverged"] = "finished"
+    status: Literal["finished", "early_stopped", "stopped", "diverged", "failed"] = "finished"
     message: Annotated[str, Field(max_length=2000)] = ""
     followup_history: Optional[
         dict[str, Annotated[tuple[FloatOrNone, ...], Field(max_length=MAX_HISTORY)]]

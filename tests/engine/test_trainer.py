@@ -232,3 +232,138 @@ def test_engine_imports_without_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# -- trust fixes: live eta under warm-up and one-cycle, live decay 0 -> lambda, restore at
+# the end, no plateau drop announced past the end, errors end the run as events
+
+@pytest.mark.parametrize(
+    "kind, params",
+    [
+        ("constant", dict(warmup_epochs=10, warmup_start_factor=0.1)),
+        ("cosine", dict(warmup_epochs=10)),
+        ("one_cycle", dict()),
+        ("step", dict(step_size=3, gamma=0.5, warmup_epochs=2)),
+    ],
+)
+def test_live_lr_change_scales_the_whole_schedule_by_new_over_old_eta(kind, params):
+    """Doubling eta after epoch 3 doubles the rate of every later epoch (seed 003: the
+    schedule multiplies the base rate eta); the reported old value is eta, not the rate."""
+    epochs = 12
+    net, opt, _, data, cfg, _ = _setup(0, epochs=epochs, dropout=0.0, noise=0.0)
+    sched = make_schedule(kind, 0.1, epochs, **params)
+    planned = sched.preview(epochs)
+    live = LiveSettings()
+    seen = []
+    for event in train(net, opt, sched, data, cfg, None, live):
+        seen.append(event)
+        if isinstance(event, EpochEnd) and event.epoch == 3:
+            live.set(lr=0.2)
+    lrs = np.array([e.lr for e in epochs_of(seen)])
+    np.testing.assert_allclose(lrs[:3], planned[:3], rtol=1e-12)
+    np.testing.assert_allclose(lrs[3:], 2.0 * planned[3:], rtol=1e-12)
+    change = next(e for e in seen if isinstance(e, SettingChanged))
+    assert (change.name, change.epoch, change.old, change.new) == ("lr", 4, 0.1, 0.2)
+
+
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw"])
+def test_switching_weight_decay_on_mid_run_works_for_every_optimizer(kind):
+    net, _, sched, data, cfg, _ = _setup(0, epochs=4, dropout=0.0, noise=0.0)
+    opt = make_optimizer(kind, net.n_params, decay_mask=net.weight_mask)  # created with lambda = 0
+    live = LiveSettings()
+    seen = []
+    for event in train(net, opt, sched, data, cfg, None, live):
+        seen.append(event)
+        if isinstance(event, EpochEnd) and event.epoch == 2:
+            live.set(weight_decay=0.5)
+    assert seen[-1].status == "finished", seen[-1]
+    assert any(isinstance(e, SettingChanged) and e.name == "weight_decay" and e.new == 0.5 for e in seen)
+    assert opt.weight_decay == 0.5
+
+
+def test_decay_switched_on_later_equals_decay_from_the_start_of_that_step():
+    """w <- (1 - eta lambda) w before the update: the same numbers whether lambda was set
+    at construction or switched on later."""
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=7)
+    g = rng.normal(size=7)
+    mask = np.array([True, True, False, True, False, True, True])
+    a = make_optimizer("sgd", 7, weight_decay=0.3, decay_mask=mask, dtype=np.float64)
+    b = make_optimizer("sgd", 7, decay_mask=mask, dtype=np.float64)
+    b.weight_decay = 0.3
+    wa, wb = w0.copy(), w0.copy()
+    a.step(wa, g, 0.1)
+    b.step(wb, g, 0.1)
+    expected = np.where(mask, (1 - 0.1 * 0.3) * w0, w0) - 0.1 * g
+    np.testing.assert_allclose(wa, expected, rtol=1e-15)
+    np.testing.assert_array_equal(wa, wb)
+    with pytest.raises(ValueError, match="weight_decay"):
+        b.weight_decay = -1.0
+
+
+def test_an_error_inside_a_run_ends_it_with_failed_not_an_exception():
+    from workbench.engine.events import Failed
+
+    net, opt, sched, data, cfg, _ = _setup(0, epochs=5, dropout=0.0, noise=0.0)
+    calls = {"n": 0}
+    original = opt.step
+
+    def broken_step(params, grads, lr):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise RuntimeError("planted")
+        original(params, grads, lr)
+
+    opt.step = broken_step
+    events = run_all(net, opt, sched, data, cfg)
+    failed = [e for e in events if isinstance(e, Failed)]
+    assert len(failed) == 1 and "RuntimeError: planted" in failed[0].reason
+    assert failed[0].epoch == 3  # 8 steps per epoch: the 20th is in epoch 3
+    assert isinstance(events[-1], Finished) and events[-1].status == "failed"
+    assert events[-1].epochs_run == 2
+    assert len(epochs_of(events)) == 2
+
+
+def test_restore_best_weights_also_when_the_run_reaches_its_last_epoch():
+    """Patience never runs out here (patience 1000), yet the user asked for the best
+    weights: they are restored at the end and an EarlyStop(fired=False) says so."""
+    net, opt, sched, data, cfg, stop = _overfit_setup(patience=1000)
+    cfg.epochs = 60
+    sched = make_schedule("constant", 0.01, 60)
+    events = run_all(net, opt, sched, data, cfg, stop)
+    early = [e for e in events if isinstance(e, EarlyStop)]
+    assert len(early) == 1
+    es = early[0]
+    assert es.fired is False and es.restored is True and es.stopped_epoch == 60
+    hist = epochs_of(events)
+    assert len(hist) == 60 and es.best_epoch < 60
+    best_val = hist[es.best_epoch - 1].val_loss
+    assert net.loss(data.X_val, data.y_val) == pytest.approx(best_val, rel=1e-6)
+    assert events[-1].status == "finished"
+    assert events[-1].final_metrics["val_loss"] == pytest.approx(best_val, rel=1e-6)
+    assert events.index(es) == len(events) - 2  # after the last epoch, before Finished
+
+
+def test_without_restore_the_last_weights_stay_and_the_best_epoch_is_still_reported():
+    net, opt, sched, data, cfg, stop = _overfit_setup(restore=False, patience=1000)
+    cfg.epochs = 30
+    sched = make_schedule("constant", 0.01, 30)
+    events = run_all(net, opt, sched, data, cfg, stop)
+    es = next(e for e in events if isinstance(e, EarlyStop))
+    assert es.fired is False and es.restored is False
+    assert net.loss(data.X_val, data.y_val) == pytest.approx(epochs_of(events)[-1].val_loss, rel=1e-6)
+
+
+def test_no_plateau_drop_is_announced_for_an_epoch_after_the_last():
+    """A zero network on zero targets never improves after epoch 1, so a patience-0
+    plateau schedule drops after every epoch -- including the last, whose drop would
+    take effect in an epoch that never comes."""
+    net = Network(2, [LayerConfig(4, "tanh", init="zeros")], 1, "regression", output_init="zeros")
+    X = np.random.default_rng(0).normal(size=(32, 2)).astype(np.float32)
+    y = np.zeros((32, 1), np.float32)
+    opt = make_optimizer("sgd", net.n_params)
+    sched = make_schedule("plateau", 1.0, 10, patience=0, factor=0.5, monitor="train_loss")
+    cfg = TrainConfig(epochs=10, batch_size=8, plateau_monitor="train_loss")
+    events = run_all(net, opt, sched, TrainData(X, y), cfg)
+    drops = [e.epoch for e in events if isinstance(e, LearningRateChanged)]
+    assert drops == list(range(3, 11))

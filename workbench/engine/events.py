@@ -64,8 +64,11 @@ class SettingChanged:
 
 @dataclass(frozen=True, slots=True)
 class EarlyStop:
-    """Early stopping fired after ``stopped_epoch``; ``best_epoch`` had ``best_value``
-    of ``monitor``; ``restored`` says the best weights were copied back."""
+    """Early stopping's verdict.  ``fired``: patience ran out and training stopped after
+    ``stopped_epoch``; not ``fired``: the run reached its last epoch ``stopped_epoch``.
+    Either way ``best_epoch`` had ``best_value`` of ``monitor`` and ``restored`` says
+    the best weights were copied back (restore best weights is honoured at the end of
+    every run, as Keras 3 does)."""
 
     monitor: str
     best_epoch: int
@@ -73,6 +76,7 @@ class EarlyStop:
     best_value: float
     restored: bool
     best_train_loss: float
+    fired: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +100,17 @@ class Diverged:
 
 
 @dataclass(frozen=True, slots=True)
+class Failed:
+    """An unexpected error ended the run during ``epoch`` (the run's events so far stand)."""
+
+    epoch: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
-    """The run is over.  ``status`` is ``finished``, ``early_stopped``, ``stopped`` or
-    ``diverged``; ``final_metrics`` are measured on train/val/test with the final
+    """The run is over.  ``status`` is ``finished``, ``early_stopped``, ``stopped``,
+    ``diverged`` or ``failed``; ``final_metrics`` are measured on train/val/test with the final
     (possibly restored) weights."""
 
     status: str
@@ -107,4 +119,5 @@ class Finished:
     final_metrics: dict = field(default_factory=dict)
 
 
-Event = BatchEnd | EpochEnd | LearningRateChanged | SettingChanged | EarlyStop | PhaseStarted | Diverged | Finished
+Event = (BatchEnd | EpochEnd | LearningRateChanged | SettingChanged | EarlyStop | PhaseStarted | Diverged | Failed
+         | Finished)

@@ -144,13 +144,25 @@ class Optimizer:
         self._since_flush = 0
 
     # -- decay mask -------------------------------------------------------------
+    @property
+    def weight_decay(self) -> float:
+        """Decoupled weight decay lambda; may change between steps (a live edit), also
+        from 0 to a positive value: the decay plan is built for every optimizer."""
+        return self._weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value: float) -> None:
+        value = float(value)
+        if not (0.0 <= value < math.inf):
+            raise ValueError(f"weight_decay: must be >= 0 and finite, got {value:g}")
+        self._weight_decay = value
+
     def _setup_decay(self) -> None:
         """Turn ``decay_mask`` into, per chunk, either a few contiguous runs (weights
         of each layer: one in-place multiply per run) or, when the mask is fragmented,
-        a factor vector (three passes), whichever is cheaper."""
+        a factor vector (three passes), whichever is cheaper.  Built whatever lambda is
+        now, so that switching decay on mid-run needs nothing else."""
         self._decay_plan: list = []
-        if self.weight_decay == 0.0:
-            return
         mask = self.decay_mask
         if mask is None:
             self._decay_plan = [[(0, b - a)] for a, b in self._bounds]

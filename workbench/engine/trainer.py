@@ -11,7 +11,7 @@ for each batch::
 then the epoch is evaluated (train and validation loss and metrics, eval mode), the
 reduce-on-plateau schedule and early stopping are fed, and an :class:`EpochEnd` is
 yielded.  A NaN or infinite loss ends the run with :class:`Diverged` (never an
-exception).  One seed determines shuffling, dropout masks and noise, so the same
+exception; any other error inside the run ends it with :class:`Failed`).  One seed determines shuffling, dropout masks and noise, so the same
 inputs give bit-identical events.  Stopping and pausing are the caller's: it simply
 stops iterating.
 """
@@ -33,6 +33,7 @@ from .events import (
     EarlyStop,
     EpochEnd,
     Event,
+    Failed,
     Finished,
     LearningRateChanged,
     PhaseStarted,
@@ -130,7 +131,9 @@ class _Trainer:
         self.shuffle_rng = np.random.default_rng(shuffle_seq)
         self.dropout_rng = np.random.default_rng(dropout_seq)
         self.noise_rng = np.random.default_rng(noise_seq)
-        self.base_lr = float(schedule.lr_for_epoch(0)) if schedule is not None else 0.0
+        # eta, the schedule's base rate: a live change of eta scales the whole schedule
+        # (warm-up, cycles and decays included) by new/old eta
+        self.base_lr = float(schedule.base_lr) if schedule is not None else 0.0
         self.lr_scale = 1.0
         self.l1 = float(config.l1)
         self.l2 = float(config.l2)
@@ -143,6 +146,8 @@ class _Trainer:
         self.step = 0
         self.samples = 0
         self.restart_epochs = set(schedule.restart_epochs(config.epochs)) if schedule is not None else set()
+        self.epochs_run = 0
+        self.t0 = time.perf_counter()
 
     # -- numbers -------------------------------------------------------------
     def penalty(self) -> float:
@@ -157,6 +162,8 @@ class _Trainer:
 
     # -- live settings -------------------------------------------------------
     def apply_live(self, epoch: int) -> Iterator[Event]:
+        """Apply the pending live settings before ``epoch``.  ``lr`` is the base rate eta:
+        the schedule's rate of every epoch is scaled by new eta / first eta."""
         if self.live is None:
             return
         for name, new in self.live.take().items():
@@ -249,7 +256,7 @@ class _Trainer:
 
     # -- the run -------------------------------------------------------------
     def events(self) -> Iterator[Event]:
-        t0 = time.perf_counter()
+        self.t0 = t0 = time.perf_counter()
         status = "finished"
         epochs_run = 0
         early = None
@@ -266,7 +273,7 @@ class _Trainer:
                 status = "diverged"
                 break
             summary = self.epoch_summary(epoch, lr, "train", X, y, with_val=True)
-            epochs_run = epoch
+            epochs_run = self.epochs_run = epoch
             if not (_finite(summary.train_loss) and (summary.val_loss is None or _finite(summary.val_loss))):
                 yield summary
                 self.diverged = Diverged(epoch=epoch, batch=0, reason="evaluation loss is not finite")
@@ -278,7 +285,7 @@ class _Trainer:
             plateau_value = summary.val_loss if self.cfg.plateau_monitor == "val_loss" else summary.train_loss
             if plateau_value is not None:
                 change = self.schedule.observe(e0, plateau_value)
-                if change is not None:
+                if change is not None and epoch < self.cfg.epochs:  # no drop announced past the end
                     _, old, new = change
                     yield LearningRateChanged(
                         epoch=epoch + 1, kind="plateau", old_lr=old * self.lr_scale, new_lr=new * self.lr_scale
@@ -290,9 +297,12 @@ class _Trainer:
                     yield early
                     status = "early_stopped"
                     break
+        if status == "finished" and self.stopping is not None and self.stopping.best_epoch:
+            # the run reached its last epoch: the best weights are restored all the same
+            # (as Keras 3 does), and said so with the same event
+            early = self._early_stop(epochs_run, fired=False)
+            yield early
         if status != "diverged" and self.stopping is not None and self.cfg.followup != "none":
-            if early is None and self.stopping.best_epoch:
-                self.stopping.restore(self.net.params)
             yield from self.followup()
             if self.diverged is not None:
                 status = "diverged"
@@ -307,18 +317,21 @@ class _Trainer:
             return summary.train_loss
         return summary.metrics.get(monitor, float("nan"))
 
-    def _early_stop(self, epoch: int) -> EarlyStop:
-        """The EarlyStop event; if the monitored value was never finite (no best epoch)
-        nothing is restored and the best value is NaN."""
+    def _early_stop(self, epoch: int, fired: bool = True) -> EarlyStop:
+        """The EarlyStop event (``fired``: patience ran out after ``epoch``; else the run
+        ended at its last epoch ``epoch``); the best weights are restored if asked.  If the
+        monitored value was never finite (no best epoch) nothing is restored and the best
+        value is NaN."""
         s = self.stopping
         restored = s.restore(self.net.params)
         return EarlyStop(
             monitor=s.monitor,
             best_epoch=int(s.best_epoch),
-            stopped_epoch=int(s.stopped_epoch or epoch),
+            stopped_epoch=int((s.stopped_epoch or epoch) if fired else epoch),
             best_value=float("nan") if s.best_value is None else float(s.best_value),
             restored=restored,
             best_train_loss=float(self.best_train_loss_at(s.best_epoch)),
+            fired=fired,
         )
 
     def best_train_loss_at(self, best_epoch: int) -> float:
@@ -372,4 +385,9 @@ def train(
     reported as a :class:`Diverged` event instead."""
     trainer = _Trainer(network, optimizer, schedule, data, config, stopping, live)
     with np.errstate(all="ignore"):
-        yield from trainer.events()
+        try:
+            yield from trainer.events()
+        except Exception as exc:  # noqa: BLE001 - an error inside a run ends it as an event
+            yield Failed(epoch=trainer.epochs_run + 1, reason=f"{type(exc).__name__}: {exc}")
+            yield Finished(status="failed", epochs_run=trainer.epochs_run,
+                           wall_time=time.perf_counter() - trainer.t0, final_metrics={})
