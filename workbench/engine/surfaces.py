@@ -50,8 +50,8 @@ from .schedules import SCHEDULES, make_schedule
 
 Box = tuple[tuple[float, float], tuple[float, float]]
 
-HYPERPARAMETERS = ("momentum", "momentum_form", "beta1", "beta2", "rho", "eps", "bias_correction")
-"""Keys a path's ``hyper`` dict may hold (the keyword arguments of ``make_optimizer``)."""
+RESERVED = ("lr", "weight_decay", "decay_mask", "dtype")
+"""``make_optimizer`` arguments a path's ``hyper`` dict may not hold (the path sets them)."""
 
 DEFAULT_BOUND = 1e6
 """A path stops once a coordinate's magnitude exceeds this ("left the box")."""
@@ -439,13 +439,18 @@ def _schedule(schedule: ScheduleArg, lr: float, steps: int):
 
 
 def _optimizer(kind: str, hyper: Optional[Mapping], weight_decay: float):
+    """``make_optimizer(kind, 2, weight_decay=..., dtype=float64, **hyper)``; the engine
+    validates the hyperparameters (an unknown name becomes a ValueError here too)."""
     hyper = dict(hyper or {})
-    unknown = sorted(set(hyper) - set(HYPERPARAMETERS))
-    if unknown:
-        raise ValueError(f"hyper: unknown key {unknown[0]!r} (allowed: {', '.join(HYPERPARAMETERS)})")
+    reserved = sorted(set(hyper) & set(RESERVED))
+    if reserved:
+        raise ValueError(f"hyper: {reserved[0]!r} is set by the path, not a hyperparameter")
     if kind not in OPTIMIZERS:
         raise ValueError(f"kind: must be one of {', '.join(OPTIMIZERS)}, got {kind!r}")
-    return make_optimizer(kind, 2, weight_decay=weight_decay, dtype=np.float64, **hyper)
+    try:
+        return make_optimizer(kind, 2, weight_decay=weight_decay, dtype=np.float64, **hyper)
+    except TypeError as exc:  # an unknown keyword
+        raise ValueError(f"hyper: {exc}") from None
 
 
 def iter_path(
@@ -540,8 +545,8 @@ def optimizer_path(
 # =====================================================================================
 @dataclass(frozen=True)
 class PresetRun:
-    """One optimizer of a preset: legend ``label``, engine ``kind``, ``hyper`` (keys of
-    :data:`HYPERPARAMETERS`), learning rate ``lr`` and ``schedule`` (as :func:`iter_path`)."""
+    """One optimizer of a preset: legend ``label``, engine ``kind``, ``hyper`` (keyword
+    arguments of ``make_optimizer``), learning rate ``lr`` and ``schedule`` (as :func:`iter_path`)."""
 
     label: str
     kind: str
