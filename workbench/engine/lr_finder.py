@@ -1,0 +1,355 @@
+"""The learning-rate range test (Smith 2017; fastai's ``lr_find``), as a generator of events.
+
+Choosing eta (seed 004 "Importance of learning rate": too small never gets anywhere,
+too large is erratic and diverges; seed 000 figure 5).  Over ``steps`` mini-batch steps
+k = 0 .. steps-1 the learning rate grows exponentially,
+
+    eta_k = eta_min (eta_max / eta_min)^(k / (steps - 1)),
+
+and at each step the mini-batch loss l_k is recorded (at the weights *before* the
+update with eta_k, as fastai records it), then the optimizer takes its step with eta_k.
+The loss is smoothed by an exponential moving average with bias correction
+(fastai's ``AvgSmoothLoss``, beta = 0.98)::
+
+    a_k = beta a_{k-1} + (1 - beta) l_k,   a_{-1} = 0,    lbar_k = a_k / (1 - beta^(k+1))
+
+The test stops early when lbar_k > ``diverge_factor`` * min_{j <= k} lbar_j (4, as
+fastai's ``LRFinder``; that step is kept) or the loss is not finite (not kept).
+
+The network's parameters are copied before and restored after (also when the caller
+stops iterating early); the optimizer's state (moments, step count) is reset for the
+test and restored after.  Shuffling, dropout masks and input noise come from
+``SeedSequence(seed).spawn(3)`` as in the trainer, so identical arguments give
+identical curves.
+
+Several seeds (each with its own initial weights and shuffling -- the caller builds one
+network per seed) give a band: :func:`band` is the mean +- standard deviation of the
+smoothed losses on the common grid eta_0 .. eta_{m-1}, m the shortest curve's length.
+:func:`suggest` reads three learning rates off a smoothed curve, as fastai's
+``fastai/callback/schedule.py`` (``steep``, ``minimum``, ``valley``; ``lr_find`` applies
+them to ``lrs[num_it//10:-5]``, as :func:`suggest` does):
+
+``steepest``    eta_i at the most negative slope (lbar_{i+1} - lbar_i) / (ln eta_{i+1} - ln eta_i)
+``minimum/10``  eta_i at the minimum of lbar, divided by 10
+``valley``      fastai's valley heuristic: the longest strictly decreasing subsequence of
+                lbar (found by the O(n^2) dynamic programme lds_i = 1 + max{lds_j : j < i,
+                lbar_j > lbar_i}), ending at e and taken to start at s = e - lds_e; the
+                suggestion is eta at s + int((e - s)/3) + int((e - s)/6), about halfway
+                along it (fastai's exact arithmetic, index clamped to the curve).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator, NamedTuple, Optional, Sequence, Union
+
+import numpy as np
+
+from .regularization import add_penalty
+
+BETA = 0.98
+"""Smoothing of the recorded loss (fastai's ``AvgSmoothLoss`` default)."""
+DIVERGE_FACTOR = 4.0
+"""Stop once the smoothed loss exceeds this multiple of its minimum (fastai's ``LRFinder``)."""
+SKIP_END = 5
+"""Points left off the end of a curve before suggesting (fastai's ``lr_find``)."""
+SUGGESTIONS = ("steepest", "minimum/10", "valley")
+
+
+# -------------------------------------------------------------------------------------
+# events and results
+@dataclass(frozen=True)
+class RangeStep:
+    """Step ``step`` (0-based k) of the test for ``seed``: learning rate ``lr`` = eta_k,
+    the mini-batch loss ``loss`` = l_k and the smoothed ``smoothed`` = lbar_k."""
+
+    seed: int
+    step: int
+    lr: float
+    loss: float
+    smoothed: float
+
+
+def _frozen(a, dtype=np.float64) -> np.ndarray:
+    a = np.array(a, dtype=dtype)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class RangeCurve:
+    """One seed's finished test (the last item of :func:`range_test`): ``lrs``,
+    ``losses``, ``smoothed`` of the m <= ``steps`` steps run (read-only float64);
+    ``stopped_reason`` None when all ``steps`` ran."""
+
+    seed: int
+    steps: int
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    stopped_reason: Optional[str] = None
+
+    def __post_init__(self):
+        for name in ("lrs", "losses", "smoothed"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+
+@dataclass(frozen=True)
+class Band:
+    """Mean and standard deviation (ddof = 1; 0 for one seed) of the smoothed losses of
+    ``n_seeds`` curves on their common learning rates ``lrs``."""
+
+    lrs: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    n_seeds: int
+
+    def __post_init__(self):
+        for name in ("lrs", "mean", "std"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+
+class Suggestion(NamedTuple):
+    """A suggested learning rate: ``name`` (one of :data:`SUGGESTIONS`), ``lr`` and a
+    one-line ``explanation``."""
+
+    name: str
+    lr: float
+    explanation: str
+
+
+@dataclass(frozen=True)
+class RangeTestResult:
+    """All seeds' curves, their band and the suggestions read off the band's mean."""
+
+    curves: tuple[RangeCurve, ...]
+    band: Band
+    suggestions: tuple[Suggestion, ...]
+
+
+# -------------------------------------------------------------------------------------
+# formulas
+def lr_grid(lr_min: float, lr_max: float, steps: int) -> np.ndarray:
+    """eta_k = eta_min (eta_max/eta_min)^(k/(steps-1)), k = 0 .. steps-1 (float64)."""
+    lr_min, lr_max, steps = _check_grid(lr_min, lr_max, steps)
+    k = np.arange(steps, dtype=np.float64)
+    return lr_min * (lr_max / lr_min) ** (k / (steps - 1))
+
+
+def smooth(losses: Sequence[float], beta: float = BETA) -> np.ndarray:
+    """lbar_k = a_k / (1 - beta^(k+1)), a_k = beta a_{k-1} + (1 - beta) l_k, a_{-1} = 0."""
+    out = np.empty(len(losses))
+    a = 0.0
+    for k, loss in enumerate(losses):
+        a = beta * a + (1.0 - beta) * float(loss)
+        out[k] = a / (1.0 - beta ** (k + 1))
+    return out
+
+
+def _check_grid(lr_min, lr_max, steps) -> tuple[float, float, int]:
+    lr_min, lr_max = float(lr_min), float(lr_max)
+    if not (math.isfinite(lr_min) and lr_min > 0.0):
+        raise ValueError(f"lr_min: must be a finite number > 0, got {lr_min!r}")
+    if not (math.isfinite(lr_max) and lr_max > lr_min):
+        raise ValueError(f"lr_max: must be a finite number > lr_min ({lr_min:g}), got {lr_max!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"steps: must be an integer >= 2, got {steps!r}")
+    return lr_min, lr_max, int(steps)
+
+
+# -------------------------------------------------------------------------------------
+# the test
+def range_test(
+    network,
+    optimizer,
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int,
+    *,
+    lr_min: float = 1e-6,
+    lr_max: float = 10.0,
+    steps: int = 100,
+    beta: float = BETA,
+    diverge_factor: float = DIVERGE_FACTOR,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    penalty_mask: Optional[np.ndarray] = None,
+    input_noise: float = 0.0,
+) -> Iterator[Union[RangeStep, RangeCurve]]:
+    """Run the range test on ``network`` (an engine ``Network``) with ``optimizer`` (an
+    engine ``Optimizer`` over ``network.params``) and the training arrays ``X``, ``y``:
+    yields a :class:`RangeStep` per step, then one :class:`RangeCurve`.
+
+    Mini-batches of ``batch_size`` (at most n) are drawn epoch after epoch from fresh
+    permutations, the last batch of an epoch possibly smaller (as the trainer does);
+    ``l1``/``l2`` add the coupled penalties to the gradient on ``penalty_mask``
+    (default: the weights), ``input_noise`` sigma adds N(0, sigma^2) to the inputs --
+    the recorded loss is the data loss, as the trainer's batch losses.  Arguments are
+    validated before the first item (ValueError naming the argument).  The network's
+    parameters and the optimizer's state are restored when the generator finishes or is
+    closed."""
+    lr_min, lr_max, steps = _check_grid(lr_min, lr_max, steps)
+    beta = float(beta)
+    if not (0.0 <= beta < 1.0):
+        raise ValueError(f"beta: must be in [0, 1), got {beta!r}")
+    diverge_factor = float(diverge_factor)
+    if not diverge_factor > 1.0:
+        raise ValueError(f"diverge_factor: must be > 1, got {diverge_factor!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
+    if len(X) == 0 or len(X) != len(y):
+        raise ValueError(f"X, y: need the same number (>= 1) of samples, got {len(X)} and {len(y)}")
+    if getattr(optimizer, "n_params", None) != network.n_params:
+        raise ValueError("optimizer: must be built for the network's parameters "
+                         f"({network.n_params}), got {getattr(optimizer, 'n_params', None)}")
+    return _run(network, optimizer, X, y, int(batch_size), int(seed), lr_grid(lr_min, lr_max, steps),
+                beta, diverge_factor, float(l1), float(l2), penalty_mask, float(input_noise))
+
+
+def _save_optimizer(opt) -> tuple[dict, dict]:
+    """The optimizer's state: copies of its ``buffers`` (moments, accumulators) and every
+    plain scalar attribute (the step count ``t``, the subnormal guard's counters, a rule's
+    own running scalars such as NAdam's product of momenta).  Restored by
+    :func:`_restore_optimizer`.  (The optimizer has no snapshot API of its own.)"""
+    buffers = {name: buf.copy() for name, buf in opt.buffers.items()}
+    scalars = {k: v for k, v in vars(opt).items() if isinstance(v, (bool, int, float, str, type(None)))}
+    return buffers, scalars
+
+
+def _restore_optimizer(opt, saved) -> None:
+    buffers, scalars = saved
+    for name, buf in buffers.items():
+        np.copyto(opt.buffers[name], buf)
+    for name, value in scalars.items():
+        setattr(opt, name, value)
+
+
+def _run(net, opt, X, y, bs, seed, lrs, beta, factor, l1, l2, mask, noise):
+    steps = len(lrs)
+    n = len(X)
+    bs = min(bs, n)
+    shuffle_seq, dropout_seq, noise_seq = np.random.SeedSequence(seed).spawn(3)
+    shuffle_rng = np.random.default_rng(shuffle_seq)
+    dropout_rng = np.random.default_rng(dropout_seq)
+    noise_rng = np.random.default_rng(noise_seq)
+    mask = net.weight_mask if mask is None else mask
+    penalised = l1 != 0.0 or l2 != 0.0
+    saved_params = net.params.copy()
+    saved_opt = _save_optimizer(opt)
+    losses: list[float] = []
+    smoothed: list[float] = []
+    reason: Optional[str] = None
+    try:
+        opt.reset()
+        avg, best, k = 0.0, math.inf, 0
+        with np.errstate(all="ignore"):
+            while k < steps and reason is None:
+                order = shuffle_rng.permutation(n)
+                for start in range(0, n, bs):
+                    if k >= steps:
+                        break
+                    idx = order[start : start + bs]
+                    xb, yb = X[idx], y[idx]
+                    if noise > 0.0:
+                        xb = xb + (noise * noise_rng.standard_normal(xb.shape)).astype(xb.dtype, copy=False)
+                    lr = float(lrs[k])
+                    loss = float(net.loss_and_grad(xb, yb, rng=dropout_rng))
+                    avg = beta * avg + (1.0 - beta) * loss
+                    sm = avg / (1.0 - beta ** (k + 1))
+                    if not (math.isfinite(loss) and math.isfinite(sm)):
+                        reason = f"the loss is not finite at step {k + 1} (η = {lr:.3g})"
+                        break
+                    losses.append(loss)
+                    smoothed.append(sm)
+                    yield RangeStep(seed, k, lr, loss, sm)
+                    best = min(best, sm)
+                    if sm > factor * best:
+                        reason = (f"diverged at step {k + 1} (η = {lr:.3g}): smoothed loss {sm:.4g} > "
+                                  f"{factor:g} × its minimum {best:.4g}")
+                        break
+                    if penalised:
+                        add_penalty(net.params, net.grads, mask, l1, l2)
+                    opt.step(net.params, net.grads, lr)
+                    k += 1
+    finally:
+        np.copyto(net.params, saved_params)
+        _restore_optimizer(opt, saved_opt)
+    m = len(losses)
+    yield RangeCurve(seed, steps, lrs[:m], losses, smoothed, reason)
+
+
+# -------------------------------------------------------------------------------------
+# several seeds, suggestions
+def band(curves: Sequence[RangeCurve]) -> Band:
+    """Mean and std (ddof 1) of the smoothed losses over ``curves`` (same grid) on the
+    first m learning rates, m the shortest curve's length."""
+    if not curves:
+        raise ValueError("curves: need at least one")
+    m = min(len(c.smoothed) for c in curves)
+    lrs = curves[0].lrs[:m]
+    for c in curves[1:]:
+        if not np.array_equal(c.lrs[:m], lrs):
+            raise ValueError("curves: the learning-rate grids differ")
+    S = np.array([c.smoothed[:m] for c in curves]).reshape(len(curves), m)
+    mean = S.mean(axis=0)
+    std = S.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(m)
+    return Band(lrs, mean, std, len(curves))
+
+
+def _valley_index(losses: np.ndarray) -> int:
+    """fastai's ``valley`` on ``losses``: the index about halfway along the longest
+    strictly decreasing subsequence (see the module docstring), with fastai's exact
+    bookkeeping -- the end e is the first i whose running lds exceeds the best so far,
+    s = e - (that running value) -- vectorised over j."""
+    losses = np.asarray(losses, dtype=np.float64)
+    n = len(losses)
+    lds = np.ones(n, dtype=np.int64)
+    start = end = 0
+    for i in range(1, n):
+        best = lds[end]
+        running = np.maximum.accumulate(np.where(losses[:i] > losses[i], lds[:i] + 1, 1))
+        lds[i] = running[-1]
+        over = np.flatnonzero(running > best)
+        if over.size:
+            end = i
+            start = i - int(running[over[0]])
+    sections = (end - start) / 3
+    idx = start + int(sections) + int(sections / 2)
+    return min(max(idx, 0), n - 1)
+
+
+def suggest(lrs, smoothed, *, skip_start: int = 0, skip_end: int = SKIP_END) -> tuple[Suggestion, ...]:
+    """The three :data:`SUGGESTIONS` for a smoothed curve, computed on
+    ``[skip_start : len - skip_end]`` (fastai: skip_start = steps//10, skip_end = 5);
+    when fewer than 3 points would remain, the whole curve is used; empty for < 2 points."""
+    lrs = np.asarray(lrs, dtype=np.float64)
+    sm = np.asarray(smoothed, dtype=np.float64)
+    if lrs.shape != sm.shape:
+        raise ValueError(f"lrs, smoothed: shapes differ, {lrs.shape} and {sm.shape}")
+    lo, hi = max(int(skip_start), 0), len(sm) - max(int(skip_end), 0)
+    if hi - lo >= 3:
+        lrs, sm = lrs[lo:hi], sm[lo:hi]
+    if len(sm) < 2:
+        return ()
+    slopes = np.diff(sm) / np.diff(np.log(lrs))
+    i_steep = int(np.argmin(slopes))
+    i_min = int(np.argmin(sm))
+    i_valley = _valley_index(sm)
+    return (
+        Suggestion("steepest", float(lrs[i_steep]),
+                   f"the smoothed loss falls fastest here ({slopes[i_steep]:.3g} per e-fold of η)"),
+        Suggestion("minimum/10", float(lrs[i_min] / 10.0),
+                   f"a tenth of η = {lrs[i_min]:.3g}, where the smoothed loss is lowest ({sm[i_min]:.4g})"),
+        Suggestion("valley", float(lrs[i_valley]),
+                   "about halfway along the longest falling stretch of the curve (fastai's valley)"),
+    )
+
+
+def summarize(curves: Sequence[RangeCurve]) -> RangeTestResult:
+    """The band of ``curves`` and the suggestions read off its mean (fastai's trimming:
+    the first steps//10 and the last 5 points are left out)."""
+    b = band(curves)
+    steps = max(c.steps for c in curves)
+    return RangeTestResult(tuple(curves), b, suggest(b.lrs, b.mean, skip_start=steps // 10))
