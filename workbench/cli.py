@@ -16,6 +16,8 @@ MLP Workbench: design, train and watch multilayer perceptrons.
   mlp-workbench [FILE]                       open the workbench window (with FILE, if given)
   mlp-workbench run FILE [--out RESULT.json] [--epochs N] [--seed N] [--quiet]
                                              train FILE's experiment headless and save its results
+  mlp-workbench lr-find FILE [--seeds 3] [--steps 100] [--min 1e-6] [--max 10] [--out CURVE.csv]
+                                             learning-rate range test: suggested learning rates and the curve
 
 Same spec + same seed gives identical numbers in the window, the runner and the tests.
 """
@@ -153,6 +155,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":
         return run_file(_run_parser().parse_args(argv[1:]))
+    if argv and argv[0] == "lr-find":
+        from .lr_find_cli import main as lr_find_main
+
+        return lr_find_main(argv[1:])
     args = _gui_parser().parse_args(argv)
     from .ui.app import run_gui
 

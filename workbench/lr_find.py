@@ -1,0 +1,143 @@
+"""The learning-rate range test for an experiment: spec + data set -> engine range tests.
+
+:mod:`workbench.engine.lr_finder` knows networks and arrays only; this module builds,
+for each of several seeds, the spec's network (its initial weights from that seed, as
+:func:`workbench.build.build_run` makes them), optimizer and training arrays, and runs
+the test with that seed's shuffling.  Seeds are ``training.seed, training.seed + 1, ...``
+(modulo 2^32).  The spec's schedule, learning rate, epochs and early stopping play no
+part; its optimizer kind and hyperparameters, batch size, coupled L1/L2 penalties,
+decoupled weight decay, dropout and input noise do.
+
+Also :func:`write_csv` (the curve as CSV, for the command line and the window).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from pathlib import Path
+from typing import Iterator, Union
+
+from . import spec as specmod
+from .build import build_run
+from .engine.lr_finder import (
+    BETA,
+    DIVERGE_FACTOR,
+    RangeCurve,
+    RangeStep,
+    RangeTestResult,
+    range_test,
+    summarize,
+)
+from .limits import MAX_SEED
+
+MAX_SEEDS = 20
+"""Most seeds one range test may run."""
+MAX_STEPS = 10_000
+"""Most steps per seed."""
+MIN_STEPS = 10
+"""Fewest steps per seed (suggestions need a curve)."""
+
+
+def seeds_for(spec: specmod.ExperimentSpec, n_seeds: int) -> list[int]:
+    """``training.seed + i`` (mod 2^32) for i = 0 .. n_seeds-1."""
+    base = int(spec.training.seed)
+    return [(base + i) % (MAX_SEED + 1) for i in range(int(n_seeds))]
+
+
+def check_options(n_seeds, steps, lr_min, lr_max) -> None:
+    """ValueError with one line naming the option when a value is out of range."""
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or not 1 <= n_seeds <= MAX_SEEDS:
+        raise ValueError(f"seeds: must be an integer from 1 to {MAX_SEEDS}, got {n_seeds!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not MIN_STEPS <= steps <= MAX_STEPS:
+        raise ValueError(f"steps: must be an integer from {MIN_STEPS} to {MAX_STEPS:,}, got {steps!r}")
+    if not (isinstance(lr_min, (int, float)) and math.isfinite(lr_min) and lr_min > 0):
+        raise ValueError(f"min: must be a finite number > 0, got {lr_min!r}")
+    if not (isinstance(lr_max, (int, float)) and math.isfinite(lr_max) and lr_max > lr_min):
+        raise ValueError(f"max: must be a finite number > min ({lr_min:g}), got {lr_max!r}")
+
+
+def lr_find(
+    spec: specmod.ExperimentSpec,
+    dataset,
+    *,
+    seeds: int = 3,
+    steps: int = 100,
+    lr_min: float = 1e-6,
+    lr_max: float = 10.0,
+    beta: float = BETA,
+    diverge_factor: float = DIVERGE_FACTOR,
+) -> Iterator[Union[RangeStep, RangeCurve, RangeTestResult]]:
+    """Run the range test for ``seeds`` seeds of ``spec`` on ``dataset``'s training split:
+    yields each seed's :class:`RangeStep` events and :class:`RangeCurve`, then one
+    :class:`RangeTestResult` (band and suggestions).  Raises ``ValueError`` (bad option)
+    or ``SpecError`` (the spec does not fit the data) before the first item."""
+    check_options(seeds, steps, lr_min, lr_max)
+    runs = []
+    for seed in seeds_for(spec, seeds):
+        training = specmod.replace(spec.training, "training", seed=seed)
+        runs.append((seed, build_run(specmod.replace(spec, training=training), dataset, emit_batches=False)))
+    return _run_all(runs, spec.training.batch_size, steps, lr_min, lr_max, beta, diverge_factor)
+
+
+def _run_all(runs, batch_size, steps, lr_min, lr_max, beta, factor):
+    curves = []
+    for seed, run in runs:
+        cfg = run.config
+        for item in range_test(
+            run.network, run.optimizer, run.data.X_train, run.data.y_train, batch_size, seed,
+            lr_min=lr_min, lr_max=lr_max, steps=steps, beta=beta, diverge_factor=factor,
+            l1=cfg.l1, l2=cfg.l2, penalty_mask=cfg.penalty_mask, input_noise=cfg.input_noise,
+        ):
+            if isinstance(item, RangeCurve):
+                curves.append(item)
+            yield item
+    yield summarize(curves)
+
+
+# -------------------------------------------------------------------------------------
+def csv_text(result: RangeTestResult) -> str:
+    """The curve as CSV: one row per grid step k (up to the longest curve) with columns
+    ``lr``, ``loss_mean``, ``loss_std`` (the band: smoothed loss over the seeds, empty
+    past the shortest curve) and ``seed<S>_loss``, ``seed<S>_smoothed`` for each seed S
+    (raw and smoothed loss; empty after that seed's test stopped).  Numbers in repr
+    form (round-trip exact)."""
+    curves = result.curves
+    longest = max(curves, key=lambda c: len(c.lrs))
+    header = ["lr", "loss_mean", "loss_std"]
+    for c in curves:
+        header += [f"seed{c.seed}_loss", f"seed{c.seed}_smoothed"]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    b = result.band
+    for k in range(len(longest.lrs)):
+        row = [repr(float(longest.lrs[k]))]
+        row += [repr(float(b.mean[k])), repr(float(b.std[k]))] if k < len(b.lrs) else ["", ""]
+        for c in curves:
+            row += [repr(float(c.losses[k])), repr(float(c.smoothed[k]))] if k < len(c.lrs) else ["", ""]
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def write_csv(path: Union[str, os.PathLike], result: RangeTestResult) -> None:
+    """Write :func:`csv_text` to ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(csv_text(result))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def suggestion_lines(result: RangeTestResult) -> list[str]:
+    """One line per suggestion: ``name  eta  explanation``."""
+    return [f"{s.name:<11s} {s.lr:<10.3g} {s.explanation}" for s in result.suggestions]
+
