@@ -5,20 +5,18 @@ Notation of the lecture notes (seed 000 section 4, seed 004 "Challenges for SGD"
 ``w = (w_1, w_2)`` the parameters, ``g_t = grad f(w_{t-1})`` the gradient at step
 ``t`` (1-based), ``eta`` the learning rate of the step.  Everything here is float64.
 
-Surfaces (frozen dataclasses; ``value``/``grad`` take ``w`` of shape ``(..., 2)``):
+Surfaces (frozen dataclasses; ``value``/``grad`` take ``w`` of shape ``(..., 2)``)::
 
-===============  ============================================================  ==============
-:class:`Quadratic`   ravine f(w) = 1/2 w^T A w,  A = R(theta) diag(1, kappa) R(theta)^T,  w* = (0, 0)
-                     grad f = A w; condition number kappa (seed 004 "ill-conditioned loss")
-:class:`Saddle`      f(w) = w_1^2 - w_2^2,  grad f = (2 w_1, -2 w_2); the saddle point (0, 0)
-                     is no minimum (``minimum`` is None; seed 004 "saddle points")
-:class:`Rosenbrock`  f(w) = (a - w_1)^2 + b (w_2 - w_1^2)^2,  w* = (a, a^2)
-                     grad f = (-2 (a - w_1) - 4 b w_1 (w_2 - w_1^2),  2 b (w_2 - w_1^2))
-:class:`Beale`       f(w) = sum_i (c_i - w_1 + w_1 w_2^i)^2, c = (1.5, 2.25, 2.625),  w* = (3, 1/2)
-                     grad f = (sum_i 2 t_i (w_2^i - 1),  sum_i 2 t_i i w_1 w_2^(i-1)),  t_i the terms
-:class:`Rastrigin`   f(w) = 2 A + sum_j (w_j^2 - A cos(2 pi w_j)),  w* = (0, 0)
-                     grad f = 2 w_j + 2 pi A sin(2 pi w_j)
-===============  ============================================================  ==============
+    Quadratic            ravine f(w) = 1/2 w^T A w,  A = R(theta) diag(1, kappa) R(theta)^T,  w* = (0, 0)
+                         grad f = A w; condition number kappa (seed 004 "ill-conditioned loss")
+    Saddle               f(w) = w_1^2 - w_2^2,  grad f = (2 w_1, -2 w_2); the saddle point (0, 0)
+                         is no minimum (``minimum`` is None; seed 004 "saddle points")
+    Rosenbrock           f(w) = (a - w_1)^2 + b (w_2 - w_1^2)^2,  w* = (a, a^2)
+                         grad f = (-2 (a - w_1) - 4 b w_1 (w_2 - w_1^2),  2 b (w_2 - w_1^2))
+    Beale                f(w) = sum_i (c_i - w_1 + w_1 w_2^i)^2, c = (1.5, 2.25, 2.625),  w* = (3, 1/2)
+                         grad f = (sum_i 2 t_i (w_2^i - 1),  sum_i 2 t_i i w_1 w_2^(i-1)),  t_i the terms
+    Rastrigin            f(w) = 2 A + sum_j (w_j^2 - A cos(2 pi w_j)),  w* = (0, 0)
+                         grad f = 2 w_j + 2 pi A sin(2 pi w_j)
 
 Optimizer paths (:func:`optimizer_path`, :func:`iter_path`) step the **engine's**
 optimizer classes (:func:`workbench.engine.optimizers.make_optimizer` with
@@ -629,8 +627,8 @@ PRESETS: dict[str, Preset] = {
             40,
             "With v_0 = s_0 = 0 the moments start biased toward 0: eq. 7 divides by (1 − β^t) and "
             "(1 − γ^t), so the first step is ≈ η in every coordinate; eq. 6 steps "
-            "η(1 − β^t)/√(1 − γ^t) instead — (1 − β)/√(1 − γ) ≈ 3.2η at t = 1 and up to ≈ 6.5η "
-            "near t = 12 with β = 0.9, γ = 0.999 — and overshoots.",
+            "η(1 − β^t)/√(1 − γ^t) instead — (1 − β)/√(1 − γ) ≈ 3.2η at t = 1 and up to ≈ 6.6η "
+            "at t = 12 with β = 0.9, γ = 0.999 — and overshoots.",
         ),
         Preset(
             "adagrad_rmsprop",
