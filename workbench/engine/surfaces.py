@@ -626,7 +626,7 @@ PRESETS: dict[str, Preset] = {
             ),
             40,
             "With v_0 = s_0 = 0 the moments start biased toward 0: eq. 7 divides by (1 − β^t) and "
-            "(1 − γ^t), so the first step is ≈ η in every coordinate; eq. 6 steps "
+            "(1 − γ^t), so the first step is ≈ η in every coordinate; for a steady gradient eq. 6 steps "
             "η(1 − β^t)/√(1 − γ^t) instead — (1 − β)/√(1 − γ) ≈ 3.2η at t = 1 and up to ≈ 6.6η "
             "at t = 12 with β = 0.9, γ = 0.999 — and overshoots.",
         ),
