@@ -121,6 +121,28 @@ def ref_adam(lrs, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True, wd=0.0
     return ws, {"v": vs, "s": ss}
 
 
+def ref_nadam(lrs, beta1=0.9, beta2=0.999, eps=1e-8, psi=0.004):
+    """NAdam as PyTorch documents it (Dozat 2016), eps inside the root as our Adam."""
+    ws, vs, ss = [], [], []
+    for a, w in zip(A, W0):
+        v = s = 0.0
+        prod = 1.0
+        for t, eta in enumerate(lrs, start=1):
+            g = a * w
+            mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi))
+            mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+            prod *= mu
+            v = beta1 * v + (1 - beta1) * g
+            s = beta2 * s + (1 - beta2) * g * g
+            v_hat = mu_next * v / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
+            s_hat = s / (1 - beta2**t)
+            w = w - eta * v_hat / math.sqrt(s_hat + eps)
+        ws.append(w)
+        vs.append(v)
+        ss.append(s)
+    return ws, {"v": vs, "s": ss}
+
+
 CASES = {
     "sgd": (dict(), ref_sgd),
     "sgd+wd": (dict(weight_decay=0.3), lambda lrs: ref_sgd(lrs, wd=0.3)),
@@ -137,6 +159,8 @@ CASES = {
     # eta = 1 is Zeiler's original rule (lrs scaled by LR_SCALE below)
     "adadelta-zeiler": (dict(rho=0.95, eps=1e-6), lambda lrs: ref_adadelta(lrs, rho=0.95, eps=1e-6)),
     "adam": (dict(), ref_adam),
+    "nadam": (dict(), ref_nadam),
+    "nadam-psi": (dict(beta1=0.8, beta2=0.99, momentum_decay=0.1), lambda lrs: ref_nadam(lrs, 0.8, 0.99, psi=0.1)),
     "adam-eq6": (dict(bias_correction=False), lambda lrs: ref_adam(lrs, bias_correction=False)),
     "adamw": (dict(weight_decay=0.5), lambda lrs: ref_adam(lrs, wd=0.5)),
     "adamw-eq6": (
@@ -317,7 +341,7 @@ def test_reset_zeroes_state(kind):
         (dict(kind="adam", beta1=1.0), "beta1: must be in [0, 1), got 1"),
         (dict(kind="adam", beta2=-0.5), "beta2: must be in [0, 1), got -0.5"),
         (dict(kind="rmsprop", rho=2.0), "rho: must be in [0, 1), got 2"),
-        (dict(kind="adam", eps=0.0), "eps: must be > 0"),
+        (dict(kind="adam", eps=0.0), "eps: must be in (0, 1], got 0"),
         (dict(kind="adamw", weight_decay=-1.0), "weight_decay: must be >= 0"),
         (dict(kind="momentum", momentum_form="heavy"), "momentum_form: must be one of velocity, accumulator"),
         (dict(kind="lbfgs"), "kind: must be one of sgd, momentum"),
@@ -410,3 +434,66 @@ def test_no_subnormals_after_3000_steps(kind):
         x, y = guarded.buffers[name], raw.buffers[name]
         big = np.abs(y) >= 1e-29
         np.testing.assert_array_equal(x[big], y[big])
+
+
+def test_nadam_three_steps_by_hand():
+    """One weight, a = 1, w0 = 1 (g_t = w_{t-1}), eta 0.1, beta1 0.9, beta2 0.999, psi 0.004,
+    eps 1e-8.  mu_1 = 0.9 (1 - 0.5 * 0.96^0.004) = 0.45007347..., mu_2 = 0.45014693...;
+    step 1: v = 0.1, s = 0.001, v^ = mu_2 0.1/(1 - mu_1 mu_2) + (1 - mu_1) 1/(1 - mu_1)
+    = 0.056452 + 1 = 1.056452, s^ = 1, w1 = 1 - 0.1 * 1.056452/sqrt(1 + 1e-8)."""
+    opt = make_optimizer("nadam", 1, dtype=np.float64)
+    w = np.array([1.0])
+    mu1 = 0.9 * (1 - 0.5 * 0.96**0.004)
+    mu2 = 0.9 * (1 - 0.5 * 0.96**0.008)
+    assert mu1 == pytest.approx(0.450073472, rel=1e-8)
+    v_hat = mu2 * 0.1 / (1 - mu1 * mu2) + 1.0
+    assert v_hat == pytest.approx(1.0564518, rel=1e-7)
+    opt.step(w, w.copy(), 0.1)
+    assert w[0] == pytest.approx(1 - 0.1 * v_hat / math.sqrt(1 + 1e-8), rel=1e-14)
+    for _ in range(2):
+        opt.step(w, w.copy(), 0.1)
+    expected, _ = ref_nadam([0.1] * 3)
+    # the same three steps, weight by weight: A[0] = 1, W0[0] = 1
+    assert w[0] == pytest.approx(expected[0], rel=1e-14)
+
+
+def test_nadam_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.5, 3.0, 5)
+    w0 = rng.standard_normal(5)
+    # PyTorch keeps NAdam's running product of mu_t in its default dtype: float64 here
+    old_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        _nadam_against_torch(torch, a, w0)
+    finally:
+        torch.set_default_dtype(old_dtype)
+
+
+def _nadam_against_torch(torch, a, w0):
+    ours = make_optimizer("nadam", 5, beta1=0.85, beta2=0.99, eps=1e-16, momentum_decay=0.004, dtype=np.float64)
+    w = w0.copy()
+    p = torch.tensor(w0.copy(), requires_grad=True)
+    ref = torch.optim.NAdam([p], lr=0.05, betas=(0.85, 0.99), eps=1e-16, momentum_decay=0.004)
+    for lr in (0.05, 0.05, 0.02, 0.05, 0.1):
+        for group in ref.param_groups:
+            group["lr"] = lr
+        ours.step(w, a * w, lr)
+        ref.zero_grad()
+        p.grad = torch.tensor(a) * p.detach()
+        ref.step()
+    # eps 1e-16 inside vs outside the root: equal to rounding
+    np.testing.assert_allclose(w, p.detach().numpy(), rtol=1e-13)
+
+
+def test_registry_describes_every_rule_once():
+    from workbench.engine.optimizers import HYPERPARAMETERS, optimizer_class
+
+    for kind in OPTIMIZERS:
+        cls = optimizer_class(kind)
+        assert cls.kind == kind and cls.label and cls.uses[0] == "lr"
+        assert set(cls.uses) <= set(HYPERPARAMETERS)
+        hyper = {h.name: h.default for h in HYPERPARAMETERS.values()}
+        assert all(cls.formula(**hyper)), kind
+    assert OPTIMIZERS[:8] == ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")

@@ -178,7 +178,7 @@ def test_unknown_and_bad_arguments():
     assert s.lr_for_epoch(3) == 0.1
     with pytest.raises(ValueError, match=r"gamma: must be in \(0, 1\], got 1.5"):
         make_schedule("step", 0.1, 10, gamma=1.5)
-    with pytest.raises(ValueError, match="step_size: must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="step_size: must be an integer >= 1 and <= 100000, got 0"):
         make_schedule("step", 0.1, 10, step_size=0)
     with pytest.raises(ValueError, match="milestones: must be strictly increasing"):
         make_schedule("multistep", 0.1, 10, milestones=(5, 3))

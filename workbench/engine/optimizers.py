@@ -27,6 +27,11 @@ the small constant -- which the notes put **inside** the square root,
                   ``bias_correction=False`` (seed 000 eq. 6): w_t = w_{t-1} - eta / sqrt(s_t + eps) (.) v_t;
                   ``bias_correction=True``  (eq. 7): s^_t = s_t / (1-beta2^t), v^_t = v_t / (1-beta1^t),
                   w_t = w_{t-1} - eta / sqrt(s^_t + eps) (.) v^_t.
+``nadam``         NAdam (Dozat 2016, as PyTorch's ``NAdam``): Adam with Nesterov momentum and
+                  momentum decay psi: mu_t = beta1 (1 - 0.96^(t psi) / 2), P_t = prod_{i<=t} mu_i,
+                  v^_t = mu_{t+1} v_t / (1 - P_{t+1}) + (1 - mu_t) g_t / (1 - P_t),  s^_t = s_t/(1-beta2^t),
+                  w_t = w_{t-1} - eta / sqrt(s^_t + eps) (.) v^_t   (eps inside the root, as Adam here;
+                  PyTorch adds it outside: the two agree to O(eps)).
 ``adamw``         Adam plus decoupled weight decay (seed 003, Loshchilov & Hutter):
                   W_t = W_{t-1} - eta (adam_step_t + lambda W_{t-1}), where adam_step is the
                   eq. 6/7 step above.  (Seed 003 writes the Adam step with eps inside the
@@ -81,11 +86,12 @@ the state between two flushes; the next flush removes them.)
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
+from .setting import Setting
+
 MOMENTUM_FORMS = ("velocity", "accumulator")
 
 CHUNK = 1 << 18
@@ -98,11 +104,60 @@ _MAX_FLUSH_INTERVAL = 1024
 _FEW_RUNS = 4
 
 
-def _check_unit(name: str, value: float) -> float:
-    value = float(value)
-    if not (0.0 <= value < 1.0):
-        raise ValueError(f"{name}: must be in [0, 1), got {value:g}")
-    return value
+# ---------------------------------------------------------------------------------------
+# The registry: every hyperparameter and every rule described once.  The spec's
+# OptimizerSpec fields, the Optimizer dock's rows, labels, tooltips and formulas, and
+# the tests read these tables; adding a rule is adding its class below (and, if it has a
+# new hyperparameter, one HYPERPARAMETERS entry).
+
+
+def _unit(name, default, label, doc, step=0.05):
+    return Setting(name, default, label, doc, low=0.0, high=1.0, high_open=True, step=step)
+
+
+HYPERPARAMETERS: dict[str, Setting] = {h.name: h for h in (
+    Setting(
+        "lr", 0.01, "Learning rate η",
+        "Learning rate η > 0: the step size of every update (for Adadelta a multiplier of its own step).\n"
+        "Arrows step on a log grid 1, 2, 3, 5 × 10ᵏ; type e.g. 3e-4.  Stays editable during a run\n"
+        "(the schedule then scales this base value).",
+        scale="log", low=0.0, low_open=True, high=10.0),
+    _unit("momentum", 0.9, "Momentum β",
+          "Momentum β ∈ [0, 1): how much of the previous step is kept.\n"
+          "v_t = β v_{t−1} + η g_t, w_t = w_{t−1} − v_t: an exponentially weighted sum of past gradients."),
+    Setting(
+        "momentum_form", "velocity", "Form",
+        "Two ways to write momentum (lecture notes 000 and 003):\n"
+        "velocity:     v_t = β v_{t−1} + η g_t,  w_t = w_{t−1} − v_t\n"
+        "accumulator:  M_t = β M_{t−1} + g_t,  W_t = W_{t−1} − η M_t\n"
+        "Identical for a constant η; they differ when η changes during training.",
+        kind="choice", choices=MOMENTUM_FORMS,
+        choice_labels=("velocity  v ← βv + ηg", "accumulator  M ← βM + g")),
+    _unit("beta1", 0.9, "β₁",
+          "β₁ ∈ [0, 1): decay of the first-moment (momentum) average  v_t = β₁ v_{t−1} + (1 − β₁) g_t.", 0.01),
+    _unit("beta2", 0.999, "β₂",
+          "β₂ ∈ [0, 1): decay of the second-moment average  s_t = β₂ s_{t−1} + (1 − β₂) g_t ⊙ g_t.", 0.001),
+    _unit("rho", 0.9, "Decay γ",
+          "γ ∈ [0, 1): decay of the running average of squared gradients,\n"
+          "s_t = γ s_{t−1} + (1 − γ) g_t ⊙ g_t (RMSProp, lecture notes 000 eq. 5).", 0.01),
+    Setting(
+        "eps", 1e-8, "ε",
+        "ε > 0 inside the square root √(s_t + ε): keeps the step finite while s_t is still ≈ 0.",
+        scale="log", low=0.0, low_open=True, high=1.0),
+    Setting(
+        "bias_correction", True, "Bias correction",
+        "On (eq. 7): divide by (1 − β₁ᵗ) and (1 − β₂ᵗ), so the first steps are not shrunk towards 0\n"
+        "(v and s start at 0).  Off (eq. 6): w_t = w_{t−1} − η/√(s_t + ε) ⊙ v_t.",
+        kind="bool"),
+    Setting(
+        "momentum_decay", 0.004, "Momentum decay ψ",
+        "ψ ≥ 0: NAdam's momentum schedule μ_t = β₁ (1 − ½ · 0.96^(t ψ)) (Dozat 2016; PyTorch's default 0.004).",
+        scale="log", low=0.0, high=1.0),
+)}
+"""Every hyperparameter of every rule, in the order the dock shows them."""
+
+
+_REGISTRY: dict[str, type] = {}
 
 
 class Optimizer:
@@ -112,9 +167,32 @@ class Optimizer:
     the state and the step counter ``t``.  Subclasses define the kernel.
     """
 
+    #: the registry entry: name in files, label, the hyperparameters the rule uses (lr first),
+    #: labels/tooltips it gives a shared hyperparameter (``relabel``), values to switch to
+    #: when the rule is chosen with the previous rule's defaults (``suggested``), and a note
     kind = ""
+    label = ""
+    uses: tuple[str, ...] = ("lr",)
+    relabel: dict[str, tuple[str, str]] = {}
+    suggested: dict[str, Any] = {}
+    note = ""
     _buffer_names: tuple[str, ...] = ()
     _n_scratch = 1
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            _REGISTRY[cls.kind] = cls
+
+    @classmethod
+    def formula(cls, **hyper) -> tuple[str, ...]:
+        """The update rule in the notes' notation, one equation per line.  Markup (read by
+        the window): ``*w*`` a vector (bold), ``_t`` / ``_{t−1}`` subscripts, ``^t`` superscripts."""
+        raise NotImplementedError
+
+    @classmethod
+    def check(cls, hyper: dict) -> None:
+        """Cross-field rules of this kind (ValueError)."""
 
     def __init__(self, n_params: int, *, weight_decay: float = 0.0, decay_mask=None, dtype=np.float32):
         self.n_params = int(n_params)
@@ -295,6 +373,11 @@ class SGD(Optimizer):
     """w_t = w_{t-1} - eta g_t  (2 passes)."""
 
     kind = "sgd"
+    label = "SGD"
+
+    @classmethod
+    def formula(cls, **hyper):
+        return ("*w*_t = *w*_{t−1} − η g_t",)
 
     def _kernel(self, w, g, state, scratch, eta):
         tmp = scratch[0]
@@ -312,6 +395,14 @@ class Momentum(Optimizer):
     """
 
     kind = "momentum"
+    label = "Momentum"
+    uses = ("lr", "momentum", "momentum_form")
+
+    @classmethod
+    def formula(cls, momentum_form="velocity", **hyper):
+        if momentum_form == "accumulator":
+            return ("*M*_t = β *M*_{t−1} + g_t", "*w*_t = *w*_{t−1} − η *M*_t")
+        return ("*v*_t = β *v*_{t−1} + η g_t", "*w*_t = *w*_{t−1} − *v*_t")
 
     def __init__(self, n_params, *, momentum=0.9, momentum_form="velocity", **kw):
         self.momentum = momentum
@@ -350,6 +441,21 @@ class Nesterov(Momentum):
     """
 
     kind = "nesterov"
+    label = "Nesterov"
+    uses = ("lr", "momentum", "momentum_form")
+    note = ("Sutskever's look-ahead rule, v_t = β v_{t−1} + η ∇L(w_{t−1} − β v_{t−1}), rewritten in the "
+            "look-ahead point itself: the same method, but the gradient is taken where the weights are stored.")
+
+    @classmethod
+    def formula(cls, momentum_form="velocity", **hyper):
+        if momentum_form == "accumulator":
+            return ("*M*_t = β *M*_{t−1} + g_t", "*w*_t = *w*_{t−1} − η (g_t + β *M*_t)")
+        return ("*v*_t = β *v*_{t−1} + η g_t", "*w*_t = *w*_{t−1} − (η g_t + β *v*_t)")
+
+    @classmethod
+    def check(cls, hyper):
+        if float(hyper.get("momentum", 0.9)) == 0.0:
+            raise ValueError(f"nesterov requires momentum > 0, got momentum {hyper['momentum']:g}")
 
     def _kernel(self, w, g, state, scratch, eta):
         buf, tmp, beta = state[0], scratch[0], self.momentum
@@ -371,7 +477,13 @@ class Adagrad(Optimizer):
     """s_t = s_{t-1} + g_t (.) g_t,  w_t = w_{t-1} - eta / sqrt(s_t + eps) (.) g_t  (7 passes)."""
 
     kind = "adagrad"
+    label = "Adagrad"
+    uses = ("lr", "eps")
     _buffer_names = ("s",)
+
+    @classmethod
+    def formula(cls, **hyper):
+        return ("*s*_t = *s*_{t−1} + g_t ⊙ g_t", "*w*_t = *w*_{t−1} − η / √(*s*_t + ε) ⊙ g_t")
 
     def __init__(self, n_params, *, eps=1e-8, **kw):
         self.eps = eps
@@ -401,7 +513,13 @@ class RMSProp(Optimizer):
     """
 
     kind = "rmsprop"
+    label = "RMSProp"
+    uses = ("lr", "rho", "eps")
     _buffer_names = ("s",)
+
+    @classmethod
+    def formula(cls, **hyper):
+        return ("*s*_t = γ *s*_{t−1} + (1 − γ) g_t ⊙ g_t", "*w*_t = *w*_{t−1} − η / √(*s*_t + ε) ⊙ g_t")
 
     def __init__(self, n_params, *, rho=0.9, eps=1e-8, **kw):
         self.rho = rho
@@ -445,8 +563,23 @@ class Adadelta(Optimizer):
     """
 
     kind = "adadelta"
+    label = "Adadelta"
+    uses = ("lr", "rho", "eps")
+    relabel = {"rho": ("Decay ρ", "ρ ∈ [0, 1): decay of both running averages of Adadelta,\n"
+                                  "s_t = ρ s_{t−1} + (1 − ρ) g_t ⊙ g_t and u_t = ρ u_{t−1} + (1 − ρ) Δw_t ⊙ Δw_t.")}
+    #: Adadelta's own step has unit scale; eta only multiplies it (eta = 1: Zeiler's rule)
+    suggested = {"lr": 1.0, "rho": 0.9, "eps": 1e-6}
     _buffer_names = ("Eg2", "Edx2")
     _n_scratch = 2
+
+    @classmethod
+    def formula(cls, **hyper):
+        return (
+            "*s*_t = ρ *s*_{t−1} + (1 − ρ) g_t ⊙ g_t",
+            "Δ*w*_t = − √(*u*_{t−1} + ε) / √(*s*_t + ε) ⊙ g_t",
+            "*u*_t = ρ *u*_{t−1} + (1 − ρ) Δ*w*_t ⊙ Δ*w*_t",
+            "*w*_t = *w*_{t−1} + η Δ*w*_t",
+        )
 
     def __init__(self, n_params, *, rho=0.9, eps=1e-6, **kw):
         self.rho = rho
@@ -497,7 +630,22 @@ class Adam(Optimizer):
     """
 
     kind = "adam"
+    label = "Adam"
+    uses = ("lr", "beta1", "beta2", "eps", "bias_correction")
     _buffer_names = ("v", "s")
+
+    @classmethod
+    def _moments(cls, bias_correction=True):
+        lines = ["*v*_t = β₁ *v*_{t−1} + (1 − β₁) g_t", "*s*_t = β₂ *s*_{t−1} + (1 − β₂) g_t ⊙ g_t"]
+        if bias_correction:
+            lines.append("*v̂*_t = *v*_t / (1 − β₁^t),  *ŝ*_t = *s*_t / (1 − β₂^t)")
+            return lines, "*v̂*_t", "*ŝ*_t", "(eq. 7)"
+        return lines, "*v*_t", "*s*_t", "(eq. 6, no bias correction)"
+
+    @classmethod
+    def formula(cls, bias_correction=True, **hyper):
+        lines, v, s, eq = cls._moments(bias_correction)
+        return (*lines, f"*w*_t = *w*_{{t−1}} − η / √({s} + ε) ⊙ {v}   {eq}")
 
     def __init__(self, n_params, *, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True, **kw):
         self.beta1 = beta1
@@ -547,55 +695,141 @@ class AdamW(Adam):
     lambda = ``weight_decay`` on the ``decay_mask`` entries; adam_step is eq. 7 (or eq. 6)."""
 
     kind = "adamw"
+    label = "AdamW"
+    note = "The decoupled weight decay λ of AdamW is set in the Regularization dock (“Weight decay λ”)."
+
+    @classmethod
+    def formula(cls, bias_correction=True, **hyper):
+        lines, v, s, _ = cls._moments(bias_correction)
+        return (*lines, f"*w*_t = *w*_{{t−1}} − η ( {v} / √({s} + ε) + λ *w*_{{t−1}} )")
 
 
-_CLASSES = {
-    "sgd": SGD,
-    "momentum": Momentum,
-    "nesterov": Nesterov,
-    "adagrad": Adagrad,
-    "rmsprop": RMSProp,
-    "adadelta": Adadelta,
-    "adam": Adam,
-    "adamw": AdamW,
-}
+class NAdam(Optimizer):
+    """NAdam (Dozat 2016), as PyTorch's ``torch.optim.NAdam`` (momentum decay included):
+
+    mu_t = beta1 (1 - 0.96^(t psi) / 2),   P_t = prod_{i=1..t} mu_i
+    v_t  = beta1 v_{t-1} + (1-beta1) g_t,  s_t = beta2 s_{t-1} + (1-beta2) g_t (.) g_t
+    v^_t = mu_{t+1} v_t / (1 - P_{t+1}) + (1 - mu_t) g_t / (1 - P_t),   s^_t = s_t / (1 - beta2^t)
+    w_t  = w_{t-1} - eta / sqrt(s^_t + eps) (.) v^_t
+
+    eps sits inside the root as everywhere here (PyTorch: sqrt(s^_t) + eps; the two agree to
+    O(eps)).  Stored as v' = v/(1-beta1), s' = s/(1-beta2); with k = (1-beta2)/(1-beta2^t):
+    w -= [c_g g + c_v v'] / sqrt(s' + eps/k),  c_g = eta (1-mu_t)/(1-P_t)/sqrt(k),
+    c_v = eta mu_{t+1} (1-beta1)/(1-P_{t+1})/sqrt(k)   (12 passes).
+    """
+
+    kind = "nadam"
+    label = "NAdam"
+    uses = ("lr", "beta1", "beta2", "eps", "momentum_decay")
+    _buffer_names = ("v", "s")
+    _n_scratch = 2
+
+    def __init__(self, n_params, *, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=0.004, **kw):
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.momentum_decay = momentum_decay
+        self.mu_product = 1.0
+        super().__init__(n_params, **kw)
+
+    @classmethod
+    def formula(cls, **hyper):
+        return (
+            "μ_t = β₁ (1 − ½ · 0.96^{t ψ}),  Π_t = μ_1 ⋯ μ_t",
+            "*v*_t = β₁ *v*_{t−1} + (1 − β₁) g_t,  *s*_t = β₂ *s*_{t−1} + (1 − β₂) g_t ⊙ g_t",
+            "*v̂*_t = μ_{t+1} *v*_t / (1 − Π_{t+1}) + (1 − μ_t) g_t / (1 − Π_t),  *ŝ*_t = *s*_t / (1 − β₂^t)",
+            "*w*_t = *w*_{t−1} − η / √(*ŝ*_t + ε) ⊙ *v̂*_t",
+        )
+
+    def _mu(self, t: int) -> float:
+        return self.beta1 * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def _decay_factors(self):
+        return (self.beta1, self.beta2)
+
+    def reset(self) -> None:
+        super().reset()
+        self.mu_product = 1.0
+
+    def _scalars(self, lr):
+        t, b1, b2 = self.t, self.beta1, self.beta2
+        mu, mu_next = self._mu(t), self._mu(t + 1)
+        self.mu_product *= mu
+        k = (1.0 - b2) / (1.0 - b2**t)
+        root_k = math.sqrt(k)
+        c_g = lr * (1.0 - mu) / (1.0 - self.mu_product) / root_k
+        c_v = lr * mu_next * (1.0 - b1) / (1.0 - self.mu_product * mu_next) / root_k
+        return c_g, c_v, self.eps / k
+
+    def _kernel(self, w, g, state, scratch, scalars):
+        c_g, c_v, eps_s = scalars
+        v, s = state
+        tmp, tmp2 = scratch
+        np.multiply(v, self.beta1, out=v)
+        np.add(v, g, out=v)  # v'_t
+        np.multiply(g, g, out=tmp)
+        np.multiply(s, self.beta2, out=s)
+        np.add(s, tmp, out=s)  # s'_t
+        np.add(s, eps_s, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        np.multiply(g, c_g, out=tmp2)
+        np.divide(tmp2, tmp, out=tmp2)
+        np.divide(v, tmp, out=tmp)
+        np.multiply(tmp, c_v, out=tmp)
+        np.add(tmp, tmp2, out=tmp)
+        np.subtract(w, tmp, out=w)
+
+    @property
+    def state(self):
+        return {
+            "v": (1.0 - self.beta1) * self.buffers["v"].astype(np.float64),
+            "s": (1.0 - self.beta2) * self.buffers["s"].astype(np.float64),
+        }
+
+
+OPTIMIZERS: tuple[str, ...] = tuple(_REGISTRY)
+"""Every rule's name, in the order the window lists them."""
+
+
+def optimizer_class(kind: str) -> type:
+    """The registered class of rule ``kind`` (ValueError naming the known kinds)."""
+    try:
+        return _REGISTRY[kind]
+    except (KeyError, TypeError):
+        raise ValueError(f"kind: must be one of {', '.join(OPTIMIZERS)}, got {kind!r}") from None
+
+
+def hyperparameter_info(kind: str, name: str) -> tuple[str, str]:
+    """(label, tooltip) of hyperparameter ``name`` as rule ``kind`` shows it."""
+    cls = optimizer_class(kind)
+    h = HYPERPARAMETERS[name]
+    return cls.relabel.get(name, (h.label, h.doc))
 
 
 def make_optimizer(
     kind: str,
     n_params: int,
     *,
-    momentum: float = 0.9,
-    momentum_form: str = "velocity",
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    rho: float = 0.9,
-    eps: float = 1e-8,
-    bias_correction: bool = True,
     weight_decay: float = 0.0,
     decay_mask=None,
     dtype=np.float32,
+    **hyper,
 ) -> Optimizer:
     """Build the optimizer ``kind`` (one of :data:`OPTIMIZERS`) for ``n_params`` parameters.
 
-    Every hyperparameter is validated (whether or not ``kind`` uses it); a bad one
-    raises ``ValueError`` naming it, e.g. ``momentum: must be in [0, 1), got 1.5``.
-    ``decay_mask`` (bool, shape ``(n_params,)``) selects the entries that
-    ``weight_decay`` shrinks; None means all.
+    ``hyper`` are :data:`HYPERPARAMETERS` names other than ``lr`` (the rate is given per
+    step); each is validated whether or not ``kind`` uses it, so a bad one raises
+    ``ValueError`` naming it, e.g. ``momentum: must be in [0, 1), got 1.5``; an unknown
+    name raises ``TypeError``.  ``decay_mask`` (bool, shape ``(n_params,)``) selects the
+    entries that ``weight_decay`` shrinks; None means all.
     """
-    if kind not in _CLASSES:
-        raise ValueError(f"kind: must be one of {', '.join(OPTIMIZERS)}, got {kind!r}")
+    cls = optimizer_class(kind)
     if isinstance(n_params, bool) or not isinstance(n_params, (int, np.integer)) or n_params < 0:
         raise ValueError(f"n_params: must be an integer >= 0, got {n_params!r}")
-    momentum = _check_unit("momentum", momentum)
-    if momentum_form not in MOMENTUM_FORMS:
-        raise ValueError(f"momentum_form: must be one of {', '.join(MOMENTUM_FORMS)}, got {momentum_form!r}")
-    beta1 = _check_unit("beta1", beta1)
-    beta2 = _check_unit("beta2", beta2)
-    rho = _check_unit("rho", rho)
-    eps = float(eps)
-    if not (0.0 < eps < math.inf):
-        raise ValueError(f"eps: must be > 0 and finite, got {eps:g}")
+    unknown = sorted(set(hyper) - set(HYPERPARAMETERS) | ({"lr"} & set(hyper)))
+    if unknown:
+        raise TypeError(f"make_optimizer: unknown hyperparameter {unknown[0]!r}")
+    values = {name: h.check(hyper.get(name, h.default)) for name, h in HYPERPARAMETERS.items() if name != "lr"}
     weight_decay = float(weight_decay)
     if not (0.0 <= weight_decay < math.inf):
         raise ValueError(f"weight_decay: must be >= 0 and finite, got {weight_decay:g}")
@@ -609,21 +843,9 @@ def make_optimizer(
                 f"decay_mask: must be a bool array of shape ({int(n_params)},), got {arr.dtype} of shape {arr.shape}"
             )
         decay_mask = arr
-    if kind == "nesterov" and momentum == 0.0:
-        raise ValueError("nesterov requires momentum > 0, got momentum 0")
-    common = dict(weight_decay=weight_decay, decay_mask=decay_mask, dtype=dt)
-    n = int(n_params)
-    if kind == "sgd":
-        return SGD(n, **common)
-    if kind in ("momentum", "nesterov"):
-        return _CLASSES[kind](n, momentum=momentum, momentum_form=momentum_form, **common)
-    if kind == "adagrad":
-        return Adagrad(n, eps=eps, **common)
-    if kind == "rmsprop":
-        return RMSProp(n, rho=rho, eps=eps, **common)
-    if kind == "adadelta":
-        return Adadelta(n, rho=rho, eps=eps, **common)
-    return _CLASSES[kind](n, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction, **common)
+    cls.check(values)
+    own = {name: values[name] for name in cls.uses if name != "lr"}
+    return cls(int(n_params), weight_decay=weight_decay, decay_mask=decay_mask, dtype=dt, **own)
 
 
 def _time_adam(n_params: int = 235_146, steps: int = 300) -> float:

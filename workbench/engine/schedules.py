@@ -43,44 +43,107 @@ value; :meth:`Schedule.preview` draws the constant base line.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
-SCHEDULES = (
-    "constant",
-    "step",
-    "multistep",
-    "exponential",
-    "linear",
-    "inverse_scaling",
-    "cosine",
-    "one_cycle",
-    "plateau",
-)
+from ..limits import MAX_EPOCHS
+from .setting import Setting
 
-DEFAULTS: dict[str, object] = {
-    "step_size": 30,
-    "gamma": 0.5,
-    "milestones": (),
-    "end_factor": 0.0,
-    "power": 0.5,
-    "period": 0,
-    "warm_restarts": False,
-    "t_mult": 1,
-    "min_lr": 0.0,
-    "pct_start": 0.3,
-    "div_factor": 25.0,
-    "final_div_factor": 1e4,
-    "factor": 0.5,
-    "patience": 5,
-    "cooldown": 0,
-    "threshold": 1e-4,
-    "monitor": "val_loss",
-    "warmup_epochs": 0,
-    "warmup_start_factor": 0.1,
-}
-"""The ScheduleSpec fields (besides ``kind``) and their defaults (as in ``workbench.spec``)."""
+
+def _epochs(name, default, label, doc, low=0, special=""):
+    return Setting(name, default, label, doc, kind="int", low=low, high=MAX_EPOCHS, special=special)
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    _epochs("step_size", 30, "Step size (epochs)", "Multiply η by γ every this many epochs.", low=1),
+    Setting("milestones", (), "Milestones",
+            "Epochs at which η is multiplied by γ: whole numbers ≥ 1, strictly increasing,\nseparated by commas.",
+            kind="ints", low=1, high=MAX_EPOCHS),
+    Setting("gamma", 0.5, "Factor γ", "γ ∈ (0, 1]: the factor η is multiplied by.",
+            low=0.0, low_open=True, high=1.0),
+    Setting("end_factor", 0.0, "End factor", "The last epoch runs at end factor · η (0 = decay to zero).",
+            low=0.0, high=1.0, decimals=3),
+    Setting("power", 0.5, "Power p", "Exponent p of ηₑ = η / (e + 1)ᵖ  (0.5: 1/√t decay).",
+            low=0.0, high=5.0, step=0.1, decimals=3),
+    _epochs("period", 0, "Period T", "Period T in epochs of one cosine half-wave (0 = the whole run).",
+            special="whole run"),
+    Setting("warm_restarts", False, "Warm restarts (SGDR)",
+            "Jump back to η at the end of every period; the next period is T_mult times longer.", kind="bool"),
+    Setting("t_mult", 1, "T_mult", "Each period is T_mult times as long as the previous one.",
+            kind="int", low=1, high=10),
+    Setting("min_lr", 0.0, "Minimum η_min", "Lower bound η_min of the learning rate.",
+            scale="log", low=0.0, high=10.0),
+    Setting("pct_start", 0.3, "Rise fraction", "Fraction of the epochs spent warming up from η/div to η.",
+            low=0.0, low_open=True, high=1.0, high_open=True, decimals=2),
+    Setting("div_factor", 25.0, "Start div", "The cycle starts at η / div.", scale="log", low=1.0, high=1e4),
+    Setting("final_div_factor", 1e4, "Final div", "The cycle ends at η / (div · final div).",
+            scale="log", low=1.0, high=1e6),
+    Setting("factor", 0.5, "Factor", "η ← η · factor at each plateau.",
+            low=0.0, low_open=True, high=1.0, high_open=True, decimals=3),
+    _epochs("patience", 5, "Patience", "Epochs without improvement before η is reduced."),
+    _epochs("cooldown", 0, "Cooldown", "Epochs to wait after a reduction before watching again."),
+    Setting("threshold", 1e-4, "Threshold",
+            "Relative improvement that counts: a new loss must be below best · (1 − threshold).",
+            scale="log", low=0.0, high=1.0),
+    Setting("monitor", "val_loss", "Monitor", "The loss watched for a plateau.", kind="choice",
+            choices=("val_loss", "train_loss"), choice_labels=("Validation loss", "Training loss")),
+    _epochs("warmup_epochs", 0, "Warm-up epochs",
+            "Linear warm-up over the first epochs: η rises from start factor · η to the schedule's\n"
+            "value, then the schedule takes over.  0 = no warm-up."),
+    Setting("warmup_start_factor", 0.1, "Start factor", "The first warm-up epoch runs at this fraction of η.",
+            low=0.0, high=1.0, decimals=3),
+)}
+"""Every schedule parameter (the ScheduleSpec fields besides ``kind``), described once."""
+
+DEFAULTS: dict[str, object] = {name: setting.default for name, setting in SETTINGS.items()}
+"""The ScheduleSpec fields (besides ``kind``) and their defaults."""
+
+WARMUP = ("warmup_epochs", "warmup_start_factor")
+"""The parameters of the warm-up, which goes in front of any kind."""
+
+
+@dataclass(frozen=True)
+class ScheduleKind:
+    """One kind of schedule: its name in files, ``label``, the parameters it ``uses``
+    (besides the warm-up), its ``formula`` (e = epoch, 0-based; E = epochs) and values to
+    ``suggest`` for a run of E epochs when the kind is chosen."""
+
+    name: str
+    label: str
+    uses: tuple[str, ...]
+    formula: str
+    suggest: Optional[Callable[[int], dict]] = None
+
+
+def _exponential_gamma(epochs: int) -> dict:
+    """γ = 0.01^(1/E): η falls to η/100 by the last epoch (γ = 0.5 would reach 1e-60 over 200)."""
+    return {"gamma": float(f"{0.01 ** (1.0 / max(int(epochs), 1)):.4g}")}
+
+
+KINDS: dict[str, ScheduleKind] = {k.name: k for k in (
+    ScheduleKind("constant", "Constant", (), "ηₑ = η"),
+    ScheduleKind("step", "Step", ("step_size", "gamma"),
+                 "ηₑ = η · γ^⌊e / step⌋  (multiply by γ every 'step' epochs)"),
+    ScheduleKind("multistep", "Multi-step", ("milestones", "gamma"), "ηₑ = η · γ^(number of milestones ≤ e)"),
+    ScheduleKind("exponential", "Exponential", ("gamma",), "ηₑ = η · γᵉ", _exponential_gamma),
+    ScheduleKind("linear", "Linear decay", ("end_factor",),
+                 "ηₑ = η · (1 − (1 − end factor) · e/E)  (from η down to end factor · η at the last epoch)"),
+    ScheduleKind("inverse_scaling", "Inverse scaling η/tᵖ", ("power",), "ηₑ = η / (e + 1)ᵖ"),
+    ScheduleKind("cosine", "Cosine annealing", ("period", "warm_restarts", "t_mult", "min_lr"),
+                 "ηₑ = η_min + (η − η_min)(1 + cos(π t/T))/2, t the epoch within the period T;\n"
+                 "with warm restarts t returns to 0 after each period and T grows by T_mult"),
+    ScheduleKind("one_cycle", "One-cycle", ("pct_start", "div_factor", "final_div_factor"),
+                 "one cycle: up from η/div to η over pct_start of the epochs, then (cosine) down to\n"
+                 "η/(div · final div)"),
+    ScheduleKind("plateau", "Reduce on plateau", ("monitor", "factor", "patience", "cooldown", "threshold", "min_lr"),
+                 "η ← max(η · factor, η_min) whenever the monitored loss has not improved (by more than\n"
+                 "threshold, relative) for 'patience' epochs; then 'cooldown' epochs without further drops"),
+)}
+"""Every kind of schedule, in the order the window lists them."""
+
+SCHEDULES = tuple(KINDS)
 
 _PLATEAU_EPS = 1e-8  # smaller lr changes are ignored (as PyTorch)
 
@@ -285,33 +348,5 @@ def make_schedule(kind: str, base_lr: float, total_epochs: int, **kwargs) -> Sch
     p = {**DEFAULTS, **kwargs}
     base_lr = _num("base_lr", base_lr, lambda x: x > 0.0, "> 0")
     total_epochs = _int("total_epochs", total_epochs, 1)
-    unit_open = (lambda x: 0.0 < x < 1.0, "in (0, 1)")
-    clean = {
-        "step_size": _int("step_size", p["step_size"], 1),
-        "gamma": _num("gamma", p["gamma"], lambda x: 0.0 < x <= 1.0, "in (0, 1]"),
-        "end_factor": _num("end_factor", p["end_factor"], lambda x: 0.0 <= x <= 1.0, "in [0, 1]"),
-        "power": _num("power", p["power"], lambda x: x >= 0.0, ">= 0"),
-        "period": _int("period", p["period"], 0),
-        "warm_restarts": bool(p["warm_restarts"]),
-        "t_mult": _int("t_mult", p["t_mult"], 1),
-        "min_lr": _num("min_lr", p["min_lr"], lambda x: x >= 0.0, ">= 0"),
-        "pct_start": _num("pct_start", p["pct_start"], *unit_open),
-        "div_factor": _num("div_factor", p["div_factor"], lambda x: x >= 1.0, ">= 1"),
-        "final_div_factor": _num("final_div_factor", p["final_div_factor"], lambda x: x >= 1.0, ">= 1"),
-        "factor": _num("factor", p["factor"], *unit_open),
-        "patience": _int("patience", p["patience"], 0),
-        "cooldown": _int("cooldown", p["cooldown"], 0),
-        "threshold": _num("threshold", p["threshold"], lambda x: 0.0 <= x <= 1.0, "in [0, 1]"),
-        "monitor": str(p["monitor"]),
-        "warmup_epochs": _int("warmup_epochs", p["warmup_epochs"], 0),
-        "warmup_start_factor": _num("warmup_start_factor", p["warmup_start_factor"], lambda x: 0.0 <= x <= 1.0, "in [0, 1]"),
-    }
-    ms = p["milestones"]
-    try:
-        milestones = tuple(_int("milestones", m, 1) for m in ms)
-    except TypeError:
-        raise ValueError(f"milestones: must be a sequence of integers >= 1, got {ms!r}") from None
-    if list(milestones) != sorted(set(milestones)):
-        raise ValueError(f"milestones: must be strictly increasing, got {list(milestones)}")
-    clean["milestones"] = milestones
+    clean = {name: setting.check(p[name]) for name, setting in SETTINGS.items()}
     return Schedule(kind, base_lr, total_epochs, **clean)

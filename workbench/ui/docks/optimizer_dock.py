@@ -21,31 +21,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QFrame, QLabel, QWidget
 
 from workbench import spec as S
+from workbench.engine.optimizers import HYPERPARAMETERS, OPTIMIZERS, optimizer_class
 
 from .base import FloatSpinBox, SciSpinBox, SpecDock, add_row, hint_label, make_combo, new_form, set_combo_data
 
-KIND_LABELS = {
-    "sgd": "SGD",
-    "momentum": "Momentum",
-    "nesterov": "Nesterov",
-    "adagrad": "Adagrad",
-    "rmsprop": "RMSProp",
-    "adadelta": "Adadelta",
-    "adam": "Adam",
-    "adamw": "AdamW",
-}
+KIND_LABELS = {kind: optimizer_class(kind).label for kind in OPTIMIZERS}
 
 #: fields shown for each kind (lr always)
-RELEVANT = {
-    "sgd": ("lr",),
-    "momentum": ("lr", "momentum", "momentum_form"),
-    "nesterov": ("lr", "momentum"),
-    "adagrad": ("lr", "eps"),
-    "rmsprop": ("lr", "rho", "eps"),
-    "adadelta": ("lr", "rho", "eps"),
-    "adam": ("lr", "beta1", "beta2", "eps", "bias_correction"),
-    "adamw": ("lr", "beta1", "beta2", "eps", "bias_correction"),
-}
+RELEVANT = {kind: optimizer_class(kind).uses for kind in OPTIMIZERS}
 
 _G = "<i>g</i><sub>t</sub>"
 _W = "<b>w</b>"
@@ -105,9 +88,21 @@ def formula_html(kind: str, momentum_form: str = "velocity", bias_correction: bo
             lines.append(f"{w_t} = {w_p} − η / √({s} + ε) ⊙ {v}   {eq}")
         else:
             lines.append(f"{w_t} = {w_p} − η ( {v} / √({s} + ε) + λ {w_p} )")
-    else:  # pragma: no cover - all kinds covered
-        lines = []
+    else:
+        lines = [_markup(line) for line in optimizer_class(kind).formula(momentum_form=momentum_form,
+                                                                          bias_correction=bias_correction)]
     return "<br>".join(lines)
+
+
+def _markup(line: str) -> str:
+    """Registry formula markup as rich text: *v* bold, _t / _{..} subscripts, ^t / ^{..} superscripts."""
+    import re
+
+    line = re.sub(r"\*([^*]+)\*", r"<b>\1</b>", line)
+    line = re.sub(r"_\{([^}]*)\}", r"<sub>\1</sub>", line)
+    line = re.sub(r"_([A-Za-z0-9])", r"<sub>\1</sub>", line)
+    line = re.sub(r"\^\{([^}]*)\}", r"<sup>\1</sup>", line)
+    return re.sub(r"\^([A-Za-z0-9])", r"<sup>\1</sup>", line)
 
 
 def formula_text(kind: str, momentum_form: str = "velocity", bias_correction: bool = True) -> str:
@@ -206,6 +201,10 @@ class OptimizerDock(SpecDock):
         )
         add_row(form, "ε", self.eps_spin)
 
+        self.psi_spin = SciSpinBox(0.0, 1.0, smallest=1e-4)
+        self.register(self.psi_spin, HYPERPARAMETERS["momentum_decay"].doc, field="momentum_decay")
+        add_row(form, HYPERPARAMETERS["momentum_decay"].label, self.psi_spin)
+
         self.bias_check = QCheckBox("Bias correction")
         self.register(
             self.bias_check,
@@ -243,6 +242,7 @@ class OptimizerDock(SpecDock):
             "rho": self.rho_spin,
             "eps": self.eps_spin,
             "bias_correction": self.bias_check,
+            "momentum_decay": self.psi_spin,
         }
         self.form_combo.currentIndexChanged.connect(self._update_formula)
         self.bias_check.toggled.connect(self._update_formula)
@@ -268,6 +268,7 @@ class OptimizerDock(SpecDock):
         self.rho_spin.setValue(v.rho)
         self.eps_spin.setValue(v.eps)
         self.bias_check.setChecked(v.bias_correction)
+        self.psi_spin.setValue(v.momentum_decay)
         self._update_rows()
 
     def _collect(self) -> dict[str, Any]:
@@ -281,6 +282,7 @@ class OptimizerDock(SpecDock):
             rho=round(self.rho_spin.value(), 6),
             eps=self.eps_spin.value(),
             bias_correction=self.bias_check.isChecked(),
+            momentum_decay=self.psi_spin.value(),
         )
 
     def _refresh(self) -> None:
