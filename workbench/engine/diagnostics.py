@@ -32,9 +32,10 @@ Layer health (:func:`health_snapshot`) on a fixed evaluation batch of at most
 
       r_W^(l) = ||W_t^(l) - W_{t-1}^(l)||_F / ||W_{t-1}^(l)||_F
 
-  (the Frobenius-norm form of Karpathy's CS231n guide, healthy around 1e-3; his
-  ``log10(std(dW)/std(W))`` variant is not used: the norm ratio is defined for any layer
-  and the window can plot it on a log axis).  ``0/0`` gives NaN, ``x/0`` infinity.
+  (the form of Karpathy's CS231n guide, "somewhere around 1e-3"; his later
+  ``log10(std(dW)/std(W))`` variant, aimed at about -3, is not used: it ignores a change
+  of the weights' mean and divides by zero for any constant layer, and the window can
+  take log10 of the ratio itself).  ``0/0`` gives NaN, ``x/0`` infinity.
 
 Cost is bounded: at most :data:`EVAL_BATCH_ROWS` rows, :data:`HIST_BINS` bins, robust
 ranges from at most :data:`QUANTILE_SAMPLE` entries.  :class:`HealthMonitor` packages the
@@ -113,8 +114,6 @@ BUDGET = 0.05
 
 DEFAULT_INITIALIZERS = ("he_normal", "xavier_uniform", "pytorch_default", "zeros")
 """The initialisers :func:`init_spread` compares by default (seed 004's list plus the trap)."""
-
-_U = np.finfo(np.float64).eps
 
 
 # ----------------------------------------------------------------------------- records
@@ -340,29 +339,42 @@ def symmetric_range(values: np.ndarray) -> tuple[float, float]:
     return -m, m
 
 
-def histogram(x: np.ndarray, lo: float, hi: float, bins: int = HIST_BINS) -> Histogram:
-    """:class:`Histogram` of ``x`` on ``bins`` equal bins over ``[lo, hi]``."""
-    v = np.asarray(x).reshape(-1).astype(np.float64)  # float64 edges whatever the dtype
-    finite = np.isfinite(v)
-    nonfinite = int(v.size - np.count_nonzero(finite))
-    if nonfinite:
-        v = v[finite]
-    counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
-    below = int(np.count_nonzero(v < lo))
-    above = int(np.count_nonzero(v > hi))
+def _finite64(x) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(v, finite_v, nonfinite)``: a flat float64 copy of ``x``, its finite entries
+    (``v`` itself when all are finite: the sum decides, so usually no mask is built)
+    and how many are NaN or infinite."""
+    v = np.asarray(x).reshape(-1).astype(np.float64)
+    with np.errstate(all="ignore"):
+        if math.isfinite(float(np.add.reduce(v))):
+            return v, v, 0
+    keep = np.isfinite(v)
+    fv = v[keep]
+    return v, fv, int(v.size - fv.size)
+
+
+def _histogram64(fv: np.ndarray, nonfinite: int, lo: float, hi: float, bins: int = HIST_BINS) -> Histogram:
+    counts, edges = np.histogram(fv, bins=bins, range=(lo, hi))
+    below = int(np.count_nonzero(fv < lo))
+    above = int(np.count_nonzero(fv > hi))
     return Histogram(_frozen(edges), _frozen(counts.astype(np.int64, copy=False)), below, above, nonfinite)
 
 
+def histogram(x: np.ndarray, lo: float, hi: float, bins: int = HIST_BINS) -> Histogram:
+    """:class:`Histogram` of ``x`` (as float64, so the edges are float64 whatever the
+    dtype) on ``bins`` equal bins over ``[lo, hi]``."""
+    _, fv, nonfinite = _finite64(x)
+    return _histogram64(fv, nonfinite, lo, hi, bins)
+
+
 # ----------------------------------------------------------------------------- statistics
-def _moments(x: np.ndarray) -> tuple[float, float, float]:
-    """``(mean, std, sum of squares)`` of all entries, accumulated in float64 (one
-    float64 copy; a mixed-dtype ``np.dot`` or a ``dtype=`` reduction is several times
-    slower).  Sums of squares use ``einsum``, not BLAS ``ddot``: on a busy 2-core machine
-    a threaded ``ddot`` of a long vector can wait milliseconds for its second thread."""
-    if x.size == 0:
-        return float("nan"), float("nan"), 0.0
-    v = x.reshape(-1).astype(np.float64)
+def _moments64(v: np.ndarray) -> tuple[float, float, float]:
+    """``(mean, std, sum of squares)`` of the float64 vector ``v``, which is overwritten
+    (``v - mean``).  Sums of squares use ``einsum``, not BLAS ``ddot``: on a busy 2-core
+    machine a threaded ``ddot`` of a long vector can wait milliseconds for its second
+    thread (and a mixed-dtype ``np.dot`` or a ``dtype=`` reduction is several times slower)."""
     n = v.size
+    if n == 0:
+        return float("nan"), float("nan"), 0.0
     with np.errstate(all="ignore"):  # NaN/inf (a diverged run) give NaN/inf, silently
         mean = float(np.add.reduce(v)) / n
         ss = float(np.einsum("i,i->", v, v))
@@ -400,9 +412,10 @@ def activation_stats(kind: str, H: np.ndarray) -> ActivationStats:
     (a name of :data:`activations.ACTIVATION_NAMES` or "logits")."""
     H = np.asarray(H)
     n, units = H.shape
-    mean, std, _ = _moments(H)
-    lo, hi = activation_range(kind, H)
-    hist = histogram(H, lo, hi)
+    v, fv, nonfinite = _finite64(H)
+    lo, hi = activation_range(kind, fv)
+    hist = _histogram64(fv, nonfinite, lo, hi)
+    mean, std, _ = _moments64(v)  # last: overwrites v (which may be fv)
     sat = _saturated(kind, H) if n else None
     sat_frac = always = None
     if sat is not None:
@@ -417,17 +430,18 @@ def activation_stats(kind: str, H: np.ndarray) -> ActivationStats:
 def param_stats(w: np.ndarray) -> ParamStats:
     """:class:`ParamStats` of one parameter array."""
     w = np.asarray(w)
-    mean, std, ss = _moments(w)
     flat = w.reshape(-1)
-    norm = math.sqrt(ss)
-    lo, hi = symmetric_range(w)
+    v, fv, nonfinite = _finite64(w)
+    lo, hi = symmetric_range(fv)
+    hist = _histogram64(fv, nonfinite, lo, hi)
+    mean, std, ss = _moments64(v)  # last: overwrites v (which may be fv)
     return ParamStats(
         mean,
         std,
         float(flat.min()) if flat.size else float("nan"),
         float(flat.max()) if flat.size else float("nan"),
-        norm,
-        histogram(w, lo, hi),
+        math.sqrt(ss),
+        hist,
     )
 
 
