@@ -56,7 +56,7 @@ def run_file(args: argparse.Namespace) -> int:
     from .build import build_run
     from .data import DataError, load_dataset
     from .engine.events import EarlyStop, EpochEnd, Finished, PhaseStarted
-    from .experiment_file import ExperimentFileError, load, save
+    from .experiment_file import ExperimentFileError, WeightsTooLarge, load, save
     from .history import Recorder
 
     path = Path(args.file)
@@ -111,7 +111,14 @@ def run_file(args: argparse.Namespace) -> int:
 
     result = recorder.result(weights=None if args.no_weights else run.network.params)
     try:
-        save(out, spec, result)
+        try:
+            save(out, spec, result, base_dir=path.parent)
+        except WeightsTooLarge as exc:  # keep the run's results all the same
+            print(f"warning: the {exc.n_params:,} trained weights are more than the {exc.limit:,} a file stores; "
+                  f"{out} is saved without them", file=sys.stderr)
+            save(out, spec, result, base_dir=path.parent, without_weights=True)
+    except ExperimentFileError as exc:
+        return _fail(f"cannot write {out}: {exc.errors[0][1]}")
     except OSError as exc:
         return _fail(f"cannot write {out}: {exc.strerror or exc}")
     print(summary(spec, result, out))
@@ -122,6 +129,8 @@ def _cannot_write(out: Path) -> str:
     """Why ``out`` cannot be written ('' if it looks writable)."""
     import os
 
+    from .experiment_file import write_problem
+
     folder = out.parent if str(out.parent) else Path(".")
     if out.is_dir():
         return "it is a folder"
@@ -131,7 +140,7 @@ def _cannot_write(out: Path) -> str:
         return f"the folder {folder} does not exist"
     if not os.access(folder, os.W_OK):
         return f"no permission to write in {folder}"
-    return ""
+    return write_problem(out) or ""  # another user's symbolic link, a read-only file
 
 
 def summary(spec, result, out: Path) -> str:

@@ -24,11 +24,17 @@ Reading is strict.  Every failure of :func:`load` / :func:`loads` raises
     spec.optimizer.lr: must be > 0.0, got -0.1
     spec.optimizer.foo: unknown key
 
-Files larger than :data:`MAX_FILE_BYTES` are refused before parsing; so are nesting
-deeper than :data:`MAX_DEPTH`, the non-standard constants ``NaN``/``Infinity``,
-numbers out of range, duplicate object keys and text that is not UTF-8.  Keys missing
-from ``spec`` take their defaults (hand-written files may be short); unknown keys are
-errors.  Values are checked strictly: ``"0.1"`` is not a number and ``1`` is not ``true``.
+Only regular files are opened (a FIFO or a device is refused without blocking:
+:func:`regular_file_problem`), and files larger than :data:`MAX_FILE_BYTES` are refused
+before they are read.  The raw text is then bounded before anything is built from it
+(:func:`_bound_document`, see :mod:`workbench.limits`): nesting deeper than
+:data:`MAX_DEPTH`, more values, containers, strings or keys than the largest valid file
+has, an object with more than ``MAX_JSON_KEYS`` keys, an array longer than its place
+allows, a string longer than ``MAX_JSON_STRING`` (the weights: ``MAX_SAVED_WEIGHTS_B64``).
+Refused as well: the non-standard constants ``NaN``/``Infinity``, numbers out of range,
+duplicate object keys and text that is not UTF-8.  Keys missing from ``spec`` take their
+defaults (hand-written files may be short); unknown keys are errors.  Values are checked
+strictly: ``"0.1"`` is not a number and ``1`` is not ``true``.
 
 Versions: a file records the :data:`CURRENT_VERSION` it was written with.  An older
 file is upgraded on load by :data:`MIGRATIONS`, which maps a version ``v`` to a
@@ -37,7 +43,13 @@ newer file is refused.
 
 :func:`save` is atomic: it writes a temporary file in the same directory, flushes and
 fsyncs it, then renames it over the target, so the target is either the old file or
-the new one, never a mixture.
+the new one, never a mixture.  Temporary files are named after their target and their
+process (``.NAME.HOST-PID-TOKEN.mlpw-tmp``), so the next save of the same file removes
+those a crash left behind.  ``save`` refuses a read-only target (:class:`ReadOnlyFile`)
+unless told to overwrite it, weights larger than :data:`MAX_SAVED_PARAMETERS`
+(:class:`WeightsTooLarge`) unless told to leave them out, and a symbolic link owned by
+another user (in a shared folder such as /tmp such a link could point anywhere).  A CSV
+file beside or below the experiment file is stored relative to it.
 """
 
 from __future__ import annotations
@@ -45,13 +57,16 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
 import json
 import math
 import os
 import re
 import secrets
+import socket
 import stat
-from pathlib import Path
+import time
+from pathlib import Path, PurePath
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
@@ -77,8 +92,14 @@ __all__ = [
     "MIGRATIONS",
     "MAX_FILE_BYTES",
     "MAX_DEPTH",
+    "MAX_SAVED_PARAMETERS",
     "Experiment",
     "ExperimentFileError",
+    "WeightsTooLarge",
+    "ReadOnlyFile",
+    "weights_fit",
+    "regular_file_problem",
+    "write_problem",
     "load",
     "loads",
     "dumps",
@@ -94,7 +115,21 @@ CURRENT_VERSION = 1
 #: ``load`` applies them in order and then sets ``"version"`` itself.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
-from .limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_REPORTED_ERRORS  # noqa: E402  (bounds live in one module)
+from .limits import (  # noqa: E402  (bounds live in one module)
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_JSON_ARRAY,
+    MAX_JSON_CONTAINERS,
+    MAX_JSON_ELEMENTS,
+    MAX_JSON_KEYS,
+    MAX_JSON_KEYS_TOTAL,
+    MAX_JSON_STRING,
+    MAX_JSON_STRINGS,
+    MAX_MARKERS,
+    MAX_REPORTED_ERRORS,
+    MAX_SAVED_PARAMETERS,
+    MAX_SAVED_WEIGHTS_B64,
+)
 
 _TOP_KEYS = ("format", "version", "spec", "results")
 _MAX_INT_DIGITS = 40
@@ -116,6 +151,36 @@ class ExperimentFileError(SpecError):
             errors = errors[:MAX_REPORTED_ERRORS] + [("", f"... and {more} more problems")]
         self.source = source
         super().__init__(errors)
+
+
+class WeightsTooLarge(ExperimentFileError):
+    """The run's trained weights are more than a file stores (:data:`MAX_SAVED_PARAMETERS`);
+    ``save(..., without_weights=True)`` saves everything else.  ``n_params`` and ``limit``
+    give the numbers."""
+
+    def __init__(self, n_params: int, source: str = "<string>"):
+        self.n_params = int(n_params)
+        self.limit = MAX_SAVED_PARAMETERS
+        super().__init__(
+            [("results.weights", f"the trained weights have {self.n_params:,} parameters, more than the "
+                                 f"{self.limit:,} an experiment file stores; save without weights")],
+            source,
+        )
+
+
+class ReadOnlyFile(ExperimentFileError):
+    """The file to be replaced is read-only; ``save(..., overwrite_readonly=True)``
+    replaces it all the same (keeping its mode).  ``path`` and ``mode`` say which."""
+
+    def __init__(self, path: str, mode: int):
+        self.path = path
+        self.mode = mode
+        super().__init__([("", f"{path} is read-only (mode {mode:04o})")], path)
+
+
+def weights_fit(n_params: int) -> bool:
+    """Whether a file can store ``n_params`` trained weights (at most :data:`MAX_SAVED_PARAMETERS`)."""
+    return 0 <= int(n_params) <= MAX_SAVED_PARAMETERS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,15 +244,26 @@ def _weights_bytes(blob: WeightsBlob, path: str = "results.weights") -> bytes:
 # Writing
 
 
-def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None) -> str:
-    """The experiment file text for ``spec`` and (optionally) ``result``."""
+def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, without_weights: bool = False) -> str:
+    """The experiment file text for ``spec`` and (optionally) ``result``.
+
+    ``without_weights`` leaves the trained weights out.  Weights larger than a file stores
+    raise :class:`WeightsTooLarge` (before anything is written)."""
     if not isinstance(spec, ExperimentSpec):
         raise TypeError(f"spec must be an ExperimentSpec, got {type(spec).__name__}")
     if result is not None and not isinstance(result, RunResult):
         raise TypeError(f"result must be a RunResult or None, got {type(result).__name__}")
     doc: dict[str, Any] = {"format": FORMAT_ID, "version": CURRENT_VERSION, "spec": to_plain(spec)}
     if result is not None:
-        plain = _finite_or_null(to_plain(result))
+        weights = result.weights
+        if weights is not None and not without_weights and not weights_fit(weights.n_params):
+            raise WeightsTooLarge(weights.n_params)
+        if weights is not None and without_weights:
+            plain = _result_adapter().dump_python(result, mode="json", exclude={"weights"})
+            plain["weights"] = None
+        else:
+            plain = to_plain(result)
+        plain = _finite_or_null(plain)
         for key in ("history", "followup_history"):
             hist = plain.get(key)
             if isinstance(hist, dict):  # stable column order
@@ -206,20 +282,48 @@ def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None) -> str:
     return text
 
 
-def save(path: Union[str, os.PathLike], spec: ExperimentSpec, result: Optional[RunResult] = None) -> None:
+def _result_adapter() -> TypeAdapter:
+    return _ADAPTERS.setdefault(RunResult, TypeAdapter(RunResult))
+
+
+def save(
+    path: Union[str, os.PathLike],
+    spec: ExperimentSpec,
+    result: Optional[RunResult] = None,
+    *,
+    without_weights: bool = False,
+    overwrite_readonly: bool = False,
+    base_dir: Union[str, os.PathLike, None] = None,
+) -> None:
     """Write the experiment file atomically: the file at ``path`` is afterwards either
     the complete new file or (after an exception) untouched, and no temporary file
-    is left behind.  Errors of the file system are raised as ``OSError``."""
-    data = dumps(spec, result).encode("utf-8")
-    target = os.path.realpath(os.fspath(path))
+    is left behind.  Errors of the file system are raised as ``OSError``.
+
+    Refused with an :class:`ExperimentFileError` before anything is written:
+
+    * weights over :data:`MAX_SAVED_PARAMETERS` (:class:`WeightsTooLarge`) unless
+      ``without_weights``, which leaves the weights out;
+    * an existing read-only file (:class:`ReadOnlyFile`) unless ``overwrite_readonly``
+      (the new file keeps the old one's mode, as every replaced file does);
+    * a path that leads through a symbolic link owned by another user (not root), and
+      a path that is a folder, a FIFO or a device.
+
+    A user's own symbolic link is followed: its target is replaced.  ``base_dir`` is the
+    folder a relative ``data.csv_path`` of ``spec`` is relative to (the folder of the
+    file it was loaded from); a CSV file in the experiment file's folder or below it is
+    stored relative to that folder (POSIX separators), any other as an absolute path.
+    Temporary files that an earlier save of the same file left behind (its process
+    died, or it is older than :data:`STALE_TEMP_SECONDS`) are removed.
+    """
+    given = os.fspath(path)
+    target, mode = _writable_target(given, overwrite_readonly)
     directory = os.path.dirname(target) or "."
     base = os.path.basename(target)
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
+    spec = _with_csv_path_for(spec, given, directory, base_dir)
+    data = dumps(spec, result, without_weights=without_weights).encode("utf-8")
+    remove_stale_temporaries(directory, base)
     while True:
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, _temporary_name(base))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
             break
@@ -240,6 +344,192 @@ def save(path: Union[str, os.PathLike], spec: ExperimentSpec, result: Optional[R
             pass
         raise
     _fsync_directory(directory)
+
+
+def write_problem(path: Union[str, os.PathLike], *, overwrite_readonly: bool = False) -> Optional[str]:
+    """Why :func:`save` would refuse ``path`` before writing anything, or None: a symbolic
+    link of another user on the way, a folder, FIFO or device, a read-only file (unless
+    ``overwrite_readonly``).  For a caller to tell the user before a long run, not after."""
+    try:
+        _writable_target(os.fspath(path), overwrite_readonly)
+    except ExperimentFileError as exc:
+        return exc.errors[0][1]
+    except OSError as exc:
+        return f"cannot write {os.fspath(path)}: {exc.strerror or exc}"
+    return None
+
+
+def _writable_target(given: str, overwrite_readonly: bool) -> tuple[str, Optional[int]]:
+    """The real path ``save`` writes for ``given`` and the mode of the file it replaces
+    (None: a new file); raises the refusals of :func:`save`."""
+    target = _resolve_for_writing(given)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target, None
+    if not stat.S_ISREG(st.st_mode):
+        raise ExperimentFileError([("", f"{given} is {_special_kind(st.st_mode)}, not an experiment file")], given)
+    mode = stat.S_IMODE(st.st_mode)
+    if not overwrite_readonly and _read_only(target, mode):
+        raise ReadOnlyFile(given, mode)
+    return target, mode
+
+
+def _read_only(path: str, mode: int) -> bool:
+    """No write permission bits at all (0444: even root is told), or none for this user."""
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+_MAX_SYMLINKS = 40
+
+
+def _resolve_for_writing(path: str) -> str:
+    """The real path ``path`` names, following symbolic links (as ``os.path.realpath``)
+    but refusing one that belongs to another user than this one or root: in a shared
+    folder (/tmp) someone else's link could make a save overwrite any file of ours."""
+    if not hasattr(os, "getuid") or not hasattr(os, "readlink"):
+        return os.path.realpath(path)
+    me = os.getuid()
+    pending = os.path.join(os.getcwd(), path).split(os.sep)[::-1]
+    resolved = os.sep
+    hops = 0
+    while pending:
+        name = pending.pop()
+        if name in ("", "."):
+            continue
+        if name == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, name)
+        try:
+            st = os.lstat(candidate)
+        except (FileNotFoundError, NotADirectoryError):
+            resolved = candidate
+            continue
+        if not stat.S_ISLNK(st.st_mode):
+            resolved = candidate
+            continue
+        hops += 1
+        if hops > _MAX_SYMLINKS:
+            raise ExperimentFileError([("", f"{path}: too many levels of symbolic links")], path)
+        link = os.readlink(candidate)
+        if st.st_uid not in (me, 0):
+            raise ExperimentFileError(
+                [("", f"{candidate} is a symbolic link owned by another user (uid {st.st_uid}) pointing to "
+                      f"{link}; it is not followed: save under another name or remove the link")],
+                path,
+            )
+        if os.path.isabs(link):
+            resolved = os.sep
+        pending.extend(link.split(os.sep)[::-1])
+    return resolved
+
+
+def _with_csv_path_for(spec: ExperimentSpec, given: str, folder: str, base_dir) -> ExperimentSpec:
+    """``spec`` with ``data.csv_path`` relative to ``folder`` (the experiment file's real
+    folder) when the CSV file lies in it or below it, else absolute as it was.  A relative
+    path is read against ``base_dir``; without one it is kept as it is."""
+    data = spec.data
+    if data.source != "csv" or not data.csv_path:
+        return spec
+    csv = os.path.expanduser(data.csv_path)
+    if not os.path.isabs(csv):
+        if base_dir is None:
+            return spec
+        csv = os.path.join(os.fspath(base_dir), csv)
+    csv = os.path.abspath(csv)
+    folder = os.path.realpath(folder)
+    new = csv
+    # the loader reads a relative path against the folder of the path it opens: only
+    # when that is the file's real folder (not a link from elsewhere) is relative safe
+    if os.path.realpath(os.path.dirname(os.path.abspath(given))) == folder:
+        csv_dir = os.path.realpath(os.path.dirname(csv))
+        if csv_dir == folder or csv_dir.startswith(folder.rstrip(os.sep) + os.sep):
+            new = PurePath(os.path.relpath(os.path.join(csv_dir, os.path.basename(csv)), folder)).as_posix()
+    if new == data.csv_path:
+        return spec
+    return dataclasses.replace(spec, data=dataclasses.replace(data, csv_path=new))
+
+
+# -- temporary files of save ----------------------------------------------------------------
+
+#: A temporary file older than this is removed by the next save of its target even when
+#: its process may still live (a save takes seconds; a pid may be reused or be on another host).
+STALE_TEMP_SECONDS = 15 * 60
+_TEMP_SUFFIX = ".mlpw-tmp"
+_HOST_TAG = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+_TEMP_TAIL_RE = re.compile(r"(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]{1,10})-[0-9a-f]{12}" + re.escape(_TEMP_SUFFIX))
+_OLD_TEMP_TAIL_RE = re.compile(r"[0-9a-f]{12}\.tmp")  # the names before version 2 of save
+
+
+def _temporary_name(base: str) -> str:
+    return f".{base}.{_HOST_TAG}-{os.getpid()}-{secrets.token_hex(6)}{_TEMP_SUFFIX}"
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host lives (True when it cannot be told)."""
+    if os.name != "posix" or pid <= 0:
+        return True  # (on Windows os.kill(pid, 0) would stop the process)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # e.g. PermissionError: another user's process
+    return True
+
+
+def remove_stale_temporaries(directory: Union[str, os.PathLike], base: str) -> list[str]:
+    """Remove the temporary files an interrupted :func:`save` of ``directory/base`` left:
+    those of a process of this host that no longer runs, and any older than
+    :data:`STALE_TEMP_SECONDS`.  Only regular files of this user named like save's
+    temporary files of exactly this target are touched; a save in progress (its process
+    alive) keeps its file.  Returns the paths removed."""
+    prefix = f".{base}."
+    now = time.time()
+    me = os.getuid() if hasattr(os, "getuid") else None
+    removed: list[str] = []
+    try:
+        entries = os.scandir(directory)
+    except OSError:
+        return removed
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if not name.startswith(prefix):
+                continue
+            tail = name[len(prefix):]
+            ours = _TEMP_TAIL_RE.fullmatch(tail)
+            if ours is None and _OLD_TEMP_TAIL_RE.fullmatch(tail) is None:
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode) or (me is not None and st.st_uid != me):
+                continue
+            dead = ours is not None and ours["host"] == _HOST_TAG and not _process_alive(int(ours["pid"]))
+            if dead or now - st.st_mtime > STALE_TEMP_SECONDS:
+                try:
+                    os.unlink(entry.path)
+                    removed.append(entry.path)
+                except OSError:
+                    pass
+    return removed
 
 
 def _write_all(f: Any, data: bytes, chunk: int = 1 << 20) -> None:
@@ -356,17 +646,64 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
 # Reading
 
 
-def load(path: Union[str, os.PathLike]) -> Experiment:
-    """Read the experiment file at ``path``; raise :class:`ExperimentFileError`."""
-    source = os.fspath(path)
+def regular_file_problem(path: Union[str, os.PathLike]) -> Optional[str]:
+    """Why ``path`` cannot be opened as an experiment file, from its ``stat`` alone
+    (nothing is opened, so a FIFO cannot block), or None: ``file not found: ...``,
+    ``... is a FIFO, not an experiment file`` (a folder, a device, a socket), ``the file
+    is too large: ...``, ``cannot read ...``.  :func:`load` checks the same itself on the
+    opened file; this lets a caller tell the user before it tries."""
     try:
-        with open(source, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_FILE_BYTES:
-                raise ExperimentFileError([("", _too_big(size))], source)
-            data = f.read(MAX_FILE_BYTES + 1)
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return f"file not found: {os.fspath(path)}"
     except OSError as exc:
-        raise ExperimentFileError([("", f"cannot read {source}: {exc.strerror or exc}")], source) from exc
+        return f"cannot read {os.fspath(path)}: {exc.strerror or exc}"
+    except ValueError as exc:  # e.g. an embedded NUL character
+        return f"cannot read {os.fspath(path)!r}: {exc}"
+    return _not_an_experiment_file(os.fspath(path), st)
+
+
+def _not_an_experiment_file(source: str, st: os.stat_result) -> Optional[str]:
+    if not stat.S_ISREG(st.st_mode):
+        return f"{source} is {_special_kind(st.st_mode)}, not an experiment file"
+    if st.st_size > MAX_FILE_BYTES:
+        return _too_big(st.st_size)
+    return None
+
+
+def load(path: Union[str, os.PathLike]) -> Experiment:
+    """Read the experiment file at ``path``; raise :class:`ExperimentFileError`.
+
+    Safe on any path: it is opened non-blocking and checked on the open descriptor
+    (``fstat``) to be a regular file no larger than :data:`MAX_FILE_BYTES` before a byte
+    is read, so a FIFO, a device or a huge file is refused at once."""
+    source = os.fspath(path)
+
+    def fail(message: str) -> ExperimentFileError:
+        return ExperimentFileError([("", message)], source)
+
+    flags = os.O_RDONLY
+    for name in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
+        flags |= getattr(os, name, 0)
+    try:
+        fd = os.open(source, flags)
+    except OSError as exc:
+        raise fail(f"cannot read {source}: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # an embedded NUL character
+        raise fail(f"cannot read {source!r}: {exc}") from None
+    try:
+        problem = _not_an_experiment_file(source, os.fstat(fd))
+        if problem is None:
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise fail(f"cannot read {source}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if problem is not None:
+        raise fail(problem)
+    if len(data) > MAX_FILE_BYTES:  # it grew while being read
+        raise fail(f"the file is too large: more than {MAX_FILE_BYTES} bytes, the limit is {MAX_FILE_BYTES}")
     return dataclasses.replace(loads(data, source=source), path=Path(source))
 
 
@@ -391,8 +728,7 @@ def loads(text: Union[str, bytes, bytearray], source: str = "<string>") -> Exper
         text = text[1:]
     if not text.strip():
         raise fail("", "the file is empty")
-    if _nesting_depth_exceeds(text, MAX_DEPTH):
-        raise fail("", f"JSON nesting is deeper than {MAX_DEPTH} levels")
+    _bound_document(text, source)
 
     doc = _parse_json(text, source)
     if not isinstance(doc, dict):
@@ -461,32 +797,225 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+# ---------------------------------------------------------------------------
+# The pre-pass: bound the raw document before anything is built from it.
+#
+# json.loads of millions of tiny containers costs hundreds of MB, and the schema library
+# many times more, so the text is scanned first, token by token, with C-speed regexes: a
+# token is a string, a bracket, a colon, or a *run* of anything else (numbers, literals,
+# commas, white space) -- so the long arrays of numbers of a history are one token each,
+# and the Python loop sees only strings and containers, which are bounded (a valid file
+# of maximal size has about 150,000 tokens).  The quantifiers are possessive: a string
+# of millions of escapes is matched without a backtracking stack (the plain pattern took
+# 2.3 GB for a 40 MB string).  Anything that is not JSON ends the scan early; the parser
+# then names the line and column, having read only text the scan bounded.
+
+_TOKEN_RE = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{}:]|[^\[\]{}":]++|"', re.S)
+_VALUE_CHAR_RE = re.compile(r"[^\s,]")
+_STRING_RE = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
+# the rest of an array that holds no arrays or objects, up to its closing bracket
+_FLAT_REST_RE = re.compile(r'(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"|[^\[\]{}"]++)*+\]', re.S)
+_WEIGHTS_PATH = ["results", "weights", "data_b64"]
+_HISTORIES = ("history", "followup_history")
+_MAX_PATH_PARTS = 12
+_MAX_KEY_SHOWN = 40
 
 
-def _nesting_depth_exceeds(text: str, limit: int) -> bool:
-    """Whether arrays/objects nest deeper than ``limit`` (brackets inside strings do not count).
+class _Open:
+    """An array or object the scan is inside of."""
 
-    Checked before parsing so that no parser or validator ever recurses deeply."""
-    if text.count("[") + text.count("{") <= limit:
-        return False
-    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text)).encode("ascii")
-    codes = np.frombuffer(brackets, dtype=np.uint8)
-    depth = 0
-    chunk = 1 << 20
-    for start in range(0, codes.size, chunk):
-        c = codes[start : start + chunk]
-        steps = np.where((c == ord("[")) | (c == ord("{")), 1, -1).astype(np.int64)
-        levels = np.cumsum(steps) + depth
-        if int(levels.max()) > limit:
-            return True
-        depth = int(levels[-1])
-    return False
+    __slots__ = ("is_object", "start", "bound", "count", "nonempty", "keys", "key", "expect_key")
+
+    def __init__(self, is_object: bool, start: int, bound: int):
+        self.is_object = is_object
+        self.start = start  # where its content begins in the text
+        self.bound = bound  # arrays: most items allowed here
+        self.count = 0  # commas so far (arrays: the index of the current item)
+        self.nonempty = False
+        self.keys = 0
+        self.key: Optional[str] = None  # objects: the key of the current value
+        self.expect_key = True
+
+
+def _array_bound(path: list) -> int:
+    """Most items the array at ``path`` may have: a history column MAX_HISTORY, the
+    markers MAX_MARKERS, the layers, milestones and derived features their schema bound
+    (:data:`_ARRAY_BOUNDS`), any other MAX_JSON_ARRAY."""
+    if len(path) == 3 and path[0] == "results" and path[1] in _HISTORIES:
+        return MAX_HISTORY
+    for where, bound in _ARRAY_BOUNDS:
+        if len(path) == len(where) and tuple(path) == where:
+            return bound
+    return MAX_JSON_ARRAY
+
+
+def _flat_items(text: str, array: _Open) -> Optional[int]:
+    """The number of items of ``array`` if it holds only strings and scalars (one
+    C-speed scan to its closing bracket), else None."""
+    m = _FLAT_REST_RE.match(text, array.start)
+    if m is None:
+        return None
+    inner = _STRING_RE.sub('""', text[array.start : m.end() - 1])
+    return inner.count(",") + 1 if inner.strip() else 0
+
+
+def _key_text(token: str) -> str:
+    if "\\" in token:
+        try:
+            return json.loads(token)
+        except ValueError:
+            pass
+    return token[1:-1]
+
+
+def _shown_path(path: list) -> str:
+    parts = [p if not isinstance(p, str) or len(p) <= _MAX_KEY_SHOWN else p[:_MAX_KEY_SHOWN] + "..." for p in path]
+    if len(parts) > _MAX_PATH_PARTS:
+        return _path_text(tuple(parts[:_MAX_PATH_PARTS])) + "..."
+    return _path_text(tuple(parts))
+
+
+def _bound_document(text: str, source: str) -> None:
+    """Raise :class:`ExperimentFileError` naming the JSON path if the raw document asks
+    for more than a valid experiment file of maximal size needs (see workbench.limits):
+    nesting deeper than MAX_DEPTH; an array longer than its place allows (a history
+    column MAX_HISTORY, the markers MAX_MARKERS, any other MAX_JSON_ARRAY); an object
+    with more than MAX_JSON_KEYS keys; a string longer than MAX_JSON_STRING (the weights:
+    MAX_SAVED_WEIGHTS_B64); in all, more than MAX_JSON_ELEMENTS values, MAX_JSON_CONTAINERS
+    arrays and objects, MAX_JSON_STRINGS strings or MAX_JSON_KEYS_TOTAL keys.  Stops at
+    the first excess, having spent time linear in the text and memory for the nesting."""
+
+    stack: list[_Open] = []
+    names: list = []  # the path of the innermost open container
+    containers = strings = keys = commas = 0
+    count = text.count
+    # an array found longer than its bound and not flat: its exact length is reported
+    # when it closes; the scan goes on meanwhile, under all the other bounds
+    over: Optional[tuple[_Open, list, int]] = None
+
+    def over_error(closed: bool) -> ExperimentFileError:
+        array, path, bound = over
+        got = f"{array.count + array.nonempty}{'' if closed else ' or more'}"
+        return ExperimentFileError([(_shown_path(path), f"must have at most {bound} items, got {got}")], source)
+
+    def fail(path: list, message: str) -> ExperimentFileError:
+        if over is not None:  # an array already too long is the first thing to tell
+            return over_error(closed=False)
+        return ExperimentFileError([(_shown_path(path), message)], source)
+
+    def too_long(array: _Open) -> Optional[ExperimentFileError]:
+        nonlocal over
+        flat = _flat_items(text, array)
+        if flat is not None:
+            return fail(names, f"must have at most {array.bound} items, got {flat}")
+        over = (array, list(names), array.bound)
+        array.bound = MAX_JSON_ELEMENTS
+        return None
+
+    for m in _TOKEN_RE.finditer(text):
+        start, end = m.span()
+        c = text[start]
+        top = stack[-1] if stack else None
+        if c == '"':
+            if end - start < 2:
+                break  # an unterminated string: the parser says where
+            strings += 1
+            length = end - start - 2
+            if top is not None and top.is_object and top.expect_key:
+                if strings > MAX_JSON_STRINGS:
+                    raise fail(names, f"the document has more than {MAX_JSON_STRINGS:,} strings, more than a valid "
+                                      "experiment file")
+                if length > MAX_JSON_STRING:
+                    raise fail(names, f"a key of {length:,} characters, more than the {MAX_JSON_STRING:,} allowed")
+                top.key = _key_text(text[start:end])
+                top.expect_key = False
+                continue
+            where = names + [(top.key if top.is_object else top.count)] if top is not None else []
+            if strings > MAX_JSON_STRINGS:
+                raise fail(where, f"the document has more than {MAX_JSON_STRINGS:,} strings, more than a valid "
+                                  "experiment file")
+            limit = MAX_SAVED_WEIGHTS_B64 if where == _WEIGHTS_PATH else MAX_JSON_STRING
+            if length > limit:
+                raise fail(where, f"a string of {length:,} characters, more than the {limit:,} allowed here")
+            if top is not None and not top.is_object and not top.nonempty:
+                top.nonempty = True
+                if top.count + 1 > top.bound:
+                    error = too_long(top)
+                    if error is not None:
+                        raise error
+        elif c == "[" or c == "{":
+            if top is not None:
+                name = top.key if top.is_object else top.count
+                if not top.is_object and not top.nonempty:
+                    top.nonempty = True
+                    if top.count + 1 > top.bound:
+                        error = too_long(top)
+                        if error is not None:
+                            raise error
+                names.append(name)
+            containers += 1
+            if len(stack) + 1 > MAX_DEPTH:
+                raise fail(names, f"JSON nesting is deeper than {MAX_DEPTH} levels")
+            if containers > MAX_JSON_CONTAINERS:
+                raise fail(names, f"the document has more than {MAX_JSON_CONTAINERS:,} arrays and objects, more "
+                                  "than a valid experiment file")
+            stack.append(_Open(c == "{", end, 0 if c == "{" else _array_bound(names)))
+        elif c == "]" or c == "}":
+            if top is None or top.is_object != (c == "}"):
+                break  # not JSON: the parser says where
+            if over is not None and over[0] is top:
+                raise over_error(closed=True)
+            stack.pop()
+            if stack:
+                names.pop()
+        elif c == ":":
+            if top is None or not top.is_object or top.key is None:
+                break  # not JSON: the parser says where
+            top.keys += 1
+            keys += 1
+            if top.keys > MAX_JSON_KEYS:
+                raise fail(names, f"must have at most {MAX_JSON_KEYS} entries, got {top.keys} or more")
+            if keys > MAX_JSON_KEYS_TOTAL:
+                raise fail(names + [top.key], f"the document has more than {MAX_JSON_KEYS_TOTAL:,} keys, more than "
+                                              "a valid experiment file")
+        else:  # a run of numbers, literals, commas and white space
+            n = count(",", start, end)
+            if top is None:
+                continue
+            if top.is_object:
+                if n:
+                    top.expect_key = True
+                    top.key = None
+            else:
+                top.count += n
+                if not top.nonempty and _VALUE_CHAR_RE.search(text, start, end) is not None:
+                    top.nonempty = True
+                items = top.count + top.nonempty
+                if items > top.bound:
+                    error = too_long(top)
+                    if error is not None:
+                        raise error
+            if n:
+                commas += n
+                if 1 + commas + containers > MAX_JSON_ELEMENTS:
+                    raise fail(names, f"the document has more than {MAX_JSON_ELEMENTS:,} values, more than a valid "
+                                      "experiment file")
+    if over is not None:  # the text ended inside the array
+        raise over_error(closed=False)
 
 
 # A surrogate escape (\ud800), or a raw surrogate in text handed to loads() as str.
-_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]" "|[\ud800-\udfff]")
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+_RAW_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _may_hold_surrogates(text: str) -> bool:
+    """Whether ``text`` has a surrogate escape (\\ud800) or a raw surrogate (only text
+    handed to loads() as str).  A search led by a literal is fast (0.07 s on a 140 MB file,
+    where one alternation took 1 s); ASCII text (told in O(1)) has no raw surrogates."""
+    if "\\u" in text and _SURROGATE_ESCAPE_RE.search(text):
+        return True
+    return not text.isascii() and _RAW_SURROGATE_RE.search(text) is not None
 
 
 def _text_problem(text: str) -> Optional[str]:
@@ -541,7 +1070,7 @@ def _parse_json(text: str, source: str) -> Any:
         out.duplicates = dups
         return out
 
-    if _SURROGATE_ESCAPE_RE.search(text):
+    if _may_hold_surrogates(text):
         flagged.append(True)  # look for unpaired surrogates once parsed
     try:
         doc = json.loads(text, parse_constant=constant, parse_int=integer, object_pairs_hook=pairs)
@@ -659,6 +1188,11 @@ def _precheck(doc: dict) -> list[tuple[str, str]]:
                 bad = next((i for i, v in enumerate(values) if type(v) not in _NUMBER_TYPES), None)
                 if bad is not None:
                     errors.append((f"{where}.{bad}", f"must be a number or null, got {_short(values[bad])}"))
+    weights = results.get("weights")
+    n_params = weights.get("n_params") if isinstance(weights, dict) else None
+    if type(n_params) is int and n_params > MAX_SAVED_PARAMETERS:
+        errors.append(("results.weights.n_params", f"must be <= {MAX_SAVED_PARAMETERS} (the most weights a file "
+                                                   f"stores), got {n_params}"))
     metrics = results.get("final_metrics")
     if isinstance(metrics, dict) and len(metrics) > _MAX_METRICS:
         errors.append(("results.final_metrics", f"must have at most {_MAX_METRICS} entries, got {len(metrics)}"))

@@ -5,6 +5,12 @@ before it is read, a document's element count before the schema library sees it,
 run's memory before its arrays are allocated).  README.md's "Experiment files" section
 lists these numbers; change them here and there together.
 
+The bounds agree with each other: the engine never produces a history, a marker list
+or a weight vector that the schema refuses, and every file this program writes (for
+runs whose weights fit :data:`MAX_SAVED_PARAMETERS`) is smaller than
+:data:`MAX_FILE_BYTES` and passes the document bounds (``MAX_JSON_*``), so whatever is
+saved can be opened again.  ``tests/spec/test_bounds.py`` checks the arithmetic.
+
 Plain constants only: this module imports nothing, so every layer (spec, files, data,
 engine glue, CLI, window) may read it.
 """
@@ -17,7 +23,7 @@ MAX_LAYERS = 32
 MAX_UNITS = 4096
 """Units of one hidden layer."""
 MAX_EPOCHS = 100_000
-"""Epochs of one run (also the longest history a file may hold, follow-up included twice)."""
+"""Epochs of one run; a follow-up phase (retrain/continue) runs at most as many again."""
 MAX_SAMPLES = 200_000
 """Samples of a generated data set, and data rows of a CSV file."""
 MAX_BATCH = 100_000
@@ -26,18 +32,64 @@ MAX_SEED = 2**32 - 1
 """Largest seed."""
 MAX_TEXT = 10_000
 """Characters of an experiment's description."""
-MAX_HISTORY = 2 * MAX_EPOCHS + 16
-"""Entries of one history column in a file."""
 MAX_PARAMETERS = 50_000_000
 """Parameters of the largest network trained here (float32: 200 MB per copy)."""
 
+# -- one run's results (per run: a later file format may hold several runs) -------------
+MAX_HISTORY = MAX_EPOCHS
+"""Entries of one history column: the training phase and the follow-up each run at most MAX_EPOCHS epochs, kept as two histories."""
+MAX_HISTORY_COLUMNS = 11
+"""Columns of one history (spec.HISTORY_COLUMNS: epoch, 3 losses, lr, 6 metrics)."""
+MAX_MARKERS = 10_000
+"""Markers of one run (the recorder thins a longer list to this many)."""
+MAX_MARKER_TEXT = 500
+"""Characters of one marker's text."""
+MAX_SAVED_PARAMETERS = 10_000_000
+"""Most weights a file stores (40 MB as float32); larger networks are saved without weights."""
+MAX_WEIGHTS_B64 = 4 * -(-4 * MAX_PARAMETERS // 3)
+"""Base64 characters of the largest weight vector held in memory: 4*ceil(4*50e6/3) = 266,666,668."""
+MAX_SAVED_WEIGHTS_B64 = 4 * -(-4 * MAX_SAVED_PARAMETERS // 3)
+"""Base64 characters of the largest weight vector in a file: 4*ceil(4*10e6/3) = 53,333,336."""
+
+# -- experiment files: what the largest valid file takes ---------------------------------
+HISTORY_NUMBER_BYTES = 27
+"""File bytes per history number at most: the longest float repr (24, '-2.2250738585072014e-308') + ', ' + a line's 8-space indent and ',\\n' shared by 8 numbers (24/8 = 3, less the last ', ')."""
+MARKER_BYTES = 100 + 6 * MAX_MARKER_TEXT
+"""File bytes per marker at most: 100 for kind, epoch, keys and indentation + 6 per text character (a control character is written as \\u0001) = 3,100."""
+MAX_OTHER_BYTES = 1 << 20
+"""File bytes of everything but histories, markers and weights (spec with a 10,000-character description written 6 bytes a character, metrics, summary): at most 1 MiB."""
+MAX_RUN_BYTES = (
+    2 * MAX_HISTORY_COLUMNS * MAX_HISTORY * HISTORY_NUMBER_BYTES + MAX_MARKERS * MARKER_BYTES + MAX_SAVED_WEIGHTS_B64
+)
+"""File bytes of one run's results at most: 2*11*100,000*27 (histories) + 10,000*3,100 (markers) + 53,333,336 (weights) = 143,733,336."""
+
 # -- experiment files -------------------------------------------------------------------
-MAX_FILE_BYTES = 64 * 1024 * 1024
-"""An experiment file larger than this is refused before it is read."""
+MAX_FILE_BYTES = -(-(MAX_RUN_BYTES + MAX_OTHER_BYTES) // (1 << 20)) * (1 << 20)
+"""An experiment file larger than this is refused before it is read: one run and the spec rounded up to whole MiB = 139 MiB (145,752,064 bytes)."""
 MAX_DEPTH = 64
 """Deepest nesting of JSON arrays/objects (a valid file needs about 5)."""
 MAX_REPORTED_ERRORS = 20
 """At most this many problems are listed in one error message."""
+
+# -- experiment files: the raw JSON document, bounded before it is parsed ---------------
+MAX_JSON_ARRAY = 64
+"""Items of one JSON array other than a history column (MAX_HISTORY) and the markers (MAX_MARKERS): the longest, schedule milestones, has 64."""
+MAX_JSON_KEYS = 64
+"""Keys of one JSON object: the largest, final_metrics, may have 64 (a spec section has about 20)."""
+MAX_JSON_STRING = 12 * MAX_TEXT
+"""Characters of one JSON string other than the weights (MAX_SAVED_WEIGHTS_B64): the description, each character at most 12 when escaped as a surrogate pair \\ud83d\\ude00."""
+MAX_JSON_CONTAINERS = MAX_MARKERS + 1_000
+"""Arrays and objects in one document: one per marker, and under 1,000 for all the rest (spec, layers, histories, summary)."""
+MAX_JSON_STRINGS = 5 * MAX_MARKERS + 5_000
+"""Strings (keys included) in one document: 5 per marker (3 keys, kind, text), under 5,000 for all the rest."""
+MAX_JSON_KEYS_TOTAL = 3 * MAX_MARKERS + 2_000
+"""Object keys in one document: 3 per marker, under 2,000 for all the rest."""
+MAX_JSON_ELEMENTS = 2 * MAX_HISTORY_COLUMNS * MAX_HISTORY + 4 * MAX_MARKERS + 10_000
+"""Values in one document (counted as 1 + commas + containers): the histories' 2*11*100,000 numbers, 4 per marker, 10,000 for the rest = 2,250,000."""
+
+# -- training ---------------------------------------------------------------------------
+MAX_RUN_MEMORY = 4 << 30
+"""Bytes one run's arrays may need (workbench.build.estimate_memory): 4 GiB, a quarter of a 16 GiB machine, leaving the window, the OS and other programs room; the largest network (50 M parameters, Adam, early stopping: about 2 GB with its temporaries) still fits with a moderate batch."""
 
 # -- CSV data ---------------------------------------------------------------------------
 MAX_CSV_BYTES = 50 * 1024 * 1024

@@ -286,7 +286,9 @@ class ExperimentSpec:
 
 
 # ---------------------------------------------------------------------------
-# Results of a run (what a saved experiment carries besides its spec).
+# Results of a run (what a saved experiment carries besides its spec).  Bounds: one run of
+# the engine always fits them (see workbench.limits); a file holds at most MAX_SAVED_PARAMETERS weights.
+from .limits import MAX_MARKER_TEXT, MAX_MARKERS, MAX_PARAMETERS, MAX_WEIGHTS_B64  # noqa: E402
 
 HISTORY_COLUMNS = (
     "epoch",
@@ -311,7 +313,7 @@ class Marker:
 
     kind: MarkerKind
     epoch: Annotated[int, Field(ge=0, le=2 * MAX_EPOCHS)]
-    text: Annotated[str, Field(max_length=500)] = ""
+    text: Annotated[str, Field(max_length=MAX_MARKER_TEXT)] = ""
 
 
 @dataclass(config=ConfigDict(extra="forbid", frozen=True))
@@ -335,8 +337,8 @@ class WeightsBlob:
     """Trained parameters, safely encoded: base64 of little-endian float32 values of
     the flat parameter vector (no pickle)."""
 
-    n_params: Annotated[int, Field(ge=0, le=50_000_000)]
-    data_b64: Annotated[str, Field(max_length=70_000_000)]
+    n_params: Annotated[int, Field(ge=0, le=MAX_PARAMETERS)]
+    data_b64: Annotated[str, Field(max_length=MAX_WEIGHTS_B64)]
     dtype: Literal["<f4"] = "<f4"
 
 
@@ -347,7 +349,7 @@ class RunResult:
     metrics on train/val/test, wall time, and the trained weights if kept."""
 
     history: dict[str, Annotated[tuple[FloatOrNone, ...], Field(max_length=MAX_HISTORY)]]
-    markers: Annotated[tuple[Marker, ...], Field(max_length=10_000)] = ()
+    markers: Annotated[tuple[Marker, ...], Field(max_length=MAX_MARKERS)] = ()
     early_stop: Optional[EarlyStopSummary] = None
     final_metrics: dict[str, FloatOrNone] = dataclasses.field(default_factory=dict)
     wall_time: Annotated[float, Field(ge=0.0, le=1e9)] = 0.0

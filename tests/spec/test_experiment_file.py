@@ -418,7 +418,7 @@ def test_load_errors_for_missing_file_and_directory(tmp_path):
     assert str(info.value) == f"cannot read {missing}: No such file or directory"
     assert info.value.source == str(missing)
     assert isinstance(info.value.__cause__, FileNotFoundError)
-    with pytest.raises(ef.ExperimentFileError, match="cannot read"):
+    with pytest.raises(ef.ExperimentFileError, match=f"^{tmp_path} is a folder, not an experiment file$"):
         ef.load(tmp_path)
 
 

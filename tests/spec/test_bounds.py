@@ -1,0 +1,319 @@
+"""Bounds that agree with each other, and are enforced before the memory they protect is spent.
+
+* ``workbench.limits``: the numbers agree with the schema, with what the engine produces
+  and with the bytes the file writer really writes (measured on ``dumps`` output);
+* every bound of the raw document: a hostile file is refused naming the JSON path, in
+  bounded CPU time and memory, in a child process under ``RLIMIT_AS`` -- so an
+  over-allocation shows as a MemoryError or an abort there, never as a slow machine.
+  Before the pre-pass these files took 0.35-1.2 GB and 1.2-8 s each (or a MemoryError).
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import re
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench import experiment_file as ef
+from workbench import limits as L
+from workbench import spec as S
+
+ROOT = Path(__file__).resolve().parents[2]
+RLIMIT_AS = 1536 << 20  # 1.5 GiB of address space for the child: numpy and pydantic need ~160 MB
+MAX_CPU_SECONDS = 1.0  # per hostile file (before: 1.2-8 s)
+MAX_GROWTH_MIB = 200  # peak RSS above the child's baseline (before: 300-1200 MiB)
+
+
+def _max_len(cls, field):
+    return next(m.max_length for m in cls.__pydantic_fields__[field].metadata if hasattr(m, "max_length"))
+
+
+def _le(cls, field):
+    return next(m.le for m in cls.__pydantic_fields__[field].metadata if hasattr(m, "le"))
+
+
+# ---------------------------------------------------------------------------
+# The limits module
+
+
+def test_limits_imports_nothing_and_documents_every_constant():
+    tree = ast.parse((ROOT / "workbench" / "limits.py").read_text(encoding="utf-8"))
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert [getattr(n, "module", None) for n in imports] == ["__future__"]
+    body = tree.body
+    names = []
+    for i, node in enumerate(body):
+        if isinstance(node, ast.Assign):
+            name = node.targets[0].id
+            names.append(name)
+            doc = body[i + 1] if i + 1 < len(body) else None
+            assert isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant), f"{name} has no docstring"
+            assert "\n" not in doc.value.value.strip(), f"{name}: the docstring is one line"
+    assert len(names) >= 30 and all(n.isupper() for n in names)
+
+
+def test_the_schema_reads_the_limits():
+    assert len(S.HISTORY_COLUMNS) == L.MAX_HISTORY_COLUMNS == 11
+    assert _max_len(S.RunResult, "markers") == L.MAX_MARKERS == 10_000
+    assert _max_len(S.Marker, "text") == L.MAX_MARKER_TEXT
+    assert _le(S.WeightsBlob, "n_params") == L.MAX_PARAMETERS
+    # the base64 of MAX_PARAMETERS float32 values: 4 characters per 3 bytes, padded
+    assert _max_len(S.WeightsBlob, "data_b64") == L.MAX_WEIGHTS_B64 == len(base64.b64encode(bytes(4 * L.MAX_PARAMETERS)))
+    assert L.MAX_SAVED_WEIGHTS_B64 == 53_333_336 == 4 * -(-4 * L.MAX_SAVED_PARAMETERS // 3)
+    assert L.MAX_HISTORY == L.MAX_EPOCHS  # one phase of a run: the follow-up is a second history
+
+
+def test_the_largest_file_written_is_smaller_than_the_file_bound():
+    assert L.MAX_RUN_BYTES == 2 * 11 * 100_000 * 27 + 10_000 * 3_100 + 53_333_336 == 143_733_336
+    assert L.MAX_RUN_BYTES + L.MAX_OTHER_BYTES <= L.MAX_FILE_BYTES == 139 * 2**20
+    assert L.MAX_FILE_BYTES - (L.MAX_RUN_BYTES + L.MAX_OTHER_BYTES) < 2**20  # rounded up, not padded
+    assert L.MAX_JSON_ELEMENTS == 2 * 11 * 100_000 + 4 * 10_000 + 10_000
+
+
+def test_weights_of_the_largest_trainable_network_are_a_valid_blob_in_memory():
+    """The recorder encodes the weights of every run, up to MAX_PARAMETERS; the blob's
+    bound used to stop at 70 M characters (13.1 M parameters), failing the end of a run."""
+    n = 14_000_000
+    blob = ef.encode_weights(np.zeros(n, np.float32))
+    assert blob.n_params == n and len(blob.data_b64) == 4 * -(-4 * n // 3) == 74_666_668
+    result = S.RunResult(history={"epoch": (1.0,)}, weights=blob)
+    assert not ef.weights_fit(n) and result.weights.n_params == n
+
+
+def _history(n_rows: int, value: float) -> dict:
+    """Every column at ``value`` but the epochs (epoch numbers; 199999.0 is written in 8)."""
+    return {c: (value if c != "epoch" else 199_999.0,) * n_rows for c in S.HISTORY_COLUMNS}
+
+
+def _size(spec=S.ExperimentSpec(), **result) -> int:
+    return len(ef.dumps(spec, S.RunResult(**result) if result else None).encode("utf-8"))
+
+
+def test_a_history_number_takes_at_most_HISTORY_NUMBER_BYTES():
+    longest = -2.2250738585072014e-308  # one of the longest float reprs: 24 characters
+    assert len(repr(longest)) == 24
+    small, large = 800, 1600
+    added = _size(history=_history(large, longest)) - _size(history=_history(small, longest))
+    epochs = (large - small) * (8 + 3)  # the epoch column: '199999.0' and its share of separators
+    per_number = (added - epochs) / ((large - small) * (len(S.HISTORY_COLUMNS) - 1))
+    assert per_number == 27.0 == L.HISTORY_NUMBER_BYTES  # 24 + ', ' + (8 indent + ',\n' - ', ') / 8
+    both = _size(history=_history(small, longest), followup_history=_history(small, longest))
+    assert both - _size() <= 2 * small * len(S.HISTORY_COLUMNS) * L.HISTORY_NUMBER_BYTES + 1000
+
+
+def test_a_marker_takes_at_most_MARKER_BYTES():
+    worst = S.Marker("reg_change", 2 * L.MAX_EPOCHS, "\x01" * L.MAX_MARKER_TEXT)  # each written \u0001
+    one = _size(history={"epoch": ()}, markers=(worst,) * 10)
+    two = _size(history={"epoch": ()}, markers=(worst,) * 20)
+    per_marker = (two - one) / 10
+    assert 6 * L.MAX_MARKER_TEXT < per_marker <= L.MARKER_BYTES == 3_100
+
+
+def test_everything_else_takes_at_most_MAX_OTHER_BYTES():
+    ctrl = "\x01"  # the character written longest (6 bytes)
+    spec = S.ExperimentSpec(
+        name=ctrl * 200, description=ctrl * L.MAX_TEXT,
+        data=S.DataSpec(source="csv", name=ctrl * 200, csv_path=ctrl * 4096, target_column=ctrl * 200,
+                        derived_features=("x1_sq", "x2_sq", "x1x2", "sin_x1", "sin_x2")),
+        architecture=S.ArchitectureSpec(layers=(S.LayerSpec(4096, "leaky_relu", 0.5, "pytorch_default"),) * L.MAX_LAYERS),
+        schedule=S.ScheduleSpec(milestones=tuple(range(L.MAX_EPOCHS - 63, L.MAX_EPOCHS + 1))),
+    )
+    summary = S.EarlyStopSummary("val_accuracy", L.MAX_EPOCHS, L.MAX_EPOCHS, -2.2250738585072014e-308, True,
+                                 L.MAX_EPOCHS, -2.2250738585072014e-308)
+    metrics = {f"{split}_{name}_{i}": -2.2250738585072014e-308 for i, (split, name) in
+               enumerate((s, n) for s in ("train", "val", "test") for n in ("accuracy", "rmse", "r2", "loss") * 6)}
+    size = _size(spec, history={"epoch": ()}, early_stop=summary, final_metrics=dict(list(metrics.items())[:64]),
+                 message=ctrl * 2000, wall_time=1e9, status="early_stopped")
+    assert 100_000 < size <= L.MAX_OTHER_BYTES
+
+
+def _maximal_document() -> str:
+    """A file with every count at its bound (short numbers and texts: counts, not bytes)."""
+    markers = (S.Marker("reg_change", 1, "x"),) * L.MAX_MARKERS
+    metrics = {f"m{i}": 1.0 for i in range(64)}
+    result = S.RunResult(history=_history(L.MAX_HISTORY, 0.5), followup_history=_history(L.MAX_HISTORY, 0.5),
+                         markers=markers, final_metrics=metrics, weights=ef.encode_weights(np.zeros(3, np.float32)))
+    spec = S.ExperimentSpec(architecture=S.ArchitectureSpec(layers=(S.LayerSpec(),) * L.MAX_LAYERS),
+                            schedule=S.ScheduleSpec(milestones=tuple(range(1, 65))))
+    return ef.dumps(spec, result)
+
+
+def test_a_file_with_every_count_at_its_bound_passes_the_document_bounds():
+    text = _maximal_document()
+    ef._bound_document(text, "max.json")  # raises if a MAX_JSON_* bound were too small
+    # ... and the bounds are tight: one more value than the histories and markers hold is refused
+    doc = json.loads(text)
+    doc["results"]["history"]["epoch"].append(1.0)
+    with pytest.raises(ef.ExperimentFileError, match=r"results\.history\.epoch: must have at most 100000 items, got 100001"):
+        ef._bound_document(json.dumps(doc), "max.json")
+
+
+# ---------------------------------------------------------------------------
+# Hostile documents, in a child process under RLIMIT_AS
+
+_CHILD = r"""
+import json, resource, sys, time
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from workbench import experiment_file as ef
+print(json.dumps({"name": "", "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
+for name, path in json.loads(sys.argv[2]):
+    t = time.process_time()
+    try:
+        ef.load(path)
+        outcome, message = "loaded", ""
+    except ef.ExperimentFileError as exc:
+        outcome, message = "refused", str(exc)
+    except MemoryError:
+        outcome, message = "MemoryError", ""
+    except BaseException as exc:
+        outcome, message = type(exc).__name__, str(exc)
+    print(json.dumps({"name": name, "outcome": outcome, "message": message[:3000], "cpu": time.process_time() - t,
+                      "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
+"""
+
+
+def _base_text() -> str:
+    return json.dumps(json.loads(ef.dumps(S.ExperimentSpec(), S.RunResult(history={"epoch": (1.0,)}))))
+
+
+def _put(text: str, key_path: tuple, value_json: str) -> str:
+    """``text`` (compact JSON) with the value at ``key_path`` set to the raw ``value_json``."""
+    marker = '"__HOLE__"'
+    doc = json.loads(text)
+    node = doc
+    for key in key_path[:-1]:
+        node = node[key]
+    node[key_path[-1]] = "__HOLE__"
+    return json.dumps(doc).replace(marker, value_json, 1)
+
+
+def _nested_tree(branching: int, levels: int) -> str:
+    text = "[]"
+    for _ in range(levels):
+        text = "[" + ",".join([text] * branching) + "]"
+    return text
+
+
+# name -> (the hostile text, what the refusal must say); one per bound
+HOSTILE = {
+    "MAX_JSON_ARRAY (16 MB of nested empty lists where a name belongs)": (
+        lambda: _put(_base_text(), ("spec", "name"), "[" + ",".join(["[]"] * 5_333_333) + "]"),
+        ["spec.name: must have at most 64 items, got"]),
+    "MAX_JSON_ARRAY (a 10^7-element list where a name belongs)": (
+        lambda: _put(_base_text(), ("spec", "name"), "[" + ",".join(["0"] * 10_000_000) + "]"),
+        ["spec.name: must have at most 64 items, got 10000000"]),
+    "MAX_JSON_KEYS (4 MB of unknown keys)": (
+        lambda: _put(_base_text(), ("spec", "junk"), "{" + ",".join(f'"k{i:09d}": 0' for i in range(250_000)) + "}"),
+        ["spec.junk: must have at most 64 entries, got 65 or more"]),
+    "MAX_JSON_STRING (a 40 MB description of escapes)": (
+        lambda: _put(_base_text(), ("spec", "description"), '"' + "\\n" * 20_000_000 + '"')[:-1]
+        + ', "x": ' + "[" * 70 + "]" * 70 + "}",
+        ["spec.description: a string of 40,000,000 characters, more than the 120,000 allowed here"]),
+    "MAX_JSON_STRING (a key of a million characters)": (
+        lambda: _put(_base_text(), ("spec", "data"), '{"' + "k" * 1_000_000 + '": 1}'),
+        ["spec.data: a key of 1,000,000 characters, more than the 120,000 allowed"]),
+    "MAX_SAVED_WEIGHTS_B64 (a weights string longer than MAX_SAVED_PARAMETERS need)": (
+        lambda: _put(_base_text(), ("results", "weights"),
+                     '{"n_params": 1, "data_b64": "' + "A" * (L.MAX_SAVED_WEIGHTS_B64 + 4) + '", "dtype": "<f4"}'),
+        ["results.weights.data_b64: a string of 53,333,340 characters, more than the 53,333,336 allowed here"]),
+    "MAX_DEPTH (100,000 nested brackets)": (
+        lambda: _put(_base_text(), ("spec", "x"), "[" * 100_000 + "]" * 100_000),
+        ["spec.x.0.0.0.0.0.0.0.0.0.0...: JSON nesting is deeper than 64 levels"]),
+    "MAX_HISTORY (a history column one entry too long)": (
+        lambda: _put(_base_text(), ("results", "history"),
+                     '{"epoch": [' + ",".join(["1.0"] * (L.MAX_HISTORY + 1)) + "]}"),
+        ["results.history.epoch: must have at most 100000 items, got 100001"]),
+    "MAX_MARKERS (a million markers)": (
+        lambda: _put(_base_text(), ("results", "markers"), "[" + ",".join(["{}"] * 1_000_000) + "]"),
+        ["results.markers: must have at most 10000 items, got"]),
+    "MAX_JSON_CONTAINERS (262,144 empty lists in a tree of 64-item arrays)": (
+        lambda: _put(_base_text(), ("spec", "x"), _nested_tree(64, 3)),
+        ["the document has more than 11,000 arrays and objects"]),
+    "MAX_JSON_STRINGS (10,000 markers of 6 strings)": (
+        lambda: _put(_base_text(), ("results", "markers"), "[" + ",".join(['["a","b","c","d","e","f"]'] * 10_000) + "]"),
+        ["results.markers.", "the document has more than 55,000 strings"]),
+    "MAX_JSON_KEYS_TOTAL (10,000 markers of 4 keys)": (
+        lambda: _put(_base_text(), ("results", "markers"),
+                     "[" + ",".join(['{"kind": 1, "epoch": 1, "text": 1, "more": 1}'] * 10_000) + "]"),
+        ["results.markers.", "the document has more than 32,000 keys"]),
+    "MAX_JSON_ELEMENTS (64 history columns of 100,000 numbers)": (
+        lambda: _put(_base_text(), ("results", "history"),
+                     "{" + ",".join(f'"c{i}": [' + ",".join(["0"] * L.MAX_HISTORY) + "]" for i in range(64)) + "}"),
+        ["results.history", "the document has more than 2,250,000 values"]),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_outcomes(tmp_path_factory):
+    """Write every hostile file, load them all in one child under RLIMIT_AS, and return
+    {name: {"outcome", "message", "cpu", "growth_mib"}} (a case the child never reached is missing)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    cases = []
+    for i, (name, (build, _)) in enumerate(HOSTILE.items()):
+        path = folder / f"case{i}.json"
+        path.write_text(build(), encoding="utf-8")
+        cases.append((name, str(path)))
+    big = folder / "too_big.json"  # sparse: MAX_FILE_BYTES + 1 bytes of nothing
+    with open(big, "wb") as f:
+        f.truncate(L.MAX_FILE_BYTES + 1)
+    cases.append(("MAX_FILE_BYTES", str(big)))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(RLIMIT_AS), json.dumps(cases)], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, env=env)
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert lines, proc.stderr[-2000:]
+    base = lines[0]["rss_kib"]
+    outcomes = {}
+    for rec in lines[1:]:
+        rec["growth_mib"] = (rec["rss_kib"] - base) / 1024
+        outcomes[rec["name"]] = rec
+    for _, path in cases:
+        os.unlink(path)
+    return outcomes
+
+
+@pytest.mark.parametrize("name", list(HOSTILE) + ["MAX_FILE_BYTES"])
+def test_a_hostile_document_is_refused_by_name_in_bounded_time_and_memory(hostile_outcomes, name):
+    assert name in hostile_outcomes, "the child died before this case (an abort?)"
+    rec = hostile_outcomes[name]
+    assert rec["outcome"] == "refused", rec
+    expected = HOSTILE[name][1] if name in HOSTILE else [f"the file is too large: {L.MAX_FILE_BYTES + 1} bytes"]
+    for text in expected:
+        assert text in rec["message"], rec["message"][:500]
+    assert len(rec["message"]) < 1000
+    assert rec["cpu"] < MAX_CPU_SECONDS, rec
+    assert rec["growth_mib"] < MAX_GROWTH_MIB, rec
+
+
+def test_the_hostile_cases_are_distinct_and_cover_every_document_bound():
+    covered = {name.split(" ")[0] for name in HOSTILE}
+    assert covered == {"MAX_JSON_ARRAY", "MAX_JSON_KEYS", "MAX_JSON_STRING", "MAX_SAVED_WEIGHTS_B64", "MAX_DEPTH",
+                       "MAX_HISTORY", "MAX_MARKERS", "MAX_JSON_CONTAINERS", "MAX_JSON_STRINGS",
+                       "MAX_JSON_KEYS_TOTAL", "MAX_JSON_ELEMENTS"}
+    assert {n for n in dir(L) if n.startswith("MAX_JSON_")} <= covered
+
+
+def test_a_file_naming_more_weights_than_a_file_stores_is_refused():
+    doc = json.loads(_base_text())
+    doc["results"]["weights"] = {"n_params": L.MAX_SAVED_PARAMETERS + 1, "data_b64": "AAAA", "dtype": "<f4"}
+    with pytest.raises(ef.ExperimentFileError) as info:
+        ef.loads(json.dumps(doc))
+    assert str(info.value) == "results.weights.n_params: must be <= 10000000 (the most weights a file stores), got 10000001"
+
+
+def test_the_readme_lists_every_bound():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Experiment files", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([A-Z_0-9]+)` \|", section, re.M))
+    constants = {name for name in vars(L) if name.isupper()}
+    assert constants <= listed, sorted(constants - listed)
