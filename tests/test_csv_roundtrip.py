@@ -60,5 +60,7 @@ def test_changed_csv_is_warned_about(csv_experiment):
 def test_missing_csv_names_the_field(csv_experiment):
     path, data = csv_experiment
     data.unlink()
-    with pytest.raises(DataError, match="data.csv_path"):
+    with pytest.raises(DataError) as info:
         load_dataset(experiment_file.load(path).spec.data, base_dir=path.parent)
+    assert str(info.value) == (f"data.csv_path: data file not found: {data} "
+                               f"(csv_path 'flowers.csv' relative to the experiment's folder {path.parent})")

@@ -100,3 +100,9 @@ MAX_CSV_COLS = 1000
 """Columns of a CSV file, target included."""
 MAX_CLASSES = 100
 """Distinct labels of a classification target."""
+MAX_CSV_CELL_CHARS = 256
+"""Characters budgeted per CSV cell (a number as written needs at most about 25)."""
+MAX_CSV_LINE_CHARS = MAX_CSV_COLS * (MAX_CSV_CELL_CHARS + 1)
+"""Characters of one CSV record (its cells and delimiters), checked while the record is read."""
+CSV_CACHE_BYTES = 256 * 1024 * 1024
+"""Memory kept for parsed CSV tables, reused while only the split, scaling or missing-value choice changes."""

@@ -76,6 +76,13 @@ class DataSpec:
     ``bundled`` (``name`` is a shipped data set, e.g. ``iris``) or ``csv``
     (``csv_path`` with ``target_column``; ``csv_sha256`` records the content).
     Scaling statistics are fitted on the training split only.
+
+    CSV reading: ``csv_delimiter`` and ``csv_decimal`` are detected (``auto``) or forced
+    (a decimal comma needs a delimiter other than the comma).  ``missing``: rows with a
+    missing feature value are dropped, or the value is filled with the training split's
+    mean of its column, or the file is refused; a row without a target is always dropped
+    (refused under ``refuse``).  ``standardize_targets`` (regression): the network learns
+    ``(y - mean_train) / std_train`` per output and reports everything in the units of ``y``.
     """
 
     source: Literal["synthetic", "bundled", "csv"] = "synthetic"
@@ -93,9 +100,15 @@ class DataSpec:
     stratify: bool = True
     scaling: Literal["standard", "minmax", "none"] = "standard"
     seed: Seed = 0
+    csv_delimiter: Literal["auto", ",", ";", "\t"] = "auto"
+    csv_decimal: Literal["auto", ".", ","] = "auto"
+    missing: Literal["drop", "fill", "refuse"] = "drop"
+    standardize_targets: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> "DataSpec":
+        if self.csv_delimiter == "," and self.csv_decimal == ",":
+            raise ValueError("csv_decimal ',' needs a csv_delimiter other than ','")
         if self.val_fraction + self.test_fraction > 0.9:
             raise ValueError(
                 f"val_fraction + test_fraction must be <= 0.9, got {self.val_fraction + self.test_fraction:g}"

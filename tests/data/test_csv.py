@@ -59,15 +59,17 @@ def test_text_in_a_feature_column_names_line_and_column(tmp_path):
 
 
 def test_missing_value_empty_cell(tmp_path):
-    rejects(tmp_path, "a,b,label\n1,2,x\n3,4,y\n,6,x\n7,8,y\n", r"^line 4, column 'a': missing value \(empty cell\)")
+    rejects(tmp_path, "a,b,label\n1,2,x\n3,4,y\n,6,x\n7,8,y\n", r"^line 4, column 'a': missing value \(empty cell\)",
+            missing="refuse")
 
 
 def test_missing_value_token(tmp_path):
-    rejects(tmp_path, "a,b,label\n1,2,x\n3,4,y\n5,NA,x\n7,8,y\n", r"^line 4, column 'b': missing value \('NA'\)")
+    rejects(tmp_path, "a,b,label\n1,2,x\n3,4,y\n5,NA,x\n7,8,y\n", r"^line 4, column 'b': missing value \('NA'\)",
+            missing="refuse")
 
 
 def test_nan_is_a_missing_value(tmp_path):
-    rejects(tmp_path, "a,b,label\n1,2,x\n3,4,y\n5,nan,x\n7,8,y\n", r"^line 4, column 'b': missing value")
+    rejects(tmp_path, "a,b,label\n1,2,x\n3,4,y\n5,nan,x\n7,8,y\n", r"^line 4, column 'b': missing value", missing="refuse")
 
 
 def test_infinite_value(tmp_path):
@@ -80,7 +82,7 @@ def test_value_too_large_for_float32(tmp_path):
 
 def test_missing_target_value(tmp_path):
     rejects(tmp_path, "a,b,label\n1,2,x\n3,4,\n5,6,x\n7,8,y\n",
-            r"^line 3, column 'label': missing target value \(empty cell\)")
+            r"^line 3, column 'label': missing target value \(empty cell\)", missing="refuse")
 
 
 def test_missing_target_column_name(tmp_path):
@@ -178,7 +180,8 @@ def test_line_numbers_count_blank_lines_and_multiline_quoted_fields(tmp_path):
 
 
 def test_without_header_columns_are_named_by_number(tmp_path):
-    rejects(tmp_path, "1,2,x\n3,4,y\n5,,x\n7,8,y\n", r"^line 3, column 2: missing value \(empty cell\)")
+    rejects(tmp_path, "1,2,x\n3,4,y\n5,,x\n7,8,y\n", r"^line 3, column 2: missing value \(empty cell\)",
+            missing="refuse")
 
 
 # --- accepted files ---------------------------------------------------------------------------
@@ -302,8 +305,9 @@ def test_any_csv_like_text_gives_a_table_or_a_data_error(rows, delim, newline, t
         t = parse_csv_bytes(text.encode(), None, task)
     except DataError as exc:
         assert str(exc)
-    else:
-        assert t.X.dtype == np.float32 and np.isfinite(t.X).all() and t.X.shape[0] == t.y.shape[0] >= 4
+    else:  # missing feature values are NaN (counted), nothing else is non-finite
+        assert t.X.dtype == np.float32 and not np.isinf(t.X).any() and t.X.shape[0] == t.y.shape[0] >= 4
+        assert int(np.isnan(t.X).sum()) == t.missing_values
 
 
 @settings(max_examples=150, deadline=None)

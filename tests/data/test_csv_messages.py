@@ -49,8 +49,35 @@ def test_file_sha256_of_a_directory(tmp_path):
 def test_a_missing_file_is_still_file_not_found(tmp_path):
     missing = tmp_path / "missing.csv"
     assert raises_data_error(read_csv, missing) == f"file not found: {missing}"
-    assert raises_data_error(load_dataset, csv_spec(missing)) == f"data.csv_path: file not found: {missing}"
+    assert raises_data_error(load_dataset, csv_spec(missing)) == f"data.csv_path: data file not found: {missing}"
     assert raises_data_error(file_sha256, missing) == f"file not found: {missing}"
+
+
+# --- a missing file names where it was looked for -------------------------------------------------
+def test_a_relative_csv_path_is_resolved_against_the_experiments_folder(tmp_path):
+    exp = tmp_path / "exp"
+    (exp / "data").mkdir(parents=True)
+    msg = raises_data_error(load_dataset, DataSpec(source="csv", csv_path="data/iris.csv"), base_dir=exp)
+    assert msg == (f"data.csv_path: data file not found: {exp / 'data' / 'iris.csv'} "
+                   f"(csv_path 'data/iris.csv' relative to the experiment's folder {exp})")
+    (exp / "data" / "iris.csv").write_text(GOOD)
+    ds = load_dataset(DataSpec(source="csv", csv_path="data/iris.csv", val_fraction=0.0), base_dir=exp)
+    assert ds.X_train.shape == (4, 2)
+
+
+def test_a_relative_base_dir_is_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exp").mkdir()
+    msg = raises_data_error(load_dataset, DataSpec(source="csv", csv_path="../elsewhere/d.csv"), base_dir="exp")
+    assert msg == (f"data.csv_path: data file not found: {tmp_path / 'elsewhere' / 'd.csv'} "
+                   f"(csv_path '../elsewhere/d.csv' relative to the experiment's folder {tmp_path / 'exp'})")
+
+
+def test_without_a_base_dir_a_relative_path_is_relative_to_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    msg = raises_data_error(load_dataset, DataSpec(source="csv", csv_path="d.csv"))
+    assert msg == (f"data.csv_path: data file not found: {tmp_path / 'd.csv'} "
+                   f"(csv_path 'd.csv' relative to the current folder {tmp_path})")
 
 
 # --- a FIFO: opening it for reading would block until a writer comes --------------------------

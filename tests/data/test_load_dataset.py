@@ -149,11 +149,13 @@ def test_csv_source_relative_path_checksum_and_task(tmp_path):
 
 
 def test_csv_errors_name_the_field_or_the_place(tmp_path):
-    with pytest.raises(DataError, match=r"^data.csv_path: file not found: .*missing.csv$"):
+    with pytest.raises(DataError, match=r"^data.csv_path: data file not found: .*missing.csv \(csv_path 'missing.csv' "
+                                        r"relative to the experiment's folder .*\)$"):
         load_dataset(spec(source="csv", csv_path="missing.csv"), base_dir=tmp_path)
     (tmp_path / "bad.csv").write_text("a,b,label\n1,2,x\n3,?,y\n5,6,x\n7,8,y\n")
-    with pytest.raises(DataError, match=r"^bad.csv: line 3, column 'b': missing value \('\?'\)"):
-        load_dataset(spec(source="csv", csv_path="bad.csv"), base_dir=tmp_path)
+    with pytest.raises(DataError, match=r"^bad.csv: line 3, column 'b': missing value \('\?'\); fill it in or "
+                                        r"remove the row, or set data.missing to 'drop' or 'fill'$"):
+        load_dataset(spec(source="csv", csv_path="bad.csv", missing="refuse"), base_dir=tmp_path)
     (tmp_path / "ok.csv").write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
     with pytest.raises(DataError, match=r"^data.target_column: target column 'c' not found"):
         load_dataset(spec(source="csv", csv_path="ok.csv", target_column="c"), base_dir=tmp_path)

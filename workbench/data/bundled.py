@@ -2,7 +2,7 @@
 
 The files are plain CSV (gzip-compressed when large) with a header and the
 target as the last column, read by the same parser as users' files
-(:func:`workbench.data.csv_import.read_csv`).  ``resources/datasets/datasets.json``
+(:func:`workbench.data.csv_import.load_table`).  ``resources/datasets/datasets.json``
 records each file's SHA-256; ``resources/datasets/README.md`` gives source,
 licence (all UCI, CC BY 4.0) and citation.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .csv_import import CsvTable, file_sha256, read_csv
+from .csv_import import CsvTable, Progress, file_sha256, load_table
 from .errors import DataError
 
 DATASETS_DIR = Path(__file__).resolve().parents[2] / "resources" / "datasets"
@@ -97,18 +97,23 @@ def verify_bundled(name: str, datasets_dir: Optional[Path] = None) -> Optional[s
     return None
 
 
-def load_bundled(name: str, datasets_dir: Optional[Path] = None) -> tuple[CsvTable, tuple[str, ...]]:
-    """``(table, warnings)`` of a shipped set; the warnings report a checksum mismatch."""
+def load_bundled(name: str, datasets_dir: Optional[Path] = None,
+                 progress: Optional[Progress] = None) -> tuple[CsvTable, tuple[str, ...]]:
+    """``(table, warnings)`` of a shipped set; the warnings report a checksum mismatch.
+    The file is read once: its SHA-256 is that of the bytes parsed (and the parsed table
+    is cached like a user's CSV, see :func:`~workbench.data.csv_import.load_table`)."""
     info = get_bundled(name)
     path = bundled_path(name, datasets_dir)
     if not path.is_file():
         raise DataError(f"data.name: the bundled file for {name!r} is missing: {path}")
-    warnings = []
-    problem = verify_bundled(name, datasets_dir)
-    if problem:
-        warnings.append(problem)
     try:
-        table = read_csv(path, target_column=info.target, task=info.task)
+        table, sha = load_table(path, target_column=info.target, task=info.task, progress=progress)
     except DataError as exc:
         raise DataError(f"bundled file {path.name}: {exc}") from None
+    warnings = []
+    entry = read_manifest(datasets_dir).get(name)
+    if not isinstance(entry, dict) or "sha256" not in entry:
+        warnings.append(f"bundled data set {name!r} is not listed in {MANIFEST}")
+    elif sha != entry["sha256"]:
+        warnings.append(f"bundled file {path.name} does not match its recorded SHA-256 (the file was modified)")
     return table, tuple(warnings)
