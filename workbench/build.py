@@ -223,6 +223,17 @@ def _targets(y: Optional[np.ndarray], task: str) -> Optional[np.ndarray]:
     return y.reshape(-1, 1) if y.ndim == 1 else y
 
 
+def apply_target_scaling(net: Network, dataset) -> None:
+    """Regression with ``data.standardize_targets``: the network trains on targets
+    standardised with the training split's mean ``m`` and std ``s`` per output
+    (``dataset.target_scaler``) and reports in the targets' units, ``yhat = m + s z``
+    (:meth:`Network.set_target_scaling`).  A network rebuilt from saved weights needs
+    this too: the weights are those of the standardised problem."""
+    scaler = getattr(dataset, "target_scaler", None)
+    if scaler is not None and net.task == "regression":
+        net.set_target_scaling(scaler.offset, scaler.scale)
+
+
 def make_network(spec: ExperimentSpec, n_inputs: int, task: str, n_outputs: int, dtype=np.float32) -> Network:
     """The spec's network, initialised from the seed (the first of the seed's streams)."""
     arch, reg = spec.architecture, spec.regularization
@@ -275,6 +286,7 @@ def build_run(spec: ExperimentSpec, dataset, *, emit_batches: bool = True) -> Ru
     task, n_outputs = task_of(dataset)
     n_inputs = int(dataset.X_train.shape[1])
     net = make_network(spec, n_inputs, task, n_outputs)
+    apply_target_scaling(net, dataset)
     opt_spec, reg = spec.optimizer, spec.regularization
     mask = np.ones(net.n_params, dtype=bool) if reg.penalize_biases else net.weight_mask
     optimizer = make_optimizer(

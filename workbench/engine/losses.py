@@ -25,6 +25,13 @@ multiclass (softmax output unit, multinoulli likelihood)
 Every task offers ``*_loss_grad(Z, y, out) -> float`` (mean loss; ``out`` receives
 ``dJ/dZ``), ``*_sample_losses(Z, y) -> (n,)`` (per-sample loss; for regression the
 per-sample *sum* of squared errors) and ``*_output(Z, out)`` (the prediction).
+
+regression on standardised targets (:func:`standardized_regression_loss_grad`)
+    With the training split's mean ``m_k`` and std ``s_k`` of output ``k``, the network
+    learns ``y~_ik = (y_ik - m_k) / s_k`` and its output unit is ``yhat_ik = m_k + s_k z_ik``.
+    The objective is ``J~ = (1/(nK)) sum (z_ik - y~_ik)^2`` (``out = dJ~/dZ``: the gradient of
+    the standardised problem); the value reported is the MSE in the targets' units,
+    ``J = (1/(nK)) sum (yhat_ik - y_ik)^2 = (1/(nK)) sum_k s_k^2 sum_i (z_ik - y~_ik)^2``.
 """
 
 from __future__ import annotations
@@ -71,6 +78,35 @@ def mse(Z: np.ndarray, y: np.ndarray) -> float:
     """``(1/(nK)) sum (z - y)^2`` without a gradient."""
     d = Z - _as_2d(y, Z)
     return float(np.vdot(d, d)) / d.size
+
+
+def standardize_targets(y: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``y~ = (y - m) / s`` per output (float64)."""
+    return (np.asarray(y, dtype=np.float64) - shift) / scale
+
+
+def unstandardize(Z: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The output unit of a network trained on standardised targets: ``yhat = m + s z`` (float64)."""
+    return shift + scale * np.asarray(Z, dtype=np.float64)
+
+
+def standardized_regression_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray, shift: np.ndarray,
+                                      scale: np.ndarray) -> float:
+    """Trains on standardised targets, reports in the targets' units (see the module docstring).
+
+    ``y`` is in the targets' units, ``(n, K)`` (``(n,)`` when K = 1); ``shift = m``,
+    ``scale = s`` are ``(K,)`` float64.  ``out <- dJ~/dZ = 2 (z - y~)/(nK)`` with
+    ``y~ = (y - m)/s`` computed in float64; returns ``J = (1/(nK)) sum (m + s z - y)^2``
+    computed in float64 (finite even for targets of 1e20, whose squares overflow float32)."""
+    y = _as_2d(y, Z)
+    y_std = standardize_targets(y, shift, scale)
+    np.subtract(Z, y_std, out=out, casting="unsafe")  # z - y~, rounded once to the network's dtype
+    size = out.size
+    d = unstandardize(Z, shift, scale)
+    d -= y
+    loss = float(np.vdot(d, d)) / size
+    out *= 2.0 / size
+    return loss
 
 
 def regression_output(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

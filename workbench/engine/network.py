@@ -33,6 +33,15 @@ dropping a unit) the three treatments are
     as ``-(logsumexp_s(-l_s) - log S)`` from the per-pass losses ``l_s``.  Masks come
     from ``rng`` if given, else from a fixed internal seed, so results are repeatable.
 
+Regression on standardised targets (:meth:`Network.set_target_scaling`): with the
+training split's per-output mean ``m`` and std ``s`` the output unit becomes
+``yhat = m + s ⊙ A^(L)`` and the network is trained on ``y~ = (y - m) / s``: the
+gradient is that of ``J~ = (1/(nK)) sum (A^(L) - y~)^2`` (the standardised problem),
+while every value it returns — the batch loss of :meth:`loss_and_grad`, :meth:`loss`,
+:meth:`evaluate`, :meth:`predict` — is in the targets' units,
+``J = (1/(nK)) sum (yhat - y)^2 = (1/(nK)) sum_k s_k^2 sum_i (A^(L)_ik - y~_ik)^2``.
+``y`` is always given in the targets' units.
+
 All parameters live in ONE flat buffer ``params`` (layer by layer: ``W^(1)``, ``b^(1)``,
 ``W^(2)``, ...); ``weights[l]`` and ``biases[l]`` are views into it, and ``grads``,
 ``grad_weights[l]``, ``grad_biases[l]`` likewise.  Activation buffers are allocated
@@ -195,6 +204,8 @@ class Network:
         self._classic_scales = [(1.0 - p) if p > 0.0 else None for p in self._rates]
         self._loss_grad = _losses.LOSS_GRAD[task]
         self._sample_losses = _losses.SAMPLE_LOSSES[task]
+        self._target_shift: Optional[np.ndarray] = None  # regression on standardised targets: m, s
+        self._target_scale: Optional[np.ndarray] = None
         self._cache: dict[int, _Buffers] = {}
         self.initialize(np.random.default_rng(seed))
 
@@ -211,6 +222,40 @@ class Network:
         for l, name in enumerate(inits):
             _initialize(name, sizes[l], sizes[l + 1], rng, self.weights[l], self.biases[l])
         self.grads.fill(0.0)
+
+    def set_target_scaling(self, shift, scale) -> None:
+        """Regression: train on ``y~ = (y - shift) / scale`` and report in the targets'
+        units through the output unit ``yhat = shift + scale ⊙ A^(L)`` (see the module
+        docstring).  ``shift``, ``scale``: ``(n_outputs,)``, finite, ``scale > 0``
+        (the training split's mean and std per output).  ``None, None``: the identity."""
+        if shift is None and scale is None:
+            self._target_shift = self._target_scale = None
+            self._loss_grad = _losses.LOSS_GRAD[self.task]
+            return
+        if self.task != "regression":
+            raise ValueError(f"target scaling: only for a regression network, this one is {self.task}")
+        m = np.asarray(shift, dtype=np.float64).reshape(-1)
+        s = np.asarray(scale, dtype=np.float64).reshape(-1)
+        if m.shape != (self.n_outputs,) or s.shape != (self.n_outputs,):
+            raise ValueError(f"target scaling: shift and scale must have shape ({self.n_outputs},), "
+                             f"got {m.shape} and {s.shape}")
+        if not (np.isfinite(m).all() and np.isfinite(s).all() and (s > 0).all()):
+            raise ValueError(f"target scaling: shift must be finite and scale finite and > 0, got {m} and {s}")
+        self._target_shift, self._target_scale = m, s
+        m.flags.writeable = False
+        s.flags.writeable = False
+
+        def loss_grad(Z, y, out, _m=m, _s=s):
+            return _losses.standardized_regression_loss_grad(Z, y, out, _m, _s)
+
+        self._loss_grad = loss_grad
+
+    @property
+    def target_scaling(self) -> Optional[tuple[np.ndarray, np.ndarray]]:
+        """``(shift, scale)`` of the output unit ``yhat = shift + scale ⊙ A^(L)``, or None."""
+        if self._target_shift is None:
+            return None
+        return self._target_shift, self._target_scale
 
     def get_params(self) -> np.ndarray:
         """A copy of the flat parameter vector."""
@@ -239,6 +284,8 @@ class Network:
             seed=self.seed,
         )
         other.params[...] = self.params
+        if self._target_shift is not None:
+            other.set_target_scaling(self._target_shift, self._target_scale)
         return other
 
     def __repr__(self) -> str:
@@ -411,6 +458,7 @@ class Network:
         total = 0.0
         correct = 0
         output = _losses.OUTPUT[task]
+        affine = self._target_shift is not None  # regression on standardised targets
         for start in range(0, n, EVAL_CHUNK):
             stop = min(start + EVAL_CHUNK, n)
             Xc = X[start:stop]
@@ -419,7 +467,7 @@ class Network:
             if not mc:
                 Z = self._forward(Xc, b, masks)
                 P = output(Z)
-                if yc is not None:
+                if yc is not None and not affine:
                     total += float(self._sample_losses(Z, yc).sum())
             else:
                 acc = None
@@ -435,7 +483,7 @@ class Network:
                         lpass[s] = self._sample_losses(Z, yc)
                 P = acc
                 P /= S
-                if yc is not None:
+                if yc is not None and not affine:
                     if task == "regression":
                         total += float(_losses.regression_sample_losses(P, yc).sum())
                     else:
@@ -444,6 +492,11 @@ class Network:
                         mx = lpass.max(axis=0)
                         lse = mx + np.log(np.exp(lpass - mx).sum(axis=0))
                         total += float(np.sum(math.log(S) - lse))
+            if affine:  # yhat = m + s z (after the mc average), rounded to the dtype as predict returns it
+                P = _losses.unstandardize(P, self._target_shift, self._target_scale).astype(self.dtype)
+                if yc is not None:
+                    d = P.astype(np.float64) - yc
+                    total += float(np.vdot(d, d))
             if yc is not None and task != "regression":
                 if task == "binary":
                     correct += int(np.count_nonzero((P > 0.5) == (yc.reshape(-1) > 0.5)))
