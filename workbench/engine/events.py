@@ -3,6 +3,11 @@
 Epochs are 1-based in events (``epoch=1`` is the first pass over the data);
 ``step`` counts optimizer updates from 1.  Events carry plain floats and
 dicts, never live arrays, so they can cross threads safely.
+
+``member`` (the last field of every per-run event, default 0) says which member of a
+lockstep group (:func:`workbench.engine.trainer.train_group`) the event belongs to; a
+solo run's events all have ``member=0``.  The events of one member, in order, are
+exactly the events of that member's solo run.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ class BatchEnd:
     step: int
     loss: float
     phase: str = "train"
+    member: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class EpochEnd:
     metrics: dict = field(default_factory=dict)
     samples: int = 0
     phase: str = "train"
+    member: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,7 @@ class LearningRateChanged:
     kind: str
     old_lr: float
     new_lr: float
+    member: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,7 @@ class SettingChanged:
     name: str
     old: float
     new: float
+    member: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +86,7 @@ class EarlyStop:
     restored: bool
     best_train_loss: float
     fired: bool = True
+    member: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +107,7 @@ class Diverged:
     epoch: int
     batch: int
     reason: str
+    member: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +116,7 @@ class Failed:
 
     epoch: int
     reason: str
+    member: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +129,7 @@ class Finished:
     epochs_run: int
     wall_time: float
     final_metrics: dict = field(default_factory=dict)
+    member: int = 0
 
 
 Event = (BatchEnd | EpochEnd | LearningRateChanged | SettingChanged | EarlyStop | PhaseStarted | Diverged | Failed

@@ -22,7 +22,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -115,15 +115,14 @@ def _finite(value: float) -> bool:
     return math.isfinite(value)
 
 
-class _Trainer:
-    """State of one run; :func:`train` drives it.  Kept private: the generator is the API."""
+class _Member:
+    """The state of one run: its seed's streams, schedule, early stopping, live settings
+    and progress.  A solo run is a group of one member; a lockstep group has one per member."""
 
-    def __init__(self, network, optimizer, schedule, data: TrainData, config: TrainConfig, stopping, live):
-        self.net = network
-        self.opt = optimizer
-        self.schedule = schedule
-        self.data = data
+    def __init__(self, index: int, schedule, config: TrainConfig, stopping, live, penalty_mask):
+        self.index = index
         self.cfg = config
+        self.schedule = schedule
         self.stopping = stopping
         self.live = live
         root = np.random.SeedSequence(config.seed)
@@ -135,11 +134,10 @@ class _Trainer:
         # (warm-up, cycles and decays included) by new/old eta
         self.base_lr = float(schedule.base_lr) if schedule is not None else 0.0
         self.lr_scale = 1.0
+        self.lr = 0.0  # the rate of the epoch being trained
         self.l1 = float(config.l1)
         self.l2 = float(config.l2)
-        mask = config.penalty_mask
-        self.penalty_mask = network.weight_mask if mask is None else mask
-        self.initial_params = network.params.copy()
+        self.penalty_mask = penalty_mask
         self.train_losses: dict[int, float] = {}
         self.diverged: Optional[Diverged] = None
         self.batch_mean_loss = float("nan")
@@ -147,102 +145,157 @@ class _Trainer:
         self.samples = 0
         self.restart_epochs = set(schedule.restart_epochs(config.epochs)) if schedule is not None else set()
         self.epochs_run = 0
-        self.t0 = time.perf_counter()
+        self.running = True
 
-    # -- numbers -------------------------------------------------------------
-    def penalty(self) -> float:
-        """l1 sum|w| + (l2/2) w^T w over the penalised entries (reported apart from the loss)."""
-        if self.l1 == 0.0 and self.l2 == 0.0:
-            return 0.0
-        w = self.net.params[self.penalty_mask].astype(np.float64)
-        return float(self.l1 * np.abs(w).sum() + 0.5 * self.l2 * (w @ w))
 
-    def evaluate(self, X, y) -> dict:
-        return self.net.evaluate(X, y)
+class _Solo:
+    """The numbers of a solo run: one network and its optimizer (see ``lockstep.GroupBackend``
+    for a group's)."""
 
-    # -- live settings -------------------------------------------------------
-    def apply_live(self, epoch: int) -> Iterator[Event]:
-        """Apply the pending live settings before ``epoch``.  ``lr`` is the base rate eta:
-        the schedule's rate of every epoch is scaled by new eta / first eta."""
-        if self.live is None:
-            return
-        for name, new in self.live.take().items():
-            if name == "lr":
-                old = self.base_lr * self.lr_scale
-                self.lr_scale = new / self.base_lr if self.base_lr > 0 else 1.0
-            elif name == "weight_decay":
-                old = float(self.opt.weight_decay)
-                self.opt.weight_decay = new
-            else:
-                old = getattr(self, name)
-                setattr(self, name, new)
-            if old != new:
-                yield SettingChanged(epoch=epoch, name=name, old=old, new=new)
+    def __init__(self, network, optimizer):
+        self.net = network
+        self.opt = optimizer
+        self.initial_params = network.params.copy()
 
-    # -- one epoch -----------------------------------------------------------
-    def run_epoch(self, X, y, epoch: int, lr: float, phase: str) -> Iterator[Event]:
-        """Yield BatchEnd events; on divergence yield Diverged and set self.diverged."""
+    def params_of(self, member: int) -> np.ndarray:
+        return self.net.params
+
+    def evaluate(self, X, y, members) -> list[dict]:
+        return [self.net.evaluate(X, y)]
+
+    def weight_decay(self, member: int) -> float:
+        return self.opt.weight_decay
+
+    def set_weight_decay(self, member: int, value: float) -> None:
+        self.opt.weight_decay = value
+
+    def freeze(self, member: int) -> None:
+        """Nothing moves a finished solo run."""
+
+    def restart(self, member: int) -> None:
+        """Back to the initial weights and a fresh optimizer (the retrain follow-up)."""
+        self.net.params[:] = self.initial_params
+        self.opt.reset()
+
+    def run_epoch(self, members, X, y, epoch: int, phase: str, emit: bool) -> Iterator[Event]:
+        """Yield BatchEnd events; on divergence yield Diverged and set ``m.diverged``."""
+        (m,) = members
         n = len(X)
-        bs = min(self.cfg.batch_size, n)
-        order = self.shuffle_rng.permutation(n)
+        bs = min(m.cfg.batch_size, n)
+        order = m.shuffle_rng.permutation(n)
         xbuf = np.empty((bs,) + X.shape[1:], dtype=X.dtype)
         ybuf = np.empty((bs,) + y.shape[1:], dtype=y.dtype)
         net, opt = self.net, self.opt
-        noise = self.cfg.input_noise
-        penalised = self.l1 != 0.0 or self.l2 != 0.0
-        emit = self.cfg.emit_batches
+        noise = m.cfg.input_noise
+        penalised = m.l1 != 0.0 or m.l2 != 0.0
+        lr = m.lr
         loss_sum = 0.0
         batches = 0
         for batch, start in enumerate(range(0, n, bs), start=1):
             idx = order[start : start + bs]
-            m = len(idx)
-            xb = xbuf[:m]
-            yb = ybuf[:m]
+            k = len(idx)
+            xb = xbuf[:k]
+            yb = ybuf[:k]
             np.take(X, idx, axis=0, out=xb)
             np.take(y, idx, axis=0, out=yb)
             if noise > 0.0:
-                xb += (noise * self.noise_rng.standard_normal(xb.shape)).astype(xb.dtype, copy=False)
-            loss = float(net.loss_and_grad(xb, yb, rng=self.dropout_rng))
+                xb += (noise * m.noise_rng.standard_normal(xb.shape)).astype(xb.dtype, copy=False)
+            loss = float(net.loss_and_grad(xb, yb, rng=m.dropout_rng))
             if not _finite(loss):
-                self.diverged = Diverged(epoch=epoch, batch=batch, reason=f"training loss is {loss}")
-                yield self.diverged
+                m.diverged = Diverged(epoch=epoch, batch=batch, reason=f"training loss is {loss}")
+                yield m.diverged
                 return
             if penalised:
-                add_penalty(net.params, net.grads, self.penalty_mask, self.l1, self.l2)
+                add_penalty(net.params, net.grads, m.penalty_mask, m.l1, m.l2)
             opt.step(net.params, net.grads, lr)
-            self.step += 1
-            self.samples += m
+            m.step += 1
+            m.samples += k
             loss_sum += loss
             batches += 1
             if emit:
-                yield BatchEnd(epoch=epoch, batch=batch, step=self.step, loss=loss, phase=phase)
-        self.batch_mean_loss = loss_sum / max(batches, 1)
+                yield BatchEnd(epoch=epoch, batch=batch, step=m.step, loss=loss, phase=phase)
+        m.batch_mean_loss = loss_sum / max(batches, 1)
 
-    def epoch_summary(self, epoch: int, lr: float, phase: str, X_train, y_train, with_val: bool) -> EpochEnd:
-        metrics: dict[str, float] = {}
-        if self.cfg.evaluate_train:
-            train = self.evaluate(X_train, y_train)
-            train_loss = float(train.pop("loss"))
-            metrics.update({f"train_{k}": float(v) for k, v in train.items()})
-        else:
-            train_loss = float(self.batch_mean_loss)
-        val_loss = None
+
+class _Trainer:
+    """The epoch logic of a run, written once for ``members`` that train together on one
+    ``backend`` (:class:`_Solo`, or a lockstep group's ``lockstep.GroupBackend``): live
+    settings, the schedule's rate, the epoch of batches, evaluation, divergence, plateau,
+    early stopping, follow-ups and the end of each member's run.  Kept private: the
+    generators :func:`train` and :func:`train_group` are the API."""
+
+    def __init__(self, backend, members: list, data: TrainData, *, emit_batches: bool = True,
+                 evaluate_train: bool = True):
+        self.backend = backend
+        self.members = members
+        self.data = data
+        self.emit_batches = emit_batches
+        self.evaluate_train = evaluate_train
+        self.t0 = time.perf_counter()
+
+    # -- numbers -------------------------------------------------------------
+    def penalty(self, m: _Member) -> float:
+        """l1 sum|w| + (l2/2) w^T w over the penalised entries (reported apart from the loss)."""
+        if m.l1 == 0.0 and m.l2 == 0.0:
+            return 0.0
+        w = self.backend.params_of(m.index)[m.penalty_mask].astype(np.float64)
+        return float(m.l1 * np.abs(w).sum() + 0.5 * m.l2 * (w @ w))
+
+    # -- live settings -------------------------------------------------------
+    def apply_live(self, m: _Member, epoch: int) -> Iterator[Event]:
+        """Apply the member's pending live settings before ``epoch``.  ``lr`` is the base
+        rate eta: the schedule's rate of every epoch is scaled by new eta / first eta."""
+        if m.live is None:
+            return
+        for name, new in m.live.take().items():
+            if name == "lr":
+                old = m.base_lr * m.lr_scale
+                m.lr_scale = new / m.base_lr if m.base_lr > 0 else 1.0
+            elif name == "weight_decay":
+                old = float(self.backend.weight_decay(m.index))
+                self.backend.set_weight_decay(m.index, new)
+            else:
+                old = getattr(m, name)
+                setattr(m, name, new)
+            if old != new:
+                yield SettingChanged(epoch=epoch, name=name, old=old, new=new, member=m.index)
+
+    # -- one epoch -----------------------------------------------------------
+    def epoch_summaries(self, members: list, epoch: int, phase: str, X_train, y_train, with_val: bool) -> list:
+        """One EpochEnd per member (the members' evaluations batched by the backend)."""
+        indices = [m.index for m in members]
+        trains = self.backend.evaluate(X_train, y_train, indices) if self.evaluate_train else None
+        vals = None
         if with_val and self.data.has_val:
-            val = self.evaluate(self.data.X_val, self.data.y_val)
-            val_loss = float(val.pop("loss"))
-            metrics.update({f"val_{k}": float(v) for k, v in val.items()})
-        return EpochEnd(
-            epoch=epoch,
-            train_loss=train_loss,
-            val_loss=val_loss,
-            penalty=self.penalty(),
-            lr=lr,
-            metrics=metrics,
-            samples=self.samples,
-            phase=phase,
-        )
+            vals = self.backend.evaluate(self.data.X_val, self.data.y_val, indices)
+        out = []
+        for k, m in enumerate(members):
+            metrics: dict[str, float] = {}
+            if trains is not None:
+                train = trains[k]
+                train_loss = float(train.pop("loss"))
+                metrics.update({f"train_{key}": float(v) for key, v in train.items()})
+            else:
+                train_loss = float(m.batch_mean_loss)
+            val_loss = None
+            if vals is not None:
+                val = vals[k]
+                val_loss = float(val.pop("loss"))
+                metrics.update({f"val_{key}": float(v) for key, v in val.items()})
+            out.append(EpochEnd(
+                epoch=epoch,
+                train_loss=train_loss,
+                val_loss=val_loss,
+                penalty=self.penalty(m),
+                lr=m.lr,
+                metrics=metrics,
+                samples=m.samples,
+                phase=phase,
+                member=m.index,
+            ))
+        return out
 
-    def final_metrics(self) -> dict:
+    def final_metrics(self, m: _Member) -> dict:
         out: dict[str, float] = {}
         splits = [("train", self.data.X_train, self.data.y_train)]
         if self.data.has_val:
@@ -250,123 +303,152 @@ class _Trainer:
         if self.data.has_test:
             splits.append(("test", self.data.X_test, self.data.y_test))
         for name, X, y in splits:
-            for k, v in self.evaluate(X, y).items():
+            for k, v in self.backend.evaluate(X, y, [m.index])[0].items():
                 out[f"{name}_{k}"] = float(v)
         return out
 
     # -- the run -------------------------------------------------------------
     def events(self) -> Iterator[Event]:
-        self.t0 = t0 = time.perf_counter()
-        status = "finished"
-        epochs_run = 0
-        early = None
+        self.t0 = time.perf_counter()
         X, y = self.data.X_train, self.data.y_train
-        for e0 in range(self.cfg.epochs):
+        backend = self.backend
+        for e0 in range(max(m.cfg.epochs for m in self.members)):
             epoch = e0 + 1
-            yield from self.apply_live(epoch)
-            lr = float(self.schedule.lr_for_epoch(e0)) * self.lr_scale
-            if e0 in self.restart_epochs and e0 > 0:
-                before = float(self.schedule.lr_for_epoch(e0 - 1)) * self.lr_scale
-                yield LearningRateChanged(epoch=epoch, kind="restart", old_lr=before, new_lr=lr)
-            yield from self.run_epoch(X, y, epoch, lr, "train")
-            if self.diverged is not None:
-                status = "diverged"
+            active = [m for m in self.members if m.running]
+            if not active:
                 break
-            summary = self.epoch_summary(epoch, lr, "train", X, y, with_val=True)
-            epochs_run = self.epochs_run = epoch
-            if not (_finite(summary.train_loss) and (summary.val_loss is None or _finite(summary.val_loss))):
+            for m in active:
+                yield from self.apply_live(m, epoch)
+                m.lr = float(m.schedule.lr_for_epoch(e0)) * m.lr_scale
+                if e0 in m.restart_epochs and e0 > 0:
+                    before = float(m.schedule.lr_for_epoch(e0 - 1)) * m.lr_scale
+                    yield LearningRateChanged(epoch=epoch, kind="restart", old_lr=before, new_lr=m.lr, member=m.index)
+            yield from backend.run_epoch(active, X, y, epoch, "train", self.emit_batches)
+            trained = []
+            for m in active:
+                if m.diverged is not None:
+                    yield from self.finish(m, "diverged")
+                else:
+                    trained.append(m)
+            if not trained:
+                continue
+            for m, summary in zip(trained, self.epoch_summaries(trained, epoch, "train", X, y, with_val=True)):
+                m.epochs_run = epoch
+                if not (_finite(summary.train_loss) and (summary.val_loss is None or _finite(summary.val_loss))):
+                    yield summary
+                    m.diverged = Diverged(epoch=epoch, batch=0, reason="evaluation loss is not finite", member=m.index)
+                    yield m.diverged
+                    yield from self.finish(m, "diverged")
+                    continue
+                m.train_losses[epoch] = summary.train_loss
                 yield summary
-                self.diverged = Diverged(epoch=epoch, batch=0, reason="evaluation loss is not finite")
-                yield self.diverged
-                status = "diverged"
-                break
-            self.train_losses[epoch] = summary.train_loss
-            yield summary
-            plateau_value = summary.val_loss if self.cfg.plateau_monitor == "val_loss" else summary.train_loss
-            if plateau_value is not None:
-                change = self.schedule.observe(e0, plateau_value)
-                if change is not None and epoch < self.cfg.epochs:  # no drop announced past the end
-                    _, old, new = change
-                    yield LearningRateChanged(
-                        epoch=epoch + 1, kind="plateau", old_lr=old * self.lr_scale, new_lr=new * self.lr_scale
-                    )
-            if self.stopping is not None:
-                value = self._monitored(summary)
-                if self.stopping.update(epoch, value, self.net.params):
-                    early = self._early_stop(epoch)
-                    yield early
-                    status = "early_stopped"
-                    break
-        if status == "finished" and self.stopping is not None and self.stopping.best_epoch:
+                plateau_value = summary.val_loss if m.cfg.plateau_monitor == "val_loss" else summary.train_loss
+                if plateau_value is not None:
+                    change = m.schedule.observe(e0, plateau_value)
+                    if change is not None and epoch < m.cfg.epochs:  # no drop announced past the end
+                        _, old, new = change
+                        yield LearningRateChanged(epoch=epoch + 1, kind="plateau", old_lr=old * m.lr_scale,
+                                                  new_lr=new * m.lr_scale, member=m.index)
+                if m.stopping is not None:
+                    value = self._monitored(m, summary)
+                    if m.stopping.update(epoch, value, backend.params_of(m.index)):
+                        yield self._early_stop(m, epoch)
+                        yield from self.finish(m, "early_stopped")
+                        continue
+                if epoch >= m.cfg.epochs:
+                    yield from self.finish(m, "finished")
+        for m in self.members:
+            if m.running:  # a run of no epochs
+                yield from self.finish(m, "finished")
+
+    def finish(self, m: _Member, status: str) -> Iterator[Event]:
+        """The end of member ``m``'s run: restore-best at the last epoch, the follow-up,
+        the final metrics, :class:`Finished`.  The member is frozen from here on."""
+        if status == "finished" and m.stopping is not None and m.stopping.best_epoch:
             # the run reached its last epoch: the best weights are restored all the same
             # (as Keras 3 does), and said so with the same event
-            early = self._early_stop(epochs_run, fired=False)
-            yield early
-        if status != "diverged" and self.stopping is not None and self.cfg.followup != "none":
-            yield from self.followup()
-            if self.diverged is not None:
+            yield self._early_stop(m, m.epochs_run, fired=False)
+        if status != "diverged" and m.stopping is not None and m.cfg.followup != "none":
+            yield from self.followup(m)
+            if m.diverged is not None:
                 status = "diverged"
-        final = self.final_metrics() if status != "diverged" else {}
-        yield Finished(status=status, epochs_run=epochs_run, wall_time=time.perf_counter() - t0, final_metrics=final)
+        self.backend.freeze(m.index)
+        final = self.final_metrics(m) if status != "diverged" else {}
+        m.running = False
+        yield Finished(status=status, epochs_run=m.epochs_run, wall_time=time.perf_counter() - self.t0,
+                       final_metrics=final, member=m.index)
 
-    def _monitored(self, summary: EpochEnd) -> float:
-        monitor = self.stopping.monitor
+    def _monitored(self, m: _Member, summary: EpochEnd) -> float:
+        monitor = m.stopping.monitor
         if monitor == "val_loss":
             return summary.val_loss if summary.val_loss is not None else float("nan")
         if monitor == "train_loss":
             return summary.train_loss
         return summary.metrics.get(monitor, float("nan"))
 
-    def _early_stop(self, epoch: int, fired: bool = True) -> EarlyStop:
+    def _early_stop(self, m: _Member, epoch: int, fired: bool = True) -> EarlyStop:
         """The EarlyStop event (``fired``: patience ran out after ``epoch``; else the run
         ended at its last epoch ``epoch``); the best weights are restored if asked.  If the
         monitored value was never finite (no best epoch) nothing is restored and the best
         value is NaN."""
-        s = self.stopping
-        restored = s.restore(self.net.params)
+        s = m.stopping
+        restored = s.restore(self.backend.params_of(m.index))
         return EarlyStop(
             monitor=s.monitor,
             best_epoch=int(s.best_epoch),
             stopped_epoch=int((s.stopped_epoch or epoch) if fired else epoch),
             best_value=float("nan") if s.best_value is None else float(s.best_value),
             restored=restored,
-            best_train_loss=float(self.best_train_loss_at(s.best_epoch)),
+            best_train_loss=float(m.train_losses.get(s.best_epoch, float("nan"))),
             fired=fired,
+            member=m.index,
         )
 
-    def best_train_loss_at(self, best_epoch: int) -> float:
-        return self.train_losses.get(best_epoch, float("nan"))
-
-    def followup(self) -> Iterator[Event]:
+    def followup(self, m: _Member) -> Iterator[Event]:
         """Seed 001's two ways of using the validation data after early stopping."""
-        best = int(self.stopping.best_epoch)
+        best = int(m.stopping.best_epoch)
         if best <= 0 or not self.data.has_val:
             return
         X = np.concatenate([self.data.X_train, self.data.X_val])
         y = np.concatenate([self.data.y_train, self.data.y_val])
-        self.schedule.reset()
-        if self.cfg.followup == "retrain":
+        m.schedule.reset()
+        if m.cfg.followup == "retrain":
             yield PhaseStarted(phase="retrain", target_epochs=best)
-            self.net.params[:] = self.initial_params
-            self.opt.reset()
+            self.backend.restart(m.index)
             for e0 in range(best):
-                lr = float(self.schedule.lr_for_epoch(e0)) * self.lr_scale
-                yield from self.run_epoch(X, y, e0 + 1, lr, "retrain")
-                if self.diverged is not None:
+                m.lr = float(m.schedule.lr_for_epoch(e0)) * m.lr_scale
+                yield from self.backend.run_epoch([m], X, y, e0 + 1, "retrain", self.emit_batches)
+                if m.diverged is not None:
                     return
-                yield self.epoch_summary(e0 + 1, lr, "retrain", X, y, with_val=False)
+                yield self.epoch_summaries([m], e0 + 1, "retrain", X, y, with_val=False)[0]
         else:
-            target = self.best_train_loss_at(best)
-            yield PhaseStarted(phase="continue", target_epochs=self.cfg.epochs, target_loss=target)
-            for e0 in range(self.cfg.epochs):
-                lr = float(self.schedule.lr_for_epoch(best + e0)) * self.lr_scale
-                yield from self.run_epoch(X, y, e0 + 1, lr, "continue")
-                if self.diverged is not None:
+            target = float(m.train_losses.get(best, float("nan")))
+            yield PhaseStarted(phase="continue", target_epochs=m.cfg.epochs, target_loss=target)
+            for e0 in range(m.cfg.epochs):
+                m.lr = float(m.schedule.lr_for_epoch(best + e0)) * m.lr_scale
+                yield from self.backend.run_epoch([m], X, y, e0 + 1, "continue", self.emit_batches)
+                if m.diverged is not None:
                     return
-                summary = self.epoch_summary(e0 + 1, lr, "continue", X, y, with_val=False)
+                summary = self.epoch_summaries([m], e0 + 1, "continue", X, y, with_val=False)[0]
                 yield summary
                 if summary.train_loss <= target:
                     return
+
+
+def _run(trainer: _Trainer) -> Iterator[Event]:
+    """Drive ``trainer`` with floating-point warnings silenced; an error inside the run
+    ends every member still running with Failed + Finished(status 'failed')."""
+    with np.errstate(all="ignore"):
+        try:
+            yield from trainer.events()
+        except Exception as exc:  # noqa: BLE001 - an error inside a run ends it as an event
+            reason = f"{type(exc).__name__}: {exc}"
+            for m in trainer.members:
+                if m.running:
+                    m.running = False
+                    yield Failed(epoch=m.epochs_run + 1, reason=reason, member=m.index)
+                    yield Finished(status="failed", epochs_run=m.epochs_run,
+                                   wall_time=time.perf_counter() - trainer.t0, final_metrics={}, member=m.index)
 
 
 def train(
@@ -383,11 +465,58 @@ def train(
 
     Floating-point warnings are silenced while the trainer runs: overflow and NaN are
     reported as a :class:`Diverged` event instead."""
-    trainer = _Trainer(network, optimizer, schedule, data, config, stopping, live)
-    with np.errstate(all="ignore"):
-        try:
-            yield from trainer.events()
-        except Exception as exc:  # noqa: BLE001 - an error inside a run ends it as an event
-            yield Failed(epoch=trainer.epochs_run + 1, reason=f"{type(exc).__name__}: {exc}")
-            yield Finished(status="failed", epochs_run=trainer.epochs_run,
-                           wall_time=time.perf_counter() - trainer.t0, final_metrics={})
+    mask = network.weight_mask if config.penalty_mask is None else config.penalty_mask
+    member = _Member(0, schedule, config, stopping, live, mask)
+    trainer = _Trainer(_Solo(network, optimizer), [member], data, emit_batches=config.emit_batches,
+                       evaluate_train=config.evaluate_train)
+    yield from _run(trainer)
+
+
+def train_group(
+    group,
+    optimizer,
+    schedules: Sequence,
+    data: TrainData,
+    configs: Sequence[TrainConfig],
+    stoppings: Optional[Sequence] = None,
+    lives: Optional[Sequence[Optional[LiveSettings]]] = None,
+) -> Iterator[Event]:
+    """Train the members of a lockstep group together and yield every member's events
+    (``member`` = its index); member m's events, in order, are those of its solo run
+    ``train(group.to_network(m), ..., schedules[m], data, configs[m], stoppings[m],
+    lives[m])``.
+
+    ``group``: a :class:`~workbench.engine.lockstep.StackedNetwork`; ``optimizer``: a
+    :class:`~workbench.engine.optimizers.GroupOptimizer` for it; one schedule, config,
+    early stopping (or None) and live-settings object (or None) per member.  The configs
+    may differ in everything per-member (seed, epochs, l1, l2, input noise, plateau
+    monitor) but must share ``batch_size``, ``emit_batches`` and ``evaluate_train``, and
+    have no follow-up (``followup='none'``: follow-up phases are not run in lockstep).
+    A member that stops or diverges is frozen while the others go on; the generator ends
+    after the last member's :class:`Finished`.  The arguments are checked now (ValueError);
+    the run starts at the first ``next()``."""
+    from .lockstep import GroupBackend
+
+    N = group.n_members
+    schedules, configs = list(schedules), list(configs)
+    stoppings = [None] * N if stoppings is None else list(stoppings)
+    lives = [None] * N if lives is None else list(lives)
+    for name, values in (("schedules", schedules), ("configs", configs), ("stoppings", stoppings), ("lives", lives)):
+        if len(values) != N:
+            raise ValueError(f"{name}: expected {N} (one per member), got {len(values)}")
+    first = configs[0]
+    for i, cfg in enumerate(configs):
+        for name in ("batch_size", "emit_batches", "evaluate_train"):
+            if getattr(cfg, name) != getattr(first, name):
+                raise ValueError(f"configs[{i}].{name}: must be the same for every member of a lockstep group, got "
+                                 f"{getattr(cfg, name)!r} vs {getattr(first, name)!r}")
+        if cfg.followup != "none":
+            raise ValueError(f"configs[{i}].followup: follow-up phases are not run in lockstep, got {cfg.followup!r}")
+    members = [
+        _Member(i, schedules[i], configs[i], stoppings[i], lives[i],
+                group.weight_mask if configs[i].penalty_mask is None else configs[i].penalty_mask)
+        for i in range(N)
+    ]
+    trainer = _Trainer(GroupBackend(group, optimizer, first.batch_size), members, data,
+                       emit_batches=first.emit_batches, evaluate_train=first.evaluate_train)
+    return _run(trainer)

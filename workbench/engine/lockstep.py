@@ -1,0 +1,699 @@
+"""Lockstep groups: N members of one network trained as ONE stacked network.
+
+A *member* is one run: its own seed (shuffling, dropout and noise streams, exactly those
+of its solo run), learning rate and schedule, optimizer float hyperparameters, L1/L2,
+weight decay, dropout rates, input noise, epochs and early stopping.  What the members
+share is what makes them one network: the layer sizes and activations, the task, the
+test-time dropout treatment, the optimizer rule (and its choices), the batch size and the
+data.
+
+Layout.  All members' parameters live in ONE flat buffer, member-major: member m's
+parameters are the block ``[m P, (m+1) P)`` in exactly the solo :class:`Network`'s layout
+(``W^(1)``, ``b^(1)``, ``W^(2)``, ...), so a member's block can be copied to and from a
+solo network.  ``weights[l]`` are ``(N, fan_in, fan_out)`` strided views into it,
+``biases[l]`` ``(N, 1, fan_out)``; ``grads`` likewise.  Each member trains on its own
+mini-batch (its own shuffle), so a batch is ``(N, B, d)`` and every layer is one batched
+matrix product ``np.matmul((N, B, fan_in), (N, fan_in, fan_out), out=(N, B, fan_out))``;
+the elementwise work (bias, activation, dropout, loss, the optimizer) is one pass over all
+members.
+
+Equality with solo runs.  ``np.matmul`` on a stack calls the same BLAS ``gemm`` per
+member, with the same shapes, transposes and leading dimensions, as ``np.dot`` does for the
+solo network, and every elementwise operation sees the same operands (per-member numbers
+are arrays of the parameter dtype holding exactly the value the solo ufunc would round its
+Python float to), reductions run over the same contiguous axes, and each member's random
+numbers come from its own generators in the solo order.  So on this machine every member
+reproduces its solo run *bit for bit*, in float32 and float64 (``tests/engine/
+test_lockstep.py`` checks it).  That equality of batched and unbatched GEMM is
+OpenBLAS's (one ``sgemm``/``dgemm`` call per matrix either way, deterministic for given
+shapes and thread count); a BLAS that splits batched products differently could round
+the last bit differently, which the tests' 1e-5 tolerance would still accept.
+
+Frozen members.  A member that stops (early stopping, its last epoch, divergence) is
+frozen: it is stepped with eta = 0 (no decay) and its block is restored from a copy after
+every step, so its parameters no longer change whatever the rule (velocity momentum keeps
+moving with eta = 0).  Its rows are still computed (wasted, never read); NaN in a member
+stays in its rows: nothing mixes members.
+
+``StackedNetwork`` holds the numbers; ``GroupBackend`` is what the trainer's one epoch
+loop (:func:`workbench.engine.trainer.train_group`) drives for a group.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+
+from . import losses as _losses
+from .events import BatchEnd, Diverged
+from .network import EVAL_CHUNK, MC_SEED, LayerConfig, Network
+
+_MAX_CACHED = 8
+_sum = np.add.reduce
+_max = np.maximum.reduce
+
+
+# --------------------------------------------------------------------------- batched losses
+# The task losses of :mod:`.losses` over a stack (N, B, K): the same operations member by
+# member (reductions over the same contiguous axis), the loss of each member as float64
+# exactly as the solo function computes it in Python floats.
+
+
+def _regression_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.subtract(Z, y, out=out)
+    size = out.shape[1] * out.shape[2]
+    # np.vdot is the BLAS dot the solo loss uses: one call per member keeps its rounding
+    loss = np.array([float(np.vdot(o, o)) for o in out]) / size
+    out *= 2.0 / size
+    return loss
+
+
+def _binary_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    N, n = Z.shape[0], Z.shape[1]
+    z = Z.reshape(N, n)
+    yf = y.reshape(N, n)
+    if yf.dtype != z.dtype:
+        yf = yf.astype(z.dtype)
+    t = np.abs(z)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    mz = np.maximum(z, 0.0)
+    r = np.multiply(z, yf)
+    np.subtract(mz, r, out=r)
+    r += t
+    loss = _sum(r, axis=1).astype(np.float64) / n
+    mz += t
+    g = out.reshape(N, n)
+    np.subtract(z, mz, out=g)
+    np.exp(g, out=g)
+    g -= yf
+    g *= 1.0 / n
+    return loss
+
+
+def _multiclass_loss_grad(Z: np.ndarray, y: np.ndarray, out: np.ndarray, index) -> np.ndarray:
+    N, n = Z.shape[0], Z.shape[1]
+    members, rows = index
+    m = _max(Z, axis=2, keepdims=True)
+    np.subtract(Z, m, out=out)
+    zy = out[members, rows, y]
+    np.exp(out, out=out)
+    s = _sum(out, axis=2, keepdims=True)
+    loss = (_sum(np.log(s).reshape(N, n), axis=1).astype(np.float64) - _sum(zy, axis=1).astype(np.float64)) / n
+    out /= s
+    out[members, rows, y] -= 1.0
+    out *= 1.0 / n
+    return loss
+
+
+class _Buffers:
+    """Preallocated stacks for ``N`` members and ``n`` rows (see ``network._Buffers``);
+    ``H2``/``G2``/``S2`` are the same buffers as 2-D ``(N n, width)`` views (the
+    activations' fast paths are for 2-D arrays)."""
+
+    __slots__ = ("n", "N", "H", "H2", "D", "M", "G", "G2", "S", "S2", "ins", "masks", "index")
+
+    def __init__(self, N: int, n: int, sizes: tuple[int, ...], dtype: np.dtype):
+        L = len(sizes) - 1
+        self.N, self.n = N, n
+        self.H = [np.empty((N, n, sizes[l + 1]), dtype) for l in range(L)]
+        self.H2 = [h.reshape(N * n, -1) for h in self.H]
+        self.D = [None] * L
+        self.M = [None] * L
+        self.G = self.G2 = self.S = self.S2 = None
+        self.ins = [None] * L
+        self.masks = [None] * L
+        self.index = (np.arange(N).reshape(N, 1), np.arange(n).reshape(1, n))
+
+
+class StackedNetwork:
+    """N member networks of one architecture as one stacked network (module docstring).
+
+    Built from solo :class:`Network` s (``networks[m]`` gives member m its parameters,
+    dropout rates and configuration); they must agree on the layer sizes and activations,
+    task, test-time dropout method (and MC samples for ``mc``) and dtype.  Dropout rates (input and each
+    hidden layer) may differ per member.
+
+    ``params``/``grads``: flat ``N P`` buffers (member-major); ``params2d``/``grads2d`` their
+    ``(N, P)`` views; ``weights[l]`` ``(N, fan_in, fan_out)``, ``biases[l]`` ``(N, 1, fan_out)``
+    views.  ``loss_and_grad(X, y, rngs)`` trains on a stack of batches ``(N, B, d)``;
+    ``evaluate(X, y, members)`` evaluates members on one shared ``X``.
+    """
+
+    def __init__(self, networks: Sequence[Network]):
+        nets = list(networks)
+        if not nets:
+            raise ValueError("networks: a group needs at least one member")
+        first = nets[0]
+        for i, net in enumerate(nets):
+            if not isinstance(net, Network):
+                raise TypeError(f"networks[{i}]: expected Network, got {type(net).__name__}")
+            for what in ("layer_sizes", "task", "dropout_method", "mc_samples", "dtype"):
+                if what == "mc_samples" and first.dropout_method != "mc":
+                    continue
+                a, b = getattr(first, what), getattr(net, what)
+                if a != b:
+                    raise ValueError(f"networks[{i}].{what}: must match member 0 to train in lockstep, "
+                                     f"got {b!r} vs {a!r}")
+            acts = tuple(h.activation for h in net.hidden)
+            if acts != tuple(h.activation for h in first.hidden):
+                raise ValueError(f"networks[{i}]: hidden activations {acts} differ from member 0's")
+        N = len(nets)
+        self.n_members = N
+        self.n_inputs, self.n_outputs, self.task = first.n_inputs, first.n_outputs, first.task
+        self.dtype = first.dtype
+        self.layer_sizes = first.layer_sizes
+        self.dropout_method, self.mc_samples = first.dropout_method, first.mc_samples
+        self._configs = [(net.hidden, net.input_dropout, net.output_init, net.seed) for net in nets]
+        P = first.n_params
+        self.n_params = P
+        dt = self.dtype
+        self.params = np.empty(N * P, dt)
+        self.grads = np.zeros(N * P, dt)
+        self.params2d = self.params.reshape(N, P)
+        self.grads2d = self.grads.reshape(N, P)
+        for i, net in enumerate(nets):
+            self.params2d[i] = net.params
+        self.weight_mask = first.weight_mask.copy()
+        self.weights, self.biases, self.grad_weights, self.grad_biases = [], [], [], []
+        off = 0
+        sizes = self.layer_sizes
+        L = len(sizes) - 1
+        self._L = L
+        for l in range(L):
+            fi, fo = sizes[l], sizes[l + 1]
+            self.weights.append(self.params2d[:, off : off + fi * fo].reshape(N, fi, fo))
+            self.grad_weights.append(self.grads2d[:, off : off + fi * fo].reshape(N, fi, fo))
+            off += fi * fo
+            self.biases.append(self.params2d[:, off : off + fo].reshape(N, 1, fo))
+            self.grad_biases.append(self.grads2d[:, off : off + fo])
+            off += fo
+        assert off == P
+        self._weights_t = [w.transpose(0, 2, 1) for w in self.weights]
+        self._fwd, self._bwd = first._fwd, first._bwd
+        # dropout rate of member i at position k (0 = input, k = output of hidden layer k)
+        self.rates = np.array([net._rates for net in nets], dtype=np.float64).reshape(N, L)
+        self.member_has_dropout = [bool(np.any(r > 0.0)) for r in self.rates]
+        self._has_dropout = any(self.member_has_dropout)
+        self._sample_losses = _losses.SAMPLE_LOSSES[self.task]
+        self._output = _losses.OUTPUT[self.task]
+        # a member whose training loss is not the task's plain one (regression on
+        # standardised targets, Network.set_target_scaling) computes it with its own
+        # network's function, one call per member; its test-time output is yhat = m + s z
+        self._member_loss = [net._loss_grad for net in nets]
+        self._plain_loss = all(f is _losses.LOSS_GRAD[self.task] for f in self._member_loss)
+        self._target = [getattr(net, "target_scaling", None) for net in nets]
+        self._cache: dict[tuple[int, int], _Buffers] = {}
+        self._rate_cache: dict[tuple, tuple] = {}
+
+    # ------------------------------------------------------------------ members
+    def member_params(self, member: int) -> np.ndarray:
+        """Member ``member``'s parameters: a view of its block (solo layout)."""
+        return self.params2d[member]
+
+    def set_member_params(self, member: int, vec) -> None:
+        vec = np.asarray(vec)
+        if vec.shape != (self.n_params,):
+            raise ValueError(f"params: expected shape ({self.n_params},), got {vec.shape}")
+        np.copyto(self.params2d[member], vec, casting="same_kind")
+
+    def to_network(self, member: int) -> Network:
+        """A solo :class:`Network` of member ``member`` (its configuration, a copy of its
+        parameters)."""
+        hidden, input_dropout, output_init, seed = self._configs[member]
+        net = Network(self.n_inputs, hidden, self.n_outputs, self.task, input_dropout=input_dropout,
+                      output_init=output_init, dropout_method=self.dropout_method, mc_samples=self.mc_samples,
+                      dtype=self.dtype, seed=seed)
+        net.params[...] = self.params2d[member]
+        if self._target[member] is not None:
+            net.set_target_scaling(*self._target[member])
+        return net
+
+    def __repr__(self) -> str:
+        arch = "-".join(str(s) for s in self.layer_sizes)
+        return (f"StackedNetwork({self.n_members} x {arch}, task={self.task!r}, n_params={self.n_params} each, "
+                f"dtype={self.dtype.name})")
+
+    # ------------------------------------------------------------------ buffers and masks
+    def _buffers(self, N: int, n: int) -> _Buffers:
+        key = (N, n)
+        b = self._cache.get(key)
+        if b is None:
+            if len(self._cache) >= _MAX_CACHED:
+                self._cache.pop(next(iter(self._cache)))
+            b = self._cache[key] = _Buffers(N, n, self.layer_sizes, self.dtype)
+        return b
+
+    def _alloc_backward(self, b: _Buffers) -> None:
+        N, n, dt = b.N, b.n, self.dtype
+        b.G = [np.empty((N, n, s), dt) for s in self.layer_sizes[1:]]
+        b.S = [np.empty((N, n, s), dt) for s in self.layer_sizes[1:-1]]
+        b.G2 = [g.reshape(N * n, -1) for g in b.G]
+        b.S2 = [s.reshape(N * n, -1) for s in b.S]
+
+    def _rate_arrays(self, members: tuple) -> tuple:
+        """Per position k: (threshold p, inverted scale 1/(1-p), classic scale 1-p) as
+        (N', 1, 1) arrays of the dtype for ``members`` -- each the value the solo ufunc
+        rounds its Python float to -- or None where no member drops anything."""
+        cached = self._rate_cache.get(members)
+        if cached is None:
+            rates = self.rates[list(members)]
+            dt = self.dtype
+            cached = []
+            for k in range(self._L):
+                p = rates[:, k]
+                if not np.any(p > 0.0):
+                    cached.append(None)
+                    continue
+                col = lambda v: np.array(v, dtype=dt).reshape(-1, 1, 1)  # noqa: E731
+                cached.append((col(p.tolist()), col([1.0 / (1.0 - q) for q in p.tolist()]),
+                               col([1.0 - q for q in p.tolist()])))
+            cached = self._rate_cache[members] = tuple(cached)
+        return cached
+
+    def _draw_masks(self, b: _Buffers, rngs: Sequence, members: tuple, scaled: bool) -> list:
+        """Fresh dropout masks: member j (of ``members``) draws from ``rngs[j]`` (None: no
+        draw; its rows are not used or its rate there is 0) at each position where its
+        rate is > 0, in the solo order; then one threshold and one scale over the stack.
+        A member whose rate at a position is 0 gets a mask of exactly 1 there."""
+        masks = b.masks
+        dt = self.dtype
+        rates = self.rates
+        for k, arrays in enumerate(self._rate_arrays(members)):
+            if arrays is None:
+                masks[k] = None
+                continue
+            M = b.M[k]
+            if M is None:
+                M = b.M[k] = np.zeros((b.N, b.n, self.layer_sizes[k]), dt)
+            for j, rng in enumerate(rngs):
+                if rng is not None and rates[members[j], k] > 0.0:
+                    rng.random(dtype=dt, out=M[j])
+            p, inv, _ = arrays
+            np.greater_equal(M, p, out=M, casting="unsafe")
+            if scaled:
+                M *= inv
+            masks[k] = M
+        return masks
+
+    # ------------------------------------------------------------------ forward
+    def _forward(self, X: np.ndarray, b: _Buffers, masks, W, B) -> np.ndarray:
+        """One pass of every member into ``b``; ``X`` is ``(N, n, d)`` (training: each
+        member its batch) or ``(n, d)`` (evaluation: shared).  Returns the logits stack."""
+        fwd, L, ins = self._fwd, self._L, b.ins
+        matmul = np.matmul
+        inp = X
+        if masks is not None and masks[0] is not None:
+            D = b.D[0]
+            if D is None:
+                D = b.D[0] = np.empty((b.N, b.n, self.n_inputs), self.dtype)
+            np.multiply(X, masks[0], out=D)
+            inp = D
+        for l in range(L):
+            ins[l] = inp
+            Z = b.H[l]
+            matmul(inp, W[l], out=Z)
+            Z += B[l]
+            if l < L - 1:
+                Z2 = b.H2[l]
+                fwd[l](Z2, Z2)
+                inp = Z
+                if masks is not None:
+                    m = masks[l + 1]
+                    if m is not None:
+                        D = b.D[l + 1]
+                        if D is None:
+                            D = b.D[l + 1] = np.empty(Z.shape, self.dtype)
+                        np.multiply(Z, m, out=D)
+                        inp = D
+        return Z
+
+    # ------------------------------------------------------------------ training
+    def loss_and_grad(self, X: np.ndarray, y: np.ndarray, rngs: Optional[Sequence] = None) -> np.ndarray:
+        """Mean data loss of every member's batch (training mode; float64, shape (N,)) and
+        ``grads`` <- each member's gradient.  ``X``: ``(N, B, d)``; ``y``: ``(N, B)`` labels
+        or ``(N, B, K)`` targets.  ``rngs[m]``: member m's dropout stream (None: no draw)."""
+        N = self.n_members
+        if not isinstance(X, np.ndarray) or X.dtype != self.dtype:
+            X = np.asarray(X, dtype=self.dtype)
+        if X.ndim != 3 or X.shape[0] != N or X.shape[2] != self.n_inputs:
+            raise ValueError(f"X: expected shape ({N}, n, {self.n_inputs}), got {X.shape}")
+        n = X.shape[1]
+        b = self._cache.get((N, n))
+        if b is None:
+            b = self._buffers(N, n)
+        if b.G is None:
+            self._alloc_backward(b)
+        masks = None
+        if rngs is not None and self._has_dropout:
+            masks = self._draw_masks(b, rngs, tuple(range(N)), self.dropout_method != "classic")
+        Z = self._forward(X, b, masks, self.weights, self.biases)
+        last = self._L - 1
+        G, G2, S2, H2 = b.G, b.G2, b.S2, b.H2
+        g = G[last]
+        task = self.task
+        if task == "regression" and y.ndim == 2:
+            y = y.reshape(N, n, 1)
+        if not self._plain_loss:
+            loss = np.array([f(Z[i], y[i], g[i]) for i, f in enumerate(self._member_loss)], dtype=np.float64)
+        elif task == "binary":
+            loss = _binary_loss_grad(Z, y, g)
+        elif task == "multiclass":
+            loss = _multiclass_loss_grad(Z, y, g, b.index)
+        else:
+            loss = _regression_loss_grad(Z, y, g)
+        matmul, reduce = np.matmul, np.add.reduce
+        ins, gW, gB, Wt, bwd = b.ins, self.grad_weights, self.grad_biases, self._weights_t, self._bwd
+        for l in range(last, 0, -1):
+            matmul(ins[l].transpose(0, 2, 1), g, out=gW[l])
+            reduce(g, 1, out=gB[l])
+            gp = G[l - 1]
+            matmul(g, Wt[l], out=gp)
+            if masks is not None:
+                m = masks[l]
+                if m is not None:
+                    gp *= m
+            bwd[l - 1](H2[l - 1], G2[l - 1], S2[l - 1])
+            g = gp
+        matmul(ins[0].transpose(0, 2, 1), g, out=gW[0])
+        reduce(g, 1, out=gB[0])
+        return loss
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, X, y, members: Optional[Sequence[int]] = None, rng=None) -> list[dict]:
+        """Test-time metrics of each of ``members`` (default: all) on ``(X, y)``, as
+        :meth:`Network.evaluate` computes them for that member's solo network: one batched
+        forward pass per chunk of rows for all of them.  ``mc`` dropout: each member's
+        passes draw from its own ``default_rng(MC_SEED)`` (as solo), or from ``rng[j]``."""
+        idx = tuple(range(self.n_members)) if members is None else tuple(int(i) for i in members)
+        results = self._evaluate(X, y, idx, rng)
+        out = []
+        task = self.task
+        n = results["n"]
+        if task == "regression":
+            yd = results["y"].astype(np.float64)
+            ss_tot = float(((yd - yd.mean(axis=0)) ** 2).sum())
+        for j in range(len(idx)):
+            loss = results["loss"][j]
+            if task != "regression":
+                out.append({"loss": loss, "accuracy": results["correct"][j] / n})
+                continue
+            ss_res = results["sse"][j]
+            if ss_tot > 0.0:
+                r2 = 1.0 - ss_res / ss_tot
+            else:
+                r2 = 1.0 if ss_res == 0.0 else 0.0
+            out.append({"loss": loss, "rmse": math.sqrt(loss), "r2": r2})
+        return out
+
+    def predict(self, X, members: Optional[Sequence[int]] = None, rng=None) -> list[np.ndarray]:
+        """Test-time predictions of each of ``members`` (as :meth:`Network.predict`)."""
+        idx = tuple(range(self.n_members)) if members is None else tuple(int(i) for i in members)
+        return self._evaluate(X, None, idx, rng, keep_pred=True)["pred"]
+
+    def _evaluate(self, X, y, idx: tuple, rngs=None, keep_pred: bool = False) -> dict:
+        """The batched counterpart of ``Network._evaluate``: chunks of EVAL_CHUNK rows,
+        one stacked forward pass per chunk, then each member's loss and counts exactly as
+        the solo network computes them on its own logits."""
+        if not isinstance(X, np.ndarray) or X.dtype != self.dtype:
+            X = np.asarray(X, dtype=self.dtype)
+        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+            raise ValueError(f"X: expected shape (n, {self.n_inputs}), got {X.shape}")
+        n = X.shape[0]
+        if n == 0:
+            raise ValueError("X: no rows")
+        task, K = self.task, self.n_outputs
+        if y is not None:
+            y = np.asarray(y)
+            if y.shape[0] != n:
+                raise ValueError(f"y: expected {n} rows, got shape {y.shape}")
+            if task == "regression" and y.ndim == 1:
+                if K != 1:
+                    raise ValueError(f"y: expected shape ({n}, {K}), got {y.shape}")
+                y = y.reshape(-1, 1)
+        Ns = len(idx)
+        if idx == tuple(range(self.n_members)):
+            W, B = self.weights, self.biases
+        else:
+            sel = list(idx)
+            W, B = [w[sel] for w in self.weights], [b[sel] for b in self.biases]
+        method = self.dropout_method
+        has = [self.member_has_dropout[i] for i in idx]
+        mc = [j for j in range(Ns) if method == "mc" and has[j]]
+        plain = [j for j in range(Ns) if not (method == "mc" and has[j])]
+        masks = None
+        if method == "classic" and any(has):
+            masks = [None if a is None else a[2] for a in self._rate_arrays(idx)]
+        if mc:
+            if rngs is None:
+                rngs = [np.random.default_rng(MC_SEED) if j in mc else None for j in range(Ns)]
+            else:
+                rngs = [rngs[j] if j in mc else None for j in range(Ns)]
+        S = self.mc_samples
+        affine = [self._target[i] for i in idx]  # regression on standardised targets: (m, s) or None
+        totals = [0.0] * Ns
+        correct = [0] * Ns
+        pred = None
+        if keep_pred:
+            pred = [np.empty((n,) if task == "binary" else (n, K), self.dtype) for _ in range(Ns)]
+        output, sample_losses = self._output, self._sample_losses
+        for start in range(0, n, EVAL_CHUNK):
+            stop = min(start + EVAL_CHUNK, n)
+            Xc = X[start:stop]
+            yc = None if y is None else y[start:stop]
+            rows = stop - start
+            b = self._buffers(Ns, rows)
+            Ps: dict[int, np.ndarray] = {}
+            if plain:
+                Z = self._forward(Xc, b, masks, W, B)
+                for j in plain:
+                    Zj = Z[j]
+                    Ps[j] = output(Zj)
+                    if yc is not None and affine[j] is None:
+                        totals[j] += float(sample_losses(Zj, yc).sum())
+            if mc:
+                acc: dict[int, np.ndarray] = {}
+                lpass = None
+                if yc is not None and task != "regression":
+                    lpass = {j: np.empty((S, rows)) for j in mc}
+                for s in range(S):
+                    Z = self._forward(Xc, b, self._draw_masks(b, rngs, idx, True), W, B)
+                    for j in mc:
+                        P = output(Z[j])
+                        if j in acc:
+                            acc[j] += P
+                        else:
+                            acc[j] = P
+                        if lpass is not None:
+                            lpass[j][s] = sample_losses(Z[j], yc)
+                for j in mc:
+                    P = acc[j]
+                    P /= S
+                    Ps[j] = P
+                    if yc is not None and affine[j] is None:
+                        if task == "regression":
+                            totals[j] += float(_losses.regression_sample_losses(P, yc).sum())
+                        else:
+                            lp = lpass[j]
+                            np.negative(lp, out=lp)
+                            mx = lp.max(axis=0)
+                            lse = mx + np.log(np.exp(lp - mx).sum(axis=0))
+                            totals[j] += float(np.sum(math.log(S) - lse))
+            for j in range(Ns):
+                P = Ps[j]
+                if affine[j] is not None:  # yhat = m + s z, rounded to the dtype as predict returns it
+                    P = _losses.unstandardize(P, *affine[j]).astype(self.dtype)
+                    if yc is not None:
+                        d = P.astype(np.float64) - yc
+                        totals[j] += float(np.vdot(d, d))
+                if yc is not None and task != "regression":
+                    if task == "binary":
+                        correct[j] += int(np.count_nonzero((P > 0.5) == (yc.reshape(-1) > 0.5)))
+                    else:
+                        correct[j] += int(np.count_nonzero(P.argmax(axis=1) == yc.reshape(-1)))
+                if keep_pred:
+                    pred[j][start:stop] = P
+        out = {"n": n, "pred": pred, "y": y}
+        if y is not None:
+            if task == "regression":
+                out["loss"] = [t / (n * K) for t in totals]
+                out["sse"] = totals
+            else:
+                out["loss"] = [t / n for t in totals]
+                out["correct"] = correct
+        return out
+
+
+# --------------------------------------------------------------------------- the trainer's backend
+class GroupBackend:
+    """What the trainer's epoch loop drives for a lockstep group: one epoch of batches for
+    the members still training (each its own shuffle, dropout and noise streams, all in
+    one stacked step), evaluation, per-member parameters and weight decay, and freezing.
+
+    ``members`` passed to :meth:`run_epoch` are the trainer's member records (index, lr,
+    l1, l2, penalty_mask, cfg.input_noise, shuffle/dropout/noise generators, step,
+    samples, batch_mean_loss, diverged)."""
+
+    def __init__(self, network: StackedNetwork, optimizer, batch_size: int):
+        if optimizer.n_members != network.n_members or optimizer.n_params != network.n_params:
+            raise ValueError(f"optimizer: built for {optimizer.n_members} x {optimizer.n_params} parameters, the "
+                             f"network has {network.n_members} x {network.n_params}")
+        if optimizer.dtype != network.dtype:
+            raise ValueError(f"optimizer: dtype {optimizer.dtype} differs from the network's {network.dtype}")
+        self.net, self.opt = network, optimizer
+        self.batch_size = int(batch_size)
+        self._frozen: dict[int, np.ndarray] = {}
+        self._frozen_idx: Optional[np.ndarray] = None
+        self._frozen_rows: Optional[np.ndarray] = None
+        self._batches: dict[tuple, tuple] = {}
+        self._orders: Optional[np.ndarray] = None
+
+    # -- per member ----------------------------------------------------------
+    def params_of(self, member: int) -> np.ndarray:
+        return self.net.params2d[member]
+
+    def evaluate(self, X, y, members: Sequence[int]) -> list[dict]:
+        return self.net.evaluate(X, y, members)
+
+    def weight_decay(self, member: int) -> float:
+        return self.opt.members[member].weight_decay
+
+    def set_weight_decay(self, member: int, value: float) -> None:
+        self.opt.set_weight_decay(member, value)
+
+    def freeze(self, member: int) -> None:
+        """From now on member ``member``'s parameters stay as they are now."""
+        if member in self._frozen:
+            return
+        self._frozen[member] = self.net.params2d[member].copy()
+        order = sorted(self._frozen)
+        self._frozen_idx = np.array(order, dtype=np.intp)
+        self._frozen_rows = np.stack([self._frozen[i] for i in order])
+
+    def is_frozen(self, member: int) -> bool:
+        return member in self._frozen
+
+    def restart(self, member: int) -> None:  # pragma: no cover - train_group refuses follow-ups
+        raise NotImplementedError("follow-up phases are not run in lockstep")
+
+    # -- one epoch -----------------------------------------------------------
+    def _batch_buffers(self, k: int, X: np.ndarray, y: np.ndarray) -> tuple:
+        key = (k, X.shape[1:], X.dtype, y.shape[1:], y.dtype)
+        bufs = self._batches.get(key)
+        if bufs is None:
+            if len(self._batches) >= _MAX_CACHED:
+                self._batches.pop(next(iter(self._batches)))
+            N = self.net.n_members
+            bufs = self._batches[key] = (np.empty((N, k) + X.shape[1:], X.dtype),
+                                         np.empty((N, k) + y.shape[1:], y.dtype))
+        return bufs
+
+    def _penalties(self, members) -> Optional[tuple]:
+        """(l1 column, l2 column, where-l1, where-l2, scratch) for the members' coupled
+        penalties, or None when no member has one.  Frozen members: none."""
+        net = self.net
+        N, P, dt = net.n_members, net.n_params, net.dtype
+        l1 = [0.0] * N
+        l2 = [0.0] * N
+        masks = [None] * N
+        for m in members:
+            l1[m.index], l2[m.index], masks[m.index] = m.l1, m.l2, m.penalty_mask
+        if not any(l1) and not any(l2):
+            return None
+        parts = []
+        for values in (l1, l2):
+            if not any(values):
+                parts.append((None, None))
+                continue
+            where = np.zeros((N, P), bool)
+            for i, v in enumerate(values):
+                if v:
+                    where[i] = masks[i]
+            parts.append((np.array(values, dtype=dt).reshape(N, 1), where))
+        (c1, w1), (c2, w2) = parts
+        return c1, c2, w1, w2, np.empty((N, P), dt)
+
+    def run_epoch(self, members, X, y, epoch: int, phase: str, emit: bool):
+        """Train ``members`` one epoch on ``(X, y)`` in lockstep; yields BatchEnd (if
+        ``emit``) and Diverged events.  A member whose batch loss is not finite is frozen
+        at its parameters before that batch (as its solo run ends there)."""
+        net, opt = self.net, self.opt
+        N = net.n_members
+        n = len(X)
+        bs = min(self.batch_size, n)
+        if self._orders is None or self._orders.shape[1] != n:
+            self._orders = np.zeros((N, n), dtype=np.intp)
+        orders = self._orders
+        live = list(members)
+        for m in live:
+            orders[m.index] = m.shuffle_rng.permutation(n)
+        lrs = [0.0] * N
+        for m in live:
+            lrs[m.index] = m.lr
+        rngs = [None] * N
+        for m in live:
+            if net.member_has_dropout[m.index]:
+                rngs[m.index] = m.dropout_rng
+        if not any(r is not None for r in rngs):
+            rngs = None
+        noisy = [(m.index, m.cfg.input_noise, m.noise_rng) for m in live if m.cfg.input_noise > 0.0]
+        pen = self._penalties(live)
+        params2d, grads2d = net.params2d, net.grads2d
+        loss_sum = np.zeros(N)
+        steps0 = [m.step for m in live]
+        batches = 0
+        samples = 0
+        take, isfinite = np.take, np.isfinite
+        for batch, start in enumerate(range(0, n, bs), start=1):
+            k = min(bs, n - start)
+            xb, yb = self._batch_buffers(k, X, y)
+            idx = orders[:, start : start + k]
+            take(X, idx, axis=0, out=xb)
+            take(y, idx, axis=0, out=yb)
+            for i, sigma, rng in noisy:
+                xi = xb[i]
+                xi += (sigma * rng.standard_normal(xi.shape)).astype(xi.dtype, copy=False)
+            losses = net.loss_and_grad(xb, yb, rngs)
+            if not isfinite(losses).all():
+                for m in [m for m in live if not math.isfinite(losses[m.index])]:
+                    i = m.index
+                    m.diverged = Diverged(epoch=epoch, batch=batch, reason=f"training loss is {float(losses[i])}",
+                                          member=i)
+                    m.step += batches
+                    m.samples += samples
+                    self.freeze(i)
+                    lrs[i] = 0.0
+                    if rngs is not None:
+                        rngs[i] = None
+                    noisy = [t for t in noisy if t[0] != i]
+                    pos = live.index(m)
+                    del live[pos], steps0[pos]
+                    pen = self._penalties(live) if pen is not None else None
+                    yield m.diverged
+            if pen is not None:
+                c1, c2, w1, w2, tmp = pen
+                if c2 is not None:
+                    np.multiply(params2d, c2, out=tmp)
+                    np.add(grads2d, tmp, out=grads2d, where=w2)
+                if c1 is not None:
+                    np.sign(params2d, out=tmp)
+                    tmp *= c1
+                    np.add(grads2d, tmp, out=grads2d, where=w1)
+            opt.step(net.params, net.grads, lrs)
+            if self._frozen_idx is not None:
+                params2d[self._frozen_idx] = self._frozen_rows
+            loss_sum += losses
+            batches += 1
+            samples += k
+            if emit:
+                for m, s0 in zip(live, steps0):
+                    i = m.index
+                    yield BatchEnd(epoch=epoch, batch=batch, step=s0 + batches, loss=float(losses[i]), phase=phase,
+                                   member=i)
+        for m in live:
+            m.step += batches
+            m.samples += samples
+            m.batch_mean_loss = float(loss_sum[m.index]) / max(batches, 1)
