@@ -1,8 +1,9 @@
 """Data for the workbench: synthetic generators, bundled real data sets, CSV import,
 splits and scaling.  NumPy and the standard library only.
 
-Entry point: :func:`load_dataset` (``DataSpec -> Dataset``); every failure is a
-:class:`DataError` whose message names the spec field or the file's line and column.
+Entry point: :func:`load_dataset` (``DataSpec, base_dir, progress -> Dataset``); every
+failure is a :class:`DataError` whose message names the spec field or the file's line and
+column.  CSV files are parsed once per content (:func:`load_table`, a thread-safe cache).
 """
 
 from .bundled import BUNDLED, DATASETS_DIR, BundledSet, load_bundled, verify_bundled
@@ -15,10 +16,11 @@ from .csv_import import (
     MIN_ROWS,
     CsvTable,
     file_sha256,
+    load_table,
     read_csv,
 )
 from .dataset import CHANGED_FILE_WARNING, Dataset, load_dataset
-from .errors import DataError
+from .errors import DataError, MissingValueError
 from .preprocess import Scaler, Splits, SplitIndices, fit_scaler, split, split_indices
 from .synthetic import DERIVED_FEATURES, GENERATORS, Generator, add_derived_features, generate
 
@@ -39,6 +41,7 @@ __all__ = [
     "MAX_COLS",
     "MAX_ROWS",
     "MIN_ROWS",
+    "MissingValueError",
     "Scaler",
     "SplitIndices",
     "Splits",
@@ -48,6 +51,7 @@ __all__ = [
     "generate",
     "load_bundled",
     "load_dataset",
+    "load_table",
     "read_csv",
     "split",
     "split_indices",
