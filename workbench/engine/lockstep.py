@@ -17,23 +17,35 @@ matrix product ``np.matmul((N, B, fan_in), (N, fan_in, fan_out), out=(N, B, fan_
 the elementwise work (bias, activation, dropout, loss, the optimizer) is one pass over all
 members.
 
-Equality with solo runs.  ``np.matmul`` on a stack calls the same BLAS ``gemm`` per
-member, with the same shapes, transposes and leading dimensions, as ``np.dot`` does for the
-solo network, and every elementwise operation sees the same operands (per-member numbers
-are arrays of the parameter dtype holding exactly the value the solo ufunc would round its
-Python float to), reductions run over the same contiguous axes, and each member's random
-numbers come from its own generators in the solo order.  So on this machine every member
-reproduces its solo run *bit for bit*, in float32 and float64 (``tests/engine/
-test_lockstep.py`` checks it).  That equality of batched and unbatched GEMM is
-OpenBLAS's (one ``sgemm``/``dgemm`` call per matrix either way, deterministic for given
-shapes and thread count); a BLAS that splits batched products differently could round
-the last bit differently, which the tests' 1e-5 tolerance would still accept.
+Equality with solo runs.  ``np.matmul`` on a stack makes one BLAS call per member's
+matrices, with the same shapes and transposes as the solo network's ``np.dot`` (each
+member's matrix is contiguous in its block, so nothing is copied first), and OpenBLAS
+rounds a product the same way whichever way it is called for given shapes and threads:
+batched and per-member products were measured bitwise equal for every layer shape here,
+float32 and float64.  Every elementwise operation sees the same operands (a per-member
+number is an array of the parameter dtype holding exactly the value the solo ufunc rounds
+its Python float to), reductions run over the same contiguous axes in the same order, and
+each member's random numbers come from its own generators in the solo order.  So every
+member reproduces its solo run *bit for bit*, float32 and float64
+(``tests/engine/test_lockstep.py`` checks it).  A BLAS that split batched products
+differently could change the last bits; the tests' exact checks would then fail while
+the 1e-5 acceptance would hold.
 
 Frozen members.  A member that stops (early stopping, its last epoch, divergence) is
 frozen: it is stepped with eta = 0 (no decay) and its block is restored from a copy after
 every step, so its parameters no longer change whatever the rule (velocity momentum keeps
 moving with eta = 0).  Its rows are still computed (wasted, never read); NaN in a member
 stays in its rows: nothing mixes members.
+
+Small and large members.  What a group saves is per-call overhead: for a small network
+(Tiny, 2-8-8-1) a step is ~50 NumPy calls whatever N is, so N seeds cost little more
+than one.  A large network's step is GEMM- and memory-bound: the group does the same
+FLOPs and passes as N solo steps, and N members' weights and optimizer state are N times
+the cache footprint of one.  So for members of at least ``optimizers.ROWS_FROM``
+parameters the optimizer steps member by member in the solo chunks (and skips frozen
+members), and evaluation runs as many members per pass as keep a pass's activations
+within ``EVAL_BYTES`` (consecutive members: their weights are views).  Either way each
+member sees exactly its solo operations.
 
 ``StackedNetwork`` holds the numbers; ``GroupBackend`` is what the trainer's one epoch
 loop (:func:`workbench.engine.trainer.train_group`) drives for a group.
@@ -51,6 +63,8 @@ from .events import BatchEnd, Diverged
 from .network import EVAL_CHUNK, MC_SEED, LayerConfig, Network
 
 _MAX_CACHED = 8
+EVAL_BYTES = 8 << 20
+"""Activation bytes one evaluation pass may use for the members it evaluates together."""
 _sum = np.add.reduce
 _max = np.maximum.reduce
 
@@ -114,17 +128,20 @@ class _Buffers:
     ``H2``/``G2``/``S2`` are the same buffers as 2-D ``(N n, width)`` views (the
     activations' fast paths are for 2-D arrays)."""
 
-    __slots__ = ("n", "N", "H", "H2", "D", "M", "G", "G2", "S", "S2", "ins", "masks", "index")
+    __slots__ = ("n", "N", "H", "H2", "HT", "D", "DT", "M", "G", "G2", "S", "S2", "ins", "insT", "masks", "index")
 
     def __init__(self, N: int, n: int, sizes: tuple[int, ...], dtype: np.dtype):
         L = len(sizes) - 1
         self.N, self.n = N, n
         self.H = [np.empty((N, n, sizes[l + 1]), dtype) for l in range(L)]
         self.H2 = [h.reshape(N * n, -1) for h in self.H]
+        self.HT = [h.transpose(0, 2, 1) for h in self.H]  # (N, width, n): the inputs of dJ/dW
         self.D = [None] * L
+        self.DT = [None] * L
         self.M = [None] * L
         self.G = self.G2 = self.S = self.S2 = None
         self.ins = [None] * L
+        self.insT = [None] * L
         self.masks = [None] * L
         self.index = (np.arange(N).reshape(N, 1), np.arange(n).reshape(1, n))
 
@@ -303,32 +320,36 @@ class StackedNetwork:
     def _forward(self, X: np.ndarray, b: _Buffers, masks, W, B) -> np.ndarray:
         """One pass of every member into ``b``; ``X`` is ``(N, n, d)`` (training: each
         member its batch) or ``(n, d)`` (evaluation: shared).  Returns the logits stack."""
-        fwd, L, ins = self._fwd, self._L, b.ins
+        fwd, L, ins, insT = self._fwd, self._L, b.ins, b.insT
         matmul = np.matmul
         inp = X
+        inpT = None  # X's transpose, made when the backward pass needs it
         if masks is not None and masks[0] is not None:
             D = b.D[0]
             if D is None:
                 D = b.D[0] = np.empty((b.N, b.n, self.n_inputs), self.dtype)
+                b.DT[0] = D.transpose(0, 2, 1)
             np.multiply(X, masks[0], out=D)
-            inp = D
+            inp, inpT = D, b.DT[0]
         for l in range(L):
             ins[l] = inp
+            insT[l] = inpT
             Z = b.H[l]
             matmul(inp, W[l], out=Z)
             Z += B[l]
             if l < L - 1:
                 Z2 = b.H2[l]
                 fwd[l](Z2, Z2)
-                inp = Z
+                inp, inpT = Z, b.HT[l]
                 if masks is not None:
                     m = masks[l + 1]
                     if m is not None:
                         D = b.D[l + 1]
                         if D is None:
                             D = b.D[l + 1] = np.empty(Z.shape, self.dtype)
+                            b.DT[l + 1] = D.transpose(0, 2, 1)
                         np.multiply(Z, m, out=D)
-                        inp = D
+                        inp, inpT = D, b.DT[l + 1]
         return Z
 
     # ------------------------------------------------------------------ training
@@ -366,9 +387,9 @@ class StackedNetwork:
         else:
             loss = _regression_loss_grad(Z, y, g)
         matmul, reduce = np.matmul, np.add.reduce
-        ins, gW, gB, Wt, bwd = b.ins, self.grad_weights, self.grad_biases, self._weights_t, self._bwd
+        insT, gW, gB, Wt, bwd = b.insT, self.grad_weights, self.grad_biases, self._weights_t, self._bwd
         for l in range(last, 0, -1):
-            matmul(ins[l].transpose(0, 2, 1), g, out=gW[l])
+            matmul(insT[l], g, out=gW[l])
             reduce(g, 1, out=gB[l])
             gp = G[l - 1]
             matmul(g, Wt[l], out=gp)
@@ -378,7 +399,7 @@ class StackedNetwork:
                     gp *= m
             bwd[l - 1](H2[l - 1], G2[l - 1], S2[l - 1])
             g = gp
-        matmul(ins[0].transpose(0, 2, 1), g, out=gW[0])
+        matmul(X.transpose(0, 2, 1) if insT[0] is None else insT[0], g, out=gW[0])
         reduce(g, 1, out=gB[0])
         return loss
 
@@ -434,12 +455,39 @@ class StackedNetwork:
                 if K != 1:
                     raise ValueError(f"y: expected shape ({n}, {K}), got {y.shape}")
                 y = y.reshape(-1, 1)
+        # members in runs of consecutive indices (their weights are views, no copies), as
+        # many per pass as keep the pass's activations within EVAL_BYTES (a solo network's
+        # 4096-row chunk of a wide layer is already a few MB: more would only spill caches)
+        per_member = min(n, EVAL_CHUNK) * sum(self.layer_sizes) * self.dtype.itemsize
+        most = max(1, EVAL_BYTES // per_member)
+        runs: list[list[int]] = []
+        for j, i in enumerate(idx):
+            if runs and idx[runs[-1][-1]] == i - 1 and len(runs[-1]) < most:
+                runs[-1].append(j)
+            else:
+                runs.append([j])
+        out = {"n": n, "y": y, "pred": [None] * len(idx), "loss": [None] * len(idx), "sse": [None] * len(idx),
+               "correct": [None] * len(idx)}
+        for run in runs:
+            sub = self._evaluate_members(X, y, tuple(idx[j] for j in run),
+                                         None if rngs is None else [rngs[j] for j in run], keep_pred)
+            for key in ("pred", "loss", "sse", "correct"):
+                if sub.get(key) is not None:
+                    for j, v in zip(run, sub[key]):
+                        out[key][j] = v
+        return out
+
+    def _evaluate_members(self, X, y, idx: tuple, rngs, keep_pred: bool) -> dict:
+        """``_evaluate`` for members ``idx`` together (validated ``X``, ``y``)."""
+        n = X.shape[0]
+        task, K = self.task, self.n_outputs
         Ns = len(idx)
-        if idx == tuple(range(self.n_members)):
-            W, B = self.weights, self.biases
+        lo, hi = idx[0], idx[-1] + 1
+        if idx == tuple(range(lo, hi)):
+            W, B = [w[lo:hi] for w in self.weights], [v[lo:hi] for v in self.biases]
         else:
             sel = list(idx)
-            W, B = [w[sel] for w in self.weights], [b[sel] for b in self.biases]
+            W, B = [w[sel] for w in self.weights], [v[sel] for v in self.biases]
         method = self.dropout_method
         has = [self.member_has_dropout[i] for i in idx]
         mc = [j for j in range(Ns) if method == "mc" and has[j]]
@@ -646,21 +694,23 @@ class GroupBackend:
         steps0 = [m.step for m in live]
         batches = 0
         samples = 0
-        take, isfinite = np.take, np.isfinite
+        take_x, take_y, isfinite = X.take, y.take, math.isfinite
+        full = self._batch_buffers(bs, X, y)
         for batch, start in enumerate(range(0, n, bs), start=1):
             k = min(bs, n - start)
-            xb, yb = self._batch_buffers(k, X, y)
+            xb, yb = full if k == bs else self._batch_buffers(k, X, y)
             idx = orders[:, start : start + k]
-            take(X, idx, axis=0, out=xb)
-            take(y, idx, axis=0, out=yb)
+            take_x(idx, axis=0, out=xb)
+            take_y(idx, axis=0, out=yb)
             for i, sigma, rng in noisy:
                 xi = xb[i]
                 xi += (sigma * rng.standard_normal(xi.shape)).astype(xi.dtype, copy=False)
             losses = net.loss_and_grad(xb, yb, rngs)
-            if not isfinite(losses).all():
-                for m in [m for m in live if not math.isfinite(losses[m.index])]:
+            values = losses.tolist()
+            if not all(map(isfinite, values)):
+                for m in [m for m in live if not isfinite(values[m.index])]:
                     i = m.index
-                    m.diverged = Diverged(epoch=epoch, batch=batch, reason=f"training loss is {float(losses[i])}",
+                    m.diverged = Diverged(epoch=epoch, batch=batch, reason=f"training loss is {values[i]}",
                                           member=i)
                     m.step += batches
                     m.samples += samples
@@ -682,7 +732,7 @@ class GroupBackend:
                     np.sign(params2d, out=tmp)
                     tmp *= c1
                     np.add(grads2d, tmp, out=grads2d, where=w1)
-            opt.step(net.params, net.grads, lrs)
+            opt.step(net.params, net.grads, lrs, self._frozen)
             if self._frozen_idx is not None:
                 params2d[self._frozen_idx] = self._frozen_rows
             loss_sum += losses
@@ -691,7 +741,7 @@ class GroupBackend:
             if emit:
                 for m, s0 in zip(live, steps0):
                     i = m.index
-                    yield BatchEnd(epoch=epoch, batch=batch, step=s0 + batches, loss=float(losses[i]), phase=phase,
+                    yield BatchEnd(epoch=epoch, batch=batch, step=s0 + batches, loss=values[i], phase=phase,
                                    member=i)
         for m in live:
             m.step += batches

@@ -295,16 +295,21 @@ class _Trainer:
             ))
         return out
 
-    def final_metrics(self, m: _Member) -> dict:
-        out: dict[str, float] = {}
+    def final_metrics(self, members: list) -> dict[int, dict]:
+        """Each member's metrics on train/val/test with its final weights, by index."""
+        out: dict[int, dict] = {m.index: {} for m in members}
+        if not members:
+            return out
+        indices = [m.index for m in members]
         splits = [("train", self.data.X_train, self.data.y_train)]
         if self.data.has_val:
             splits.append(("val", self.data.X_val, self.data.y_val))
         if self.data.has_test:
             splits.append(("test", self.data.X_test, self.data.y_test))
         for name, X, y in splits:
-            for k, v in self.backend.evaluate(X, y, [m.index])[0].items():
-                out[f"{name}_{k}"] = float(v)
+            for i, metrics in zip(indices, self.backend.evaluate(X, y, indices)):
+                for k, v in metrics.items():
+                    out[i][f"{name}_{k}"] = float(v)
         return out
 
     # -- the run -------------------------------------------------------------
@@ -324,21 +329,16 @@ class _Trainer:
                     before = float(m.schedule.lr_for_epoch(e0 - 1)) * m.lr_scale
                     yield LearningRateChanged(epoch=epoch, kind="restart", old_lr=before, new_lr=m.lr, member=m.index)
             yield from backend.run_epoch(active, X, y, epoch, "train", self.emit_batches)
-            trained = []
-            for m in active:
-                if m.diverged is not None:
-                    yield from self.finish(m, "diverged")
-                else:
-                    trained.append(m)
-            if not trained:
-                continue
-            for m, summary in zip(trained, self.epoch_summaries(trained, epoch, "train", X, y, with_val=True)):
+            ending = [(m, "diverged") for m in active if m.diverged is not None]
+            trained = [m for m in active if m.diverged is None]
+            summaries = self.epoch_summaries(trained, epoch, "train", X, y, with_val=True) if trained else []
+            for m, summary in zip(trained, summaries):
                 m.epochs_run = epoch
                 if not (_finite(summary.train_loss) and (summary.val_loss is None or _finite(summary.val_loss))):
                     yield summary
                     m.diverged = Diverged(epoch=epoch, batch=0, reason="evaluation loss is not finite", member=m.index)
                     yield m.diverged
-                    yield from self.finish(m, "diverged")
+                    ending.append((m, "diverged"))
                     continue
                 m.train_losses[epoch] = summary.train_loss
                 yield summary
@@ -353,30 +353,37 @@ class _Trainer:
                     value = self._monitored(m, summary)
                     if m.stopping.update(epoch, value, backend.params_of(m.index)):
                         yield self._early_stop(m, epoch)
-                        yield from self.finish(m, "early_stopped")
+                        ending.append((m, "early_stopped"))
                         continue
                 if epoch >= m.cfg.epochs:
-                    yield from self.finish(m, "finished")
-        for m in self.members:
-            if m.running:  # a run of no epochs
-                yield from self.finish(m, "finished")
+                    ending.append((m, "finished"))
+            if ending:
+                yield from self.finish(ending)
+        ending = [(m, "finished") for m in self.members if m.running]  # runs of no epochs
+        if ending:
+            yield from self.finish(ending)
 
-    def finish(self, m: _Member, status: str) -> Iterator[Event]:
-        """The end of member ``m``'s run: restore-best at the last epoch, the follow-up,
-        the final metrics, :class:`Finished`.  The member is frozen from here on."""
-        if status == "finished" and m.stopping is not None and m.stopping.best_epoch:
-            # the run reached its last epoch: the best weights are restored all the same
-            # (as Keras 3 does), and said so with the same event
-            yield self._early_stop(m, m.epochs_run, fired=False)
-        if status != "diverged" and m.stopping is not None and m.cfg.followup != "none":
-            yield from self.followup(m)
-            if m.diverged is not None:
-                status = "diverged"
-        self.backend.freeze(m.index)
-        final = self.final_metrics(m) if status != "diverged" else {}
-        m.running = False
-        yield Finished(status=status, epochs_run=m.epochs_run, wall_time=time.perf_counter() - self.t0,
-                       final_metrics=final, member=m.index)
+    def finish(self, ending: list) -> Iterator[Event]:
+        """The end of the runs of ``ending`` (member, status) pairs: restore-best at the
+        last epoch, the follow-up, the final metrics (evaluated for all of them at once),
+        :class:`Finished`.  The members are frozen from here on."""
+        done = []
+        for m, status in ending:
+            if status == "finished" and m.stopping is not None and m.stopping.best_epoch:
+                # the run reached its last epoch: the best weights are restored all the same
+                # (as Keras 3 does), and said so with the same event
+                yield self._early_stop(m, m.epochs_run, fired=False)
+            if status != "diverged" and m.stopping is not None and m.cfg.followup != "none":
+                yield from self.followup(m)
+                if m.diverged is not None:
+                    status = "diverged"
+            self.backend.freeze(m.index)
+            done.append((m, status))
+        finals = self.final_metrics([m for m, status in done if status != "diverged"])
+        for m, status in done:
+            m.running = False
+            yield Finished(status=status, epochs_run=m.epochs_run, wall_time=time.perf_counter() - self.t0,
+                           final_metrics=finals.get(m.index, {}), member=m.index)
 
     def _monitored(self, m: _Member, summary: EpochEnd) -> float:
         monitor = m.stopping.monitor
