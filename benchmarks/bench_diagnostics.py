@@ -226,7 +226,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7, quick 3)")
     ap.add_argument("--epochs", type=int, default=None, help="epochs per block (default: per case)")
     ap.add_argument("--quick", action="store_true", help="few rounds and short blocks (a smoke run)")
-    ap.add_argument("--no-write", action="store_true", help="do not write benchmarks/results/diagnostics.json")
+    ap.add_argument("--no-write", action="store_true", help="do not write benchmarks/results/diagnostics_<case>.json")
     ap.add_argument("--quiet-below", type=float, default=0.25,
                     help="before each round wait (<= 5 min) until other processes use fewer cores than this; 0: no wait")
     args = ap.parse_args(argv)
@@ -234,14 +234,14 @@ def main(argv=None) -> int:
     rounds = args.rounds or (3 if args.quick else 7)
     env = common.environment()
     print(f"{env['cpu_model']} ({env['cpu_count']} cpus), numpy {env['numpy']} [{common.blas_summary(env)}]")
-    results = {}
     for name in names:
         case = CASES[name]
         epochs = args.epochs or (case.quick_epochs if args.quick else case.epochs)
-        results[name] = run_case(case, rounds, epochs, env=env, quiet=args.quiet_below or None)
-    if not args.no_write:
-        path = common.write_json("diagnostics" + ("_quick" if args.quick else ""), {"quick": args.quick, **results})
-        print(f"wrote {path.relative_to(common.ROOT)}")
+        result = run_case(case, rounds, epochs, env=env, quiet=args.quiet_below or None)
+        result["quick"] = bool(args.quick)
+        if not args.no_write:
+            path = common.write_json(f"diagnostics_{name}" + ("_quick" if args.quick else ""), result)
+            print(f"wrote {path.relative_to(common.ROOT)}")
     return 0
 
 
