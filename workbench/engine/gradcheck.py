@@ -28,6 +28,7 @@ layer's analytic gradient so a test can prove that layer, and only it, turns red
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -35,6 +36,7 @@ import numpy as np
 
 from . import activations as _act
 from . import losses as _losses
+from .diagnostics import layer_names, layer_slices
 from .regularization import add_penalty
 
 
@@ -309,11 +311,7 @@ def check_gradients_per_layer(
     the analytic gradient (float64, after the penalty) before the comparison, e.g.
     :func:`plant_error`.  Returns a :class:`GradCheckReport`.
     """
-    import time as _time
-
-    from .diagnostics import layer_names, layer_slices
-
-    t0 = _time.perf_counter()
+    t0 = time.perf_counter()
     net = network.copy(dtype=np.float64)  # always a copy: nothing of `network` is touched
     X = np.asarray(X, dtype=np.float64)
     if masks is not None:
@@ -381,4 +379,4 @@ def check_gradients_per_layer(
         we, wn, wsk = check(l, ws.start, fo, fi * fo)
         be, bn, bsk = check(l, bs.start, None, fo)
         results.append(LayerGradCheck(l + 1, names[l], we, be, wn, bn, fi * fo, fo, wsk, bsk, threshold))
-    return GradCheckReport(tuple(results), threshold, eps, objective, floor_abs, _time.perf_counter() - t0)
+    return GradCheckReport(tuple(results), threshold, eps, objective, floor_abs, time.perf_counter() - t0)
