@@ -1,4 +1,4 @@
-"""Test-wide settings: Qt offscreen at a pixel ratio of 1, pyqtgraph bound to PySide6,
+"""Test-wide settings: Qt offscreen on a 1920x1200 screen at a pixel ratio of 1, pyqtgraph bound to PySide6,
 Hypothesis derandomized, and the process-wide state a GUI test may change (application
 font and palette, the garbage collector) restored after every test."""
 
@@ -9,7 +9,9 @@ import pytest
 
 # the suite draws offscreen whatever the developer's environment says (a test that wants
 # a HiDPI screen starts its own subprocess with QT_SCALE_FACTOR set)
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# a 1920x1200 desktop screen (the plugin's default is 800x800, smaller than any window
+# the tests size); tests of small screens start their own subprocess with another file
+os.environ["QT_QPA_PLATFORM"] = "offscreen:configfile=" + os.path.join(os.path.dirname(__file__), "offscreen_screen.json")
 for _name in ("QT_SCALE_FACTOR", "QT_SCREEN_SCALE_FACTORS", "QT_ENABLE_HIGHDPI_SCALING", "QT_FONT_DPI"):
     os.environ.pop(_name, None)
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")

@@ -14,11 +14,11 @@ import numpy as np
 
 from .engine.events import Event
 from .engine.network import LayerConfig, Network
-from .engine.optimizers import make_optimizer
-from .engine.schedules import make_schedule
+from .engine.optimizers import HYPERPARAMETERS, make_optimizer
+from .engine.schedules import SETTINGS as SCHEDULE_SETTINGS, make_schedule
 from .engine.stopping import EarlyStopping
 from .engine.trainer import LiveSettings, TrainConfig, TrainData, train
-from .spec import ExperimentSpec, ScheduleSpec, SpecError
+from .spec import ExperimentSpec, OptimizerSpec, ScheduleSpec, SpecError
 
 from .limits import MAX_PARAMETERS, MAX_RUN_MEMORY  # noqa: E402,F401  (the bounds live in workbench.limits)
 from .engine.network import EVAL_CHUNK  # noqa: E402
@@ -256,9 +256,32 @@ def make_network(spec: ExperimentSpec, n_inputs: int, task: str, n_outputs: int,
 
 
 def schedule_kwargs(schedule: ScheduleSpec) -> dict:
-    fields = {f.name: getattr(schedule, f.name) for f in dataclasses.fields(schedule)}
-    fields.pop("kind")
-    return fields
+    """Every ScheduleSpec field but ``kind``: the keyword arguments of ``make_schedule``."""
+    return {name: getattr(schedule, name) for name in SCHEDULE_SETTINGS}
+
+
+def optimizer_kwargs(optimizer: OptimizerSpec) -> dict:
+    """Every hyperparameter of the OptimizerSpec but ``lr`` (given per step): the keyword
+    arguments of ``make_optimizer``."""
+    return {name: getattr(optimizer, name) for name in HYPERPARAMETERS if name != "lr"}
+
+
+def make_spec_schedule(spec: ExperimentSpec):
+    """The engine schedule of ``spec`` (base rate eta = optimizer.lr over its epochs)."""
+    return make_schedule(spec.schedule.kind, spec.optimizer.lr, spec.training.epochs, **schedule_kwargs(spec.schedule))
+
+
+def schedule_preview(schedule: ScheduleSpec, lr: float, epochs: int) -> np.ndarray:
+    """The learning rate of every epoch (epoch 1 first) of ``schedule`` with base rate
+    ``lr`` over ``epochs`` (plateau: its base line, since its drops depend on the losses).
+    Raises ValueError when the schedule cannot be built."""
+    return make_schedule(schedule.kind, lr, epochs, **schedule_kwargs(schedule)).preview(epochs)
+
+
+def planned_lr(spec: ExperimentSpec) -> np.ndarray:
+    """The learning rate planned for every epoch of ``spec``: the one function of the spec
+    that the curves' plan and the Schedule editor's preview both draw."""
+    return schedule_preview(spec.schedule, spec.optimizer.lr, spec.training.epochs)
 
 
 @dataclass
@@ -279,9 +302,10 @@ class Run:
         return train(self.network, self.optimizer, self.schedule, self.data, self.config, self.stopping, self.live)
 
 
-def build_run(spec: ExperimentSpec, dataset, *, emit_batches: bool = True) -> Run:
+def build_run(spec: ExperimentSpec, dataset, *, emit_batches: bool = True, live: Optional[LiveSettings] = None) -> Run:
     """Build network, optimizer, schedule, early stopping and arrays for ``spec``
-    (after :func:`check_fits`, which raises :class:`SpecError`)."""
+    (after :func:`check_fits`, which raises :class:`SpecError`).  ``live``: the channel
+    through which another thread changes settings mid-run (a new one if None)."""
     check_fits(spec, dataset)
     task, n_outputs = task_of(dataset)
     n_inputs = int(dataset.X_train.shape[1])
@@ -289,21 +313,10 @@ def build_run(spec: ExperimentSpec, dataset, *, emit_batches: bool = True) -> Ru
     apply_target_scaling(net, dataset)
     opt_spec, reg = spec.optimizer, spec.regularization
     mask = np.ones(net.n_params, dtype=bool) if reg.penalize_biases else net.weight_mask
-    optimizer = make_optimizer(
-        opt_spec.kind,
-        net.n_params,
-        momentum=opt_spec.momentum,
-        momentum_form=opt_spec.momentum_form,
-        beta1=opt_spec.beta1,
-        beta2=opt_spec.beta2,
-        rho=opt_spec.rho,
-        eps=opt_spec.eps,
-        bias_correction=opt_spec.bias_correction,
-        weight_decay=reg.weight_decay,
-        decay_mask=mask,
-    )
+    optimizer = make_optimizer(opt_spec.kind, net.n_params, weight_decay=reg.weight_decay, decay_mask=mask,
+                               **optimizer_kwargs(opt_spec))
     epochs = spec.training.epochs
-    schedule = make_schedule(spec.schedule.kind, opt_spec.lr, epochs, **schedule_kwargs(spec.schedule))
+    schedule = make_spec_schedule(spec)
     es = spec.early_stopping
     stopping = None
     if es.enabled:
@@ -335,4 +348,132 @@ def build_run(spec: ExperimentSpec, dataset, *, emit_batches: bool = True) -> Ru
         followup=es.followup if es.enabled else "none",
         emit_batches=emit_batches,
     )
-    return Run(spec, net, optimizer, schedule, stopping, data, config, LiveSettings(), task)
+    return Run(spec, net, optimizer, schedule, stopping, data, config, live if live is not None else LiveSettings(), task)
+
+
+# ---------------------------------------------------------------------------
+# Lockstep groups: several runs of one network trained together as one stacked network
+# (workbench.engine.lockstep).  Members may differ in everything the engine can vectorise:
+# seed, epochs, learning rate and schedule, the optimizer's float hyperparameters, L1/L2,
+# weight decay, dropout rates, input noise, initialisers and early stopping.
+
+from .engine.lockstep import StackedNetwork  # noqa: E402
+from .engine.optimizers import GroupOptimizer, optimizer_class  # noqa: E402
+from .engine.trainer import train_group  # noqa: E402
+
+
+def lockstep_key(spec: ExperimentSpec) -> tuple:
+    """What runs must share to train in lockstep, as ``(field, value)`` pairs: the data,
+    the layers' widths and activations, the optimizer rule and its choices, whether biases
+    are penalised, the test-time dropout method (and MC samples), the batch size.  Runs
+    with equal keys (and no early-stopping follow-up) can be one group."""
+    arch, opt, reg = spec.architecture, spec.optimizer, spec.regularization
+    choices = tuple(
+        (f"optimizer.{name}", getattr(opt, name)) for name in optimizer_class(opt.kind).uses
+        if name != "lr" and HYPERPARAMETERS[name].kind in ("bool", "choice")
+    )
+    mc = (("regularization.mc_samples", reg.mc_samples),) if reg.dropout_test_method == "mc" else ()
+    return (
+        ("data", spec.data),
+        ("architecture.layers", tuple((layer.units, layer.activation) for layer in arch.layers)),
+        ("optimizer.kind", opt.kind),
+        *choices,
+        ("regularization.penalize_biases", reg.penalize_biases),
+        ("regularization.dropout_test_method", reg.dropout_test_method),
+        *mc,
+        ("training.batch_size", spec.training.batch_size),
+    )
+
+
+def _shown(field: str, value) -> str:
+    if field == "architecture.layers":
+        return "(" + ", ".join(f"{units} {act}" for units, act in value) + ")" if value else "(no hidden layer)"
+    return repr(value)
+
+
+def can_lockstep(specs) -> tuple[bool, str]:
+    """Whether ``specs`` can train as one lockstep group, and if not why (naming the
+    field and the two runs that differ), e.g. ``optimizer.kind differs: run 0 has 'adam',
+    run 2 has 'sgd'``."""
+    specs = list(specs)
+    if not specs:
+        return False, "no runs to group"
+    for i, spec in enumerate(specs):
+        es = spec.early_stopping
+        if es.enabled and es.followup != "none":
+            return False, (f"run {i}: early_stopping.followup is {es.followup!r}; follow-up phases are not "
+                           "run in lockstep")
+    first = lockstep_key(specs[0])
+    for i, spec in enumerate(specs[1:], start=1):
+        key = lockstep_key(spec)
+        if key == first:
+            continue
+        mine = dict(key)
+        for field, value in first:
+            other = mine.get(field, None)
+            if field not in mine or other != value:
+                if field == "data":
+                    return False, f"data differs: run {i} trains on another data set than run 0 (a group shares one)"
+                if field not in mine:
+                    return False, f"{field} differs: run 0 has {_shown(field, value)}, run {i} does not use it"
+                return False, f"{field} differs: run 0 has {_shown(field, value)}, run {i} has {_shown(field, other)}"
+        extra = [field for field, _ in key if field not in dict(first)]
+        return False, f"{extra[0]} differs: run {i} uses it, run 0 does not"
+    return True, ""
+
+
+@dataclass
+class GroupRun:
+    """Runs trained in lockstep: ``events()`` is the engine's group generator
+    (:func:`~workbench.engine.trainer.train_group`), each event's ``member`` the index of
+    its run in ``specs``.  Member m's initial weights, optimizer, schedule, early stopping,
+    arrays and config are exactly those :func:`build_run` builds for ``specs[m]``;
+    ``lives[m]`` changes its settings mid-run.  Record member m with its own
+    ``history.Recorder(specs[m])`` fed the events whose ``member == m``."""
+
+    specs: tuple
+    network: StackedNetwork
+    optimizer: GroupOptimizer
+    schedules: list
+    stoppings: list
+    data: TrainData
+    configs: list
+    lives: list
+    task: str
+
+    def events(self) -> Iterator[Event]:
+        return train_group(self.network, self.optimizer, self.schedules, self.data, self.configs, self.stoppings,
+                           self.lives)
+
+    def member_network(self, member: int) -> Network:
+        """A solo network with member ``member``'s configuration and current weights."""
+        return self.network.to_network(member)
+
+    def member_params(self, member: int) -> np.ndarray:
+        """Member ``member``'s weights: a view of its block of the group's buffer."""
+        return self.network.member_params(member)
+
+
+def build_group(specs, dataset, *, emit_batches: bool = False) -> GroupRun:
+    """Build ``specs`` as one lockstep group on ``dataset`` (ValueError with
+    :func:`can_lockstep`'s reason when they cannot be one; :class:`SpecError` from
+    :func:`check_fits` for a run that cannot train).  Each member is built by
+    :func:`build_run` -- so it starts exactly where its solo run starts -- and the members
+    are then stacked.  ``emit_batches``: a BatchEnd per member per batch (off by default:
+    N times a solo run's events)."""
+    specs = tuple(specs)
+    ok, reason = can_lockstep(specs)
+    if not ok:
+        raise ValueError(reason)
+    runs = [build_run(spec, dataset, emit_batches=emit_batches) for spec in specs]
+    return GroupRun(
+        specs=specs,
+        network=StackedNetwork([run.network for run in runs]),
+        optimizer=GroupOptimizer.from_optimizers([run.optimizer for run in runs]),
+        schedules=[run.schedule for run in runs],
+        stoppings=[run.stopping for run in runs],
+        data=runs[0].data,
+        configs=[run.config for run in runs],
+        lives=[run.live for run in runs],
+        task=runs[0].task,
+    )

@@ -1,36 +1,19 @@
 """Collect the trainer's events into a :class:`~workbench.spec.RunResult`.
 
-The GUI, the CLI and the tests all record a run the same way, so a saved file holds
-exactly what the curves showed.
+The GUI, the CLI and the tests all record a run the same way, and the markers and the
+early-stopping summary come from :mod:`workbench.markers`, the translation the live view
+uses too: a saved file holds exactly what the curves showed.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import numpy as np
 
-from .engine.events import (
-    Diverged,
-    EarlyStop,
-    EpochEnd,
-    Finished,
-    LearningRateChanged,
-    PhaseStarted,
-    SettingChanged,
-)
-from .spec import HISTORY_COLUMNS, EarlyStopSummary, ExperimentSpec, Marker, RunResult
-
-_SETTING_LABELS = {"lr": "η", "l1": "L1", "l2": "L2", "weight_decay": "λ"}
-
-
-def _clean(value) -> Optional[float]:
-    """JSON has no NaN: a missing or non-finite value is stored as None."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+from .engine.events import Diverged, EarlyStop, EpochEnd, Failed, Finished
+from .markers import Translator, _clean, early_stop_summary, thin
+from .spec import HISTORY_COLUMNS, ExperimentSpec, Marker, RunResult
 
 
 class Recorder:
@@ -44,30 +27,28 @@ class Recorder:
         self.early: Optional[EarlyStop] = None
         self.finished: Optional[Finished] = None
         self.diverged: Optional[Diverged] = None
-        self.last_epoch = 0
+        self.failed: Optional[Failed] = None
+        self._translator = Translator()
+
+    @property
+    def last_epoch(self) -> int:
+        """The last training epoch recorded."""
+        return self._translator.last_epoch
 
     def add(self, event) -> None:
-        if isinstance(event, EpochEnd):
+        marker = self._translator.marker(event)
+        if marker is not None:
+            self.markers.append(marker)
+        kind = type(event)
+        if kind is EpochEnd:
             (self.rows if event.phase == "train" else self.followup_rows).append(event)
-            if event.phase == "train":
-                self.last_epoch = event.epoch
-        elif isinstance(event, LearningRateChanged):
-            self.markers.append(
-                Marker(event.kind, event.epoch, f"η {event.old_lr:.3g} → {event.new_lr:.3g}")
-            )
-        elif isinstance(event, SettingChanged):
-            kind = "lr_change" if event.name == "lr" else "reg_change"
-            label = _SETTING_LABELS.get(event.name, event.name)
-            self.markers.append(Marker(kind, event.epoch, f"{label} {event.old:.3g} → {event.new:.3g}"))
-        elif isinstance(event, PhaseStarted):
-            text = f"{event.phase} on train+validation"
-            self.markers.append(Marker("phase", self.last_epoch, text))
-        elif isinstance(event, EarlyStop):
+        elif kind is EarlyStop:
             self.early = event
-        elif isinstance(event, Diverged):
+        elif kind is Diverged:
             self.diverged = event
-            self.markers.append(Marker("diverged", event.epoch, event.reason))
-        elif isinstance(event, Finished):
+        elif kind is Failed:
+            self.failed = event
+        elif kind is Finished:
             self.finished = event
 
     def add_all(self, events) -> "Recorder":
@@ -89,39 +70,37 @@ class Recorder:
                 cols[name].append(_clean(r.metrics.get(name)))
         return {k: tuple(v) for k, v in cols.items() if k in HISTORY_COLUMNS[:5] or any(x is not None for x in v)}
 
+    def message(self) -> str:
+        """Why the run ended early, if it did ('' otherwise)."""
+        if self.diverged is not None:
+            return f"Diverged at epoch {self.diverged.epoch}: {self.diverged.reason}"
+        if self.failed is not None:
+            return f"Failed in epoch {self.failed.epoch}: {self.failed.reason}"[:2000]
+        return ""
+
     def result(self, weights: Optional[np.ndarray] = None, status: Optional[str] = None) -> RunResult:
         """The run so far.  ``status`` overrides (e.g. ``stopped`` when the user stopped it)."""
         early = None
         if self.early is not None:
-            e = self.early
-            patience = self.spec.early_stopping.patience
-            early = EarlyStopSummary(
-                monitor=e.monitor,
-                best_epoch=e.best_epoch,
-                stopped_epoch=e.stopped_epoch,
-                best_value=_clean(e.best_value),
-                restored=e.restored,
-                patience=patience,
-                best_train_loss=_clean(e.best_train_loss),
-            )
+            early = early_stop_summary(self.early, self.spec.early_stopping.patience)
         if status is None:
             status = self.finished.status if self.finished is not None else "stopped"
-        message = ""
-        if self.diverged is not None:
-            message = f"Diverged at epoch {self.diverged.epoch}: {self.diverged.reason}"
         blob = None
         if weights is not None:
             from .experiment_file import encode_weights
 
             blob = encode_weights(weights)
+        markers, left_out = thin(self.markers)
+        finished = self.finished
         return RunResult(
             history=self.columns(self.rows),
-            markers=tuple(self.markers),
+            markers=markers,
+            markers_left_out=left_out,
             early_stop=early,
-            final_metrics={k: _clean(v) for k, v in (self.finished.final_metrics if self.finished else {}).items()},
-            wall_time=float(self.finished.wall_time) if self.finished else 0.0,
+            final_metrics={k: _clean(v) for k, v in (finished.final_metrics if finished else {}).items()},
+            wall_time=float(finished.wall_time) if finished else 0.0,
             status=status,
-            message=message,
+            message=self.message(),
             followup_history=self.columns(self.followup_rows) if self.followup_rows else None,
             weights=blob,
         )

@@ -21,20 +21,22 @@ from typing import Annotated, Any, Literal, Optional, get_args
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic.dataclasses import dataclass
 
+from .engine.optimizers import HYPERPARAMETERS, OPTIMIZERS as _OPTIMIZER_NAMES, optimizer_class
+from .engine.schedules import SCHEDULES as _SCHEDULE_NAMES, SETTINGS as SCHEDULE_SETTINGS
+from .engine.setting import Setting
+
 # ---------------------------------------------------------------------------
 # Bounds: a file may ask for at most this much work or memory (see workbench.limits).
 from .limits import MAX_BATCH, MAX_EPOCHS, MAX_HISTORY, MAX_LAYERS, MAX_SAMPLES, MAX_SEED, MAX_TEXT, MAX_UNITS  # noqa: E402
 
-# The names the file format knows (the engine keeps its own lists: it may not import
-# the spec).  Each tuple is read off its Literal type.
+# The names the file format knows.  Each tuple is read off its Literal type.
 Activation = Literal["identity", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softplus", "hard_tanh"]
 Initializer = Literal[
     "zeros", "pytorch_default", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "lecun_normal"
 ]
-OptimizerKind = Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw"]
-ScheduleKind = Literal[
-    "constant", "step", "multistep", "exponential", "linear", "inverse_scaling", "cosine", "one_cycle", "plateau"
-]
+# Optimizers and schedules: names read off the engine's registries (each described once)
+OptimizerKind = Literal[_OPTIMIZER_NAMES]
+ScheduleKind = Literal[_SCHEDULE_NAMES]
 DerivedFeature = Literal["x1_sq", "x2_sq", "x1x2", "sin_x1", "sin_x2"]
 ACTIVATIONS = get_args(Activation)
 INITIALIZERS = get_args(Initializer)
@@ -147,31 +149,46 @@ class ArchitectureSpec:
     output_init: Initializer = "xavier_uniform"
 
 
-@dataclass(config=_CONFIG)
-class OptimizerSpec:
-    """Update rule and its hyperparameters (only those relevant to ``kind`` are used).
+def _annotation(setting: Setting) -> Any:
+    """The pydantic type of a registry :class:`~workbench.engine.setting.Setting`."""
+    if setting.kind == "bool":
+        return bool
+    if setting.kind == "choice":
+        return Literal[setting.choices]
+    bounds: dict[str, Any] = {}
+    if setting.low is not None:
+        bounds["gt" if setting.low_open else "ge"] = setting.low
+    if setting.high is not None:
+        bounds["lt" if setting.high_open else "le"] = setting.high
+    if setting.kind == "ints":
+        return Annotated[tuple[Annotated[int, Field(**bounds)], ...], Field(max_length=setting.max_items)]
+    return Annotated[int if setting.kind == "int" else float, Field(**bounds)]
 
-    momentum_form ``velocity``: v <- beta v + eta g, w <- w - v;
-    ``accumulator``: M <- beta M + g, w <- w - eta M.  ``rho`` is RMSProp's gamma
-    and Adadelta's rho.  ``bias_correction`` switches Adam between seed 000 eq. 6
-    and eq. 7.
-    """
 
-    kind: OptimizerKind = "adam"
-    lr: Annotated[float, Field(gt=0.0, le=10.0)] = 0.01
-    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
-    momentum_form: Literal["velocity", "accumulator"] = "velocity"
-    beta1: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
-    beta2: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.999
-    rho: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
-    eps: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-8
-    bias_correction: bool = True
+def _registry_spec(name: str, doc: str, kind: tuple[Any, Any], settings: dict[str, Setting], check) -> type:
+    """A frozen spec dataclass whose fields are ``kind`` and one per registry setting
+    (name, type and default read from the setting), validated by ``check`` after the fields."""
+    fields = [("kind", *kind)] + [(s.name, _annotation(s), s.default) for s in settings.values()]
+    cls = dataclasses.make_dataclass(name, fields, frozen=True, namespace={
+        "__doc__": doc, "__module__": __name__, "_check": model_validator(mode="after")(check)})
+    return dataclass(config=_CONFIG)(cls)
 
-    @model_validator(mode="after")
-    def _check(self) -> "OptimizerSpec":
-        if self.kind == "nesterov" and self.momentum == 0.0:
-            raise ValueError("nesterov requires momentum > 0")
-        return self
+
+def _check_optimizer(self):
+    optimizer_class(self.kind).check({name: getattr(self, name) for name in HYPERPARAMETERS})
+    return self
+
+
+OptimizerSpec = _registry_spec(
+    "OptimizerSpec",
+    """Update rule ``kind`` (one of :data:`OPTIMIZERS`), the learning rate ``lr`` and every
+    hyperparameter of :data:`workbench.engine.optimizers.HYPERPARAMETERS` (only those the
+    rule uses matter): ``momentum`` and ``momentum_form`` (``velocity``: v <- beta v + eta g,
+    w <- w - v; ``accumulator``: M <- beta M + g, w <- w - eta M), ``beta1``, ``beta2``,
+    ``rho`` (RMSProp's gamma, Adadelta's rho), ``eps``, ``bias_correction`` (Adam, seed 000
+    eq. 6 or 7), ``momentum_decay`` (NAdam's psi).  Fields, ranges and defaults are read off
+    the engine's registry, where each rule is described once.""",
+    (OptimizerKind, "adam"), HYPERPARAMETERS, _check_optimizer)
 
 
 @dataclass(config=_CONFIG)
@@ -196,9 +213,17 @@ class RegularizationSpec:
     mc_samples: Annotated[int, Field(ge=1, le=1000)] = 20
 
 
-@dataclass(config=_CONFIG)
-class ScheduleSpec:
-    """Learning rate per epoch e (0-based), eta = optimizer.lr.
+def _check_schedule(self):
+    if list(self.milestones) != sorted(set(self.milestones)):
+        raise ValueError(f"milestones must be strictly increasing, got {list(self.milestones)}")
+    return self
+
+
+ScheduleSpec = _registry_spec(
+    "ScheduleSpec",
+    """Learning rate per epoch e (0-based), eta = optimizer.lr: ``kind`` (one of
+    :data:`SCHEDULES`) and every parameter of :data:`workbench.engine.schedules.SETTINGS`
+    (only those the kind uses matter; the warm-up goes in front of any kind).
 
     constant: eta; step: eta gamma^floor(e/step_size); multistep: eta gamma^(#milestones <= e);
     exponential: eta gamma^e; linear: eta (1 - (1-end_factor) e/E); inverse_scaling:
@@ -208,35 +233,8 @@ class ScheduleSpec:
     plateau: eta times ``factor`` whenever the monitored loss has not improved for
     ``patience`` epochs (then ``cooldown`` epochs of rest), never below ``min_lr``.
     A linear warm-up of ``warmup_epochs`` from ``warmup_start_factor`` * eta comes in
-    front of any of them.
-    """
-
-    kind: ScheduleKind = "constant"
-    step_size: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = 30
-    gamma: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
-    milestones: Annotated[tuple[Annotated[int, Field(ge=1, le=MAX_EPOCHS)], ...], Field(max_length=64)] = ()
-    end_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
-    power: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
-    period: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
-    warm_restarts: bool = False
-    t_mult: Annotated[int, Field(ge=1, le=10)] = 1
-    min_lr: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
-    pct_start: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3
-    div_factor: Annotated[float, Field(ge=1.0, le=1e4)] = 25.0
-    final_div_factor: Annotated[float, Field(ge=1.0, le=1e6)] = 1e4
-    factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
-    patience: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 5
-    cooldown: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 1e-4
-    monitor: Literal["val_loss", "train_loss"] = "val_loss"
-    warmup_epochs: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = 0
-    warmup_start_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
-
-    @model_validator(mode="after")
-    def _check(self) -> "ScheduleSpec":
-        if list(self.milestones) != sorted(set(self.milestones)):
-            raise ValueError(f"milestones must be strictly increasing, got {list(self.milestones)}")
-        return self
+    front of any of them.""",
+    (ScheduleKind, "constant"), SCHEDULE_SETTINGS, _check_schedule)
 
 
 @dataclass(config=_CONFIG)
@@ -368,6 +366,7 @@ class RunResult:
     wall_time: Annotated[float, Field(ge=0.0, le=1e9)] = 0.0
     status: Literal["finished", "early_stopped", "stopped", "diverged", "failed"] = "finished"
     message: Annotated[str, Field(max_length=2000)] = ""
+    markers_left_out: Annotated[int, Field(ge=0, le=10 * MAX_EPOCHS)] = 0  # beyond MAX_MARKERS (see markers.thin)
     followup_history: Optional[
         dict[str, Annotated[tuple[FloatOrNone, ...], Field(max_length=MAX_HISTORY)]]
     ] = None

@@ -178,9 +178,9 @@ def test_the_size_bound_still_holds(tmp_path):
 # --- the Data dock says the same ----------------------------------------------------------------
 def test_the_data_dock_names_the_problem(tmp_path, fifo, dev_zero):
     pytest.importorskip("PySide6")
-    from workbench.ui.docks.data_dock import csv_columns, csv_header
+    from workbench.ui.editors.data import csv_columns
 
-    for read in (csv_columns, csv_header):
+    for read in (csv_columns,):
         with pytest.raises(ValueError) as info:
             read(str(tmp_path))
         assert str(info.value) == f"data.csv_path: {tmp_path} is a directory, not a CSV file"

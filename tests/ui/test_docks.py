@@ -19,32 +19,35 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea
 
 from workbench import spec as S
-from workbench.ui.docks import (
-    ALL_DOCKS,
-    LOCK_TEXT,
-    ArchitectureDock,
-    DataDock,
-    EarlyStoppingDock,
-    OptimizerDock,
-    RegularizationDock,
-    ScheduleDock,
-    SpecDock,
-    TrainingDock,
+from workbench.ui.editors import (
+    EDITORS,
+    ArchitectureEditor,
+    DataEditor,
+    EarlyStoppingEditor,
+    EditorDock,
+    OptimizerEditor,
+    RegularizationEditor,
+    ScheduleEditor,
+    SpecEditor,
+    TrainingEditor,
 )
-from workbench.ui.docks.optimizer_dock import RELEVANT as OPT_RELEVANT
-from workbench.ui.docks.schedule_dock import RELEVANT as SCHED_RELEVANT
-from workbench.ui.docks.schedule_dock import schedule_fields
+from workbench.ui.editors.optimizer import RELEVANT as OPT_RELEVANT
+from workbench.ui.editors.schedule import RELEVANT as SCHED_RELEVANT
+from workbench.ui.editors.schedule import schedule_fields
+from workbench.ui.widgets.forms import LOCK_TEXT
+
+ALL_DOCKS = tuple(EDITORS.values())
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
 
 OBJECT_NAMES = {
-    DataDock: "dataDock",
-    ArchitectureDock: "architectureDock",
-    OptimizerDock: "optimizerDock",
-    RegularizationDock: "regularizationDock",
-    ScheduleDock: "scheduleDock",
-    EarlyStoppingDock: "earlyStoppingDock",
-    TrainingDock: "trainingDock",
+    DataEditor: "dataDock",
+    ArchitectureEditor: "architectureDock",
+    OptimizerEditor: "optimizerDock",
+    RegularizationEditor: "regularizationDock",
+    ScheduleEditor: "scheduleDock",
+    EarlyStoppingEditor: "earlyStoppingDock",
+    TrainingEditor: "trainingDock",
 }
 
 
@@ -54,7 +57,7 @@ def make(qtbot, cls, *args, **kwargs):
     return dock
 
 
-def spy(dock: SpecDock) -> list:
+def spy(dock: SpecEditor) -> list:
     got: list = []
     dock.edited.connect(got.append)
     return got
@@ -96,7 +99,7 @@ def round_trip_values(tmp_path):
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return [
         (
-            DataDock,
+            DataEditor,
             S.DataSpec(
                 source="synthetic",
                 name="blobs",
@@ -111,9 +114,9 @@ def round_trip_values(tmp_path):
                 seed=4_000_000_000,
             ),
         ),
-        (DataDock, S.DataSpec(source="bundled", name="wine", val_fraction=0.3, scaling="none", seed=7)),
+        (DataEditor, S.DataSpec(source="bundled", name="wine", val_fraction=0.3, scaling="none", seed=7)),
         (
-            DataDock,
+            DataEditor,
             S.DataSpec(
                 source="csv",
                 name="data.csv",
@@ -125,16 +128,16 @@ def round_trip_values(tmp_path):
             ),
         ),
         (
-            ArchitectureDock,
+            ArchitectureEditor,
             S.ArchitectureSpec(
                 layers=(S.LayerSpec(8, "relu", 0.1, "he_normal"), S.LayerSpec(4, "sigmoid", 0.0, "lecun_normal")),
                 input_dropout=0.2,
                 output_init="pytorch_default",
             ),
         ),
-        (ArchitectureDock, S.ArchitectureSpec(layers=(), input_dropout=0.0, output_init="he_uniform")),
+        (ArchitectureEditor, S.ArchitectureSpec(layers=(), input_dropout=0.0, output_init="he_uniform")),
         (
-            OptimizerDock,
+            OptimizerEditor,
             S.OptimizerSpec(
                 kind="rmsprop",
                 lr=0.0003,
@@ -147,9 +150,9 @@ def round_trip_values(tmp_path):
                 bias_correction=False,
             ),
         ),
-        (OptimizerDock, S.OptimizerSpec(kind="adadelta", lr=1.0, rho=0.9, eps=1e-6)),
+        (OptimizerEditor, S.OptimizerSpec(kind="adadelta", lr=1.0, rho=0.9, eps=1e-6)),
         (
-            RegularizationDock,
+            RegularizationEditor,
             S.RegularizationSpec(
                 l1=1e-4,
                 l2=0.003,
@@ -161,7 +164,7 @@ def round_trip_values(tmp_path):
             ),
         ),
         (
-            ScheduleDock,
+            ScheduleEditor,
             S.ScheduleSpec(
                 kind="multistep",
                 step_size=7,
@@ -186,7 +189,7 @@ def round_trip_values(tmp_path):
             ),
         ),
         (
-            EarlyStoppingDock,
+            EarlyStoppingEditor,
             S.EarlyStoppingSpec(
                 enabled=True,
                 monitor="val_accuracy",
@@ -198,14 +201,15 @@ def round_trip_values(tmp_path):
                 followup="continue",
             ),
         ),
-        (TrainingDock, S.TrainingSpec(epochs=500, batch_size=64, seed=123_456_789)),
+        (TrainingEditor, S.TrainingSpec(epochs=500, batch_size=64, seed=123_456_789)),
     ]
 
 
 @pytest.mark.parametrize("cls", ALL_DOCKS, ids=lambda c: c.__name__)
 def test_dock_frame(qtbot, cls):
-    dock = make(qtbot, cls)
-    assert isinstance(dock, QDockWidget) and isinstance(dock, SpecDock)
+    dock = EditorDock(cls())
+    qtbot.addWidget(dock)
+    assert isinstance(dock, QDockWidget) and isinstance(dock.editor, SpecEditor)
     assert dock.objectName() == OBJECT_NAMES[cls]
     features = dock.features()
     for flag in (
@@ -217,7 +221,7 @@ def test_dock_frame(qtbot, cls):
     assert isinstance(dock.widget(), QScrollArea) and dock.widget().widgetResizable()
     # the scroll area asks for its content's width, so a dock does not open squeezed
     assert dock.widget().sizeHint().width() >= dock.widget().widget().sizeHint().width()
-    assert dock.reason_text() == ""
+    assert dock.editor.reason_text() == ""
 
 
 @pytest.mark.parametrize("index", range(11))
@@ -249,7 +253,7 @@ def test_every_input_has_a_tooltip(qtbot, cls):
 
 
 def test_data_user_edits_emit_one_value_each(qtbot):
-    dock = make(qtbot, DataDock)
+    dock = make(qtbot, DataEditor)
     old = dock.value()
     got = spy(dock)
     with qtbot.waitSignal(dock.edited) as blocker:
@@ -268,7 +272,7 @@ def test_data_user_edits_emit_one_value_each(qtbot):
 
 
 def test_data_source_and_name(qtbot):
-    dock = make(qtbot, DataDock)
+    dock = make(qtbot, DataEditor)
     got = spy(dock)
     combo_to(dock.source_combo, "bundled")
     assert len(got) == 1
@@ -290,7 +294,7 @@ def test_data_source_and_name(qtbot):
 
 
 def test_data_invalid_split_is_refused_with_reason(qtbot):
-    dock = make(qtbot, DataDock)
+    dock = make(qtbot, DataEditor)
     old = dock.value()
     got = spy(dock)
     edit_spin(dock.test_spin, 0.8)  # 0.2 + 0.8 > 0.9
@@ -304,7 +308,7 @@ def test_data_invalid_split_is_refused_with_reason(qtbot):
 
 
 def test_data_typed_out_of_range_value_is_refused_visibly(qtbot):
-    dock = make(qtbot, DataDock)
+    dock = make(qtbot, DataEditor)
     got = spy(dock)
     dock.samples_spin.setFocus()
     dock.samples_spin.lineEdit().selectAll()
@@ -317,7 +321,7 @@ def test_data_typed_out_of_range_value_is_refused_visibly(qtbot):
 
 def test_data_csv_choose_browse_and_errors(qtbot, tmp_path, monkeypatch):
     path = _csv_file(tmp_path)
-    dock = make(qtbot, DataDock)
+    dock = make(qtbot, DataEditor)
     got = spy(dock)
     # choosing the CSV source before a file only asks for one
     combo_to(dock.source_combo, "csv")
@@ -352,7 +356,7 @@ def test_data_csv_choose_browse_and_errors(qtbot, tmp_path, monkeypatch):
 
 
 def test_data_preview_scatter_and_summary(qtbot):
-    dock = make(qtbot, DataDock)
+    dock = make(qtbot, DataEditor)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20, 2)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
@@ -393,7 +397,7 @@ def test_data_preview_of_a_real_dataset(qtbot):
     data = pytest.importorskip("workbench.data")
     if not hasattr(data, "load_dataset"):
         pytest.skip("workbench.data.load_dataset not there yet")
-    dock = make(qtbot, DataDock)
+    dock = make(qtbot, DataEditor)
     ds = data.load_dataset(S.DataSpec(name="moons", n_samples=100))
     dock.set_preview(ds)
     px, py = dock.preview_points()
@@ -406,7 +410,7 @@ def test_data_preview_of_a_real_dataset(qtbot):
 
 
 def test_architecture_parameter_count_2_16_16_1(qtbot):
-    dock = make(qtbot, ArchitectureDock)
+    dock = make(qtbot, ArchitectureEditor)
     dock.set_value(S.ArchitectureSpec(layers=(S.LayerSpec(16, "relu"), S.LayerSpec(16, "relu"))))
     assert "parameters known once the data is set" in dock.shapes_text()
     dock.set_io(2, 1, "sigmoid + BCE")
@@ -419,7 +423,7 @@ def test_architecture_parameter_count_2_16_16_1(qtbot):
 
 
 def test_architecture_buttons_build_the_expected_spec(qtbot):
-    dock = make(qtbot, ArchitectureDock)
+    dock = make(qtbot, ArchitectureEditor)
     dock.set_value(S.ArchitectureSpec(layers=()))
     dock.set_io(2, 1, "sigmoid + BCE")
     got = spy(dock)
@@ -473,7 +477,7 @@ def test_architecture_buttons_build_the_expected_spec(qtbot):
 
 
 def test_architecture_max_layers_and_shortcuts(qtbot):
-    dock = make(qtbot, ArchitectureDock)
+    dock = make(qtbot, ArchitectureEditor)
     dock.set_value(S.ArchitectureSpec(layers=tuple(S.LayerSpec(4) for _ in range(S.MAX_LAYERS))))
     got = spy(dock)
     assert not dock.add_button.isEnabled() and not dock.insert_button.isEnabled()
@@ -486,7 +490,7 @@ def test_architecture_max_layers_and_shortcuts(qtbot):
 
 
 def test_architecture_zero_init_warns_but_emits(qtbot):
-    dock = make(qtbot, ArchitectureDock)
+    dock = make(qtbot, ArchitectureEditor)
     got = spy(dock)
     combo_to(dock._rows[1][3], "zeros")
     assert len(got) == 1 and got[0].layers[1].init == "zeros"
@@ -500,7 +504,7 @@ def test_architecture_zero_init_warns_but_emits(qtbot):
 
 
 def test_optimizer_shows_only_relevant_fields(qtbot):
-    dock = make(qtbot, OptimizerDock)
+    dock = make(qtbot, OptimizerEditor)
     for kind in S.OPTIMIZERS:
         combo_to(dock.kind_combo, kind)
         assert dock.visible_fields() == [f for f in dock._rows if f in OPT_RELEVANT[kind]], kind
@@ -518,7 +522,7 @@ def test_optimizer_shows_only_relevant_fields(qtbot):
 
 
 def test_optimizer_edits(qtbot):
-    dock = make(qtbot, OptimizerDock)
+    dock = make(qtbot, OptimizerEditor)
     old = dock.value()
     got = spy(dock)
     with qtbot.waitSignal(dock.edited) as blocker:
@@ -539,7 +543,7 @@ def test_optimizer_edits(qtbot):
 
 
 def test_optimizer_nesterov_needs_momentum(qtbot):
-    dock = make(qtbot, OptimizerDock)
+    dock = make(qtbot, OptimizerEditor)
     combo_to(dock.kind_combo, "nesterov")
     good = dock.value()
     got = spy(dock)
@@ -553,7 +557,7 @@ def test_optimizer_nesterov_needs_momentum(qtbot):
 
 
 def test_optimizer_kind_switch_defaults(qtbot):
-    dock = make(qtbot, OptimizerDock)
+    dock = make(qtbot, OptimizerEditor)
     got = spy(dock)
     combo_to(dock.kind_combo, "adadelta")
     assert len(got) == 1
@@ -571,7 +575,7 @@ def test_optimizer_kind_switch_defaults(qtbot):
 
 
 def test_optimizer_eps_accepts_scientific_notation(qtbot):
-    dock = make(qtbot, OptimizerDock)
+    dock = make(qtbot, OptimizerEditor)
     got = spy(dock)
     assert dock.eps_spin.text() == "1e-08"
     dock.eps_spin.lineEdit().setText("3e-7")
@@ -585,7 +589,7 @@ def test_optimizer_eps_accepts_scientific_notation(qtbot):
 
 
 def test_regularization_edits_and_mc_visibility(qtbot):
-    dock = make(qtbot, RegularizationDock)
+    dock = make(qtbot, RegularizationEditor)
     old = dock.value()
     got = spy(dock)
     edit_spin(dock.l2_spin, 0.001)
@@ -608,7 +612,7 @@ def test_regularization_edits_and_mc_visibility(qtbot):
 
 
 def test_schedule_fields_per_kind_and_milestones(qtbot):
-    dock = make(qtbot, ScheduleDock)
+    dock = make(qtbot, ScheduleEditor)
     old = dock.value()
     got = spy(dock)
     combo_to(dock.kind_combo, "multistep")
@@ -643,7 +647,7 @@ def test_schedule_fields_per_kind_and_milestones(qtbot):
 
 
 def test_schedule_preview_matches_engine(qtbot):
-    dock = make(qtbot, ScheduleDock)
+    dock = make(qtbot, ScheduleEditor)
     spec = S.ScheduleSpec(kind="step", step_size=10, gamma=0.5, warmup_epochs=3)
     dock.set_value(spec)
     dock.set_context(0.1, 50)
@@ -673,7 +677,7 @@ def test_schedule_preview_matches_engine(qtbot):
 
 
 def test_early_stopping_edits(qtbot):
-    dock = make(qtbot, EarlyStoppingDock)
+    dock = make(qtbot, EarlyStoppingEditor)
     old = dock.value()
     got = spy(dock)
     dock.group.setChecked(True)
@@ -689,7 +693,7 @@ def test_early_stopping_edits(qtbot):
 
 
 def test_training_edits_and_new_seed(qtbot):
-    dock = make(qtbot, TrainingDock, rng=random.Random(1))
+    dock = make(qtbot, TrainingEditor, rng=random.Random(1))
     old = dock.value()
     got = spy(dock)
     edit_spin(dock.epochs_spin, 1000)
@@ -710,8 +714,8 @@ def test_training_edits_and_new_seed(qtbot):
 
 
 LIVE = {
-    OptimizerDock: {"lr_spin"},
-    RegularizationDock: {"l1_spin", "l2_spin", "wd_spin"},
+    OptimizerEditor: {"lr_spin"},
+    RegularizationEditor: {"l1_spin", "l2_spin", "wd_spin"},
 }
 
 
@@ -731,18 +735,18 @@ def test_set_running_locks_all_but_live_fields(qtbot, cls):
         if widget in (getattr(dock, "remove_button", None), getattr(dock, "up_button", None),
                       getattr(dock, "down_button", None), getattr(dock, "duplicate_button", None)):
             continue  # enabled by the selection, not by the lock
-        if cls is EarlyStoppingDock and widget is not dock.group:
+        if cls is EarlyStoppingEditor and widget is not dock.group:
             continue  # enabled by the group's checkbox
         assert widget.isEnabled(), (cls.__name__, widget.objectName())
 
 
 def test_live_edit_while_running_still_emits(qtbot):
-    dock = make(qtbot, OptimizerDock)
+    dock = make(qtbot, OptimizerEditor)
     got = spy(dock)
     dock.set_running(True)
     edit_spin(dock.lr_spin, 0.02)
     assert len(got) == 1 and got[0].lr == 0.02
-    reg = make(qtbot, RegularizationDock)
+    reg = make(qtbot, RegularizationEditor)
     rgot = spy(reg)
     reg.set_running(True)
     edit_spin(reg.wd_spin, 0.01)
@@ -750,7 +754,7 @@ def test_live_edit_while_running_still_emits(qtbot):
 
 
 def test_show_error_is_cleared_by_set_value(qtbot):
-    dock = make(qtbot, TrainingDock)
+    dock = make(qtbot, TrainingEditor)
     dock.show_error("data: something went wrong")
     assert dock.reason_text() == "data: something went wrong"
     dock.set_value(dock.value())
@@ -771,28 +775,29 @@ def test_screenshots(qtbot, tmp_path):
         central.setAlignment(Qt.AlignmentFlag.AlignCenter)
         central.setMinimumSize(260, 200)
         window.setCentralWidget(central)
-        dock = cls(window)
-        if cls is ArchitectureDock:
+        dock = cls()
+        if cls is ArchitectureEditor:
             dock.set_io(2, 1, "sigmoid + BCE")
             combo_to(dock._rows[0][3], "zeros")
-        elif cls is ScheduleDock:
+        elif cls is ScheduleEditor:
             dock.set_value(S.ScheduleSpec(kind="cosine", warm_restarts=True, period=40, t_mult=2, warmup_epochs=5))
             dock.set_context(0.05, 200)
-        elif cls is OptimizerDock:
+        elif cls is OptimizerEditor:
             combo_to(dock.kind_combo, "nesterov")
             edit_spin(dock.momentum_spin, 0.0)  # shows the red reason
-        elif cls is DataDock:
+        elif cls is DataEditor:
             rng = np.random.default_rng(1)
             X = rng.normal(size=(150, 2)).astype(np.float32)
             y = (np.hypot(X[:, 0], X[:, 1]) > 1).astype(np.int64) + (X[:, 0] > 1).astype(np.int64)
             dock.set_preview(SimpleNamespace(X_train=X, y_train=y, X_val=X[:30], X_test=X[:0],
                                              task="classification", n_classes=3, warnings=()))
-        elif cls is RegularizationDock:
+        elif cls is RegularizationEditor:
             combo_to(dock.method_combo, "mc")
             dock.set_running(True)
-        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        window.resize(max(760, dock.sizeHint().width() + 300), 660)
-        out = Path("/tmp") / f"docks_{dock.objectName()}.png"
+        frame = EditorDock(dock, window)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, frame)
+        window.resize(max(760, frame.sizeHint().width() + 300), 660)
+        out = Path("/tmp") / f"docks_{frame.objectName()}.png"
         assert window.grab().save(str(out))
         assert out.stat().st_size > 1000
 
@@ -802,9 +807,9 @@ def test_wheel_does_not_change_an_unfocused_box(qtbot):
     from PySide6.QtGui import QWheelEvent
     from PySide6.QtWidgets import QApplication
 
-    dock = make(qtbot, TrainingDock)
+    dock = make(qtbot, TrainingEditor)
     got = spy(dock)
-    for widget in (dock.epochs_spin, make(qtbot, OptimizerDock).kind_combo):
+    for widget in (dock.epochs_spin, make(qtbot, OptimizerEditor).kind_combo):
         before = widget.value() if hasattr(widget, "value") else widget.currentIndex()
         event = QWheelEvent(
             QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120),
@@ -821,7 +826,7 @@ def test_focusing_a_cell_selects_its_layer(qtbot):
     from PySide6.QtGui import QFocusEvent
     from PySide6.QtWidgets import QApplication
 
-    dock = make(qtbot, ArchitectureDock)
+    dock = make(qtbot, ArchitectureEditor)
     assert dock.selected_row() is None
     QApplication.sendEvent(dock._rows[1][1], QFocusEvent(QEvent.Type.FocusIn))
     assert dock.selected_row() == 1
@@ -832,9 +837,9 @@ def test_data_preview_of_a_large_set_draws_a_sample(qtbot):
     """A 60 000 x 784 set is previewed with at most PREVIEW_MAX_POINTS evenly spaced
     points of its first two features (it once took 11 s: a float64 copy of the whole
     matrix and a brush per point); the summary still counts every sample."""
-    from workbench.ui.docks.data_dock import PREVIEW_MAX_POINTS
+    from workbench.ui.editors.data import PREVIEW_MAX_POINTS
 
-    dock = make(qtbot, DataDock)
+    dock = make(qtbot, DataEditor)
     rng = np.random.default_rng(0)
     X = rng.random((60_000, 784), dtype=np.float32)
     y = rng.integers(0, 10, 60_000)
@@ -853,7 +858,7 @@ def test_schedule_preview_note_follows_the_dark_theme(qtbot, qapp):
     """QA: the note under the preview kept the light theme's dark text on dark grey."""
     from workbench.ui.style import Style, apply_theme, contrast_ratio
 
-    dock = make(qtbot, ScheduleDock)
+    dock = make(qtbot, ScheduleEditor)
     dock.set_value(S.ScheduleSpec(kind="plateau"))
     dock.set_context(0.1, 50)
     assert dock.preview_note.text()

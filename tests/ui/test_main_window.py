@@ -18,8 +18,14 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from workbench import spec as S
-from workbench.ui import main_window as mw
+from workbench.ui import dialogs as dialogs_mod
+from workbench.ui import files as files_mod
+from workbench.ui import frame_pacer
+from workbench.ui import run_controller as rc
+from workbench.ui.files import FileController
 from workbench.ui.main_window import MainWindow
+
+import curves_probe as probe
 
 # Any Qt warning fails a test.  The one exception is the offscreen platform plugin's note
 # that it cannot pass size hints to a (non-existent) window manager: a property of the
@@ -63,10 +69,10 @@ class Dialogs:
 @pytest.fixture
 def dialogs(monkeypatch):
     d = Dialogs()
-    monkeypatch.setattr(mw, "ask_save_changes", d.ask)
-    monkeypatch.setattr(mw, "show_error", d.error)
-    monkeypatch.setattr(mw, "get_open_path", lambda parent, directory: d.open_path)
-    monkeypatch.setattr(mw, "get_save_path", lambda parent, title, directory, flt: d.save_path)
+    monkeypatch.setattr(dialogs_mod, "ask_save_changes", d.ask)
+    monkeypatch.setattr(dialogs_mod, "show_error", d.error)
+    monkeypatch.setattr(dialogs_mod, "get_open_path", lambda parent, directory: d.open_path)
+    monkeypatch.setattr(dialogs_mod, "get_save_path", lambda parent, title, directory, flt: d.save_path)
     return d
 
 
@@ -149,8 +155,8 @@ def test_opens_fast_with_a_ready_default_experiment(qtbot, settings, dialogs):
     assert w.act_undo.shortcut().toString() == "Ctrl+Z"
     assert "Ctrl+Shift+Z" in [k.toString() for k in w.act_redo.shortcuts()]
     # the docks show the spec; the boundary view shows the points
-    assert w.docks["optimizer"].value() == w.spec.optimizer
-    assert w.docks["architecture"].value() == w.spec.architecture
+    assert w.editors["optimizer"].value() == w.spec.optimizer
+    assert w.editors["architecture"].value() == w.spec.architecture
     n_train, n_val = w.boundary.point_counts()
     assert n_train == len(w.dataset.X_train) and n_val == len(w.dataset.X_val)
     # shortcuts as documented in the tooltips
@@ -170,9 +176,11 @@ def test_opens_fast_with_a_ready_default_experiment(qtbot, settings, dialogs):
 def test_run_gui_opens_a_file(qtbot, monkeypatch, settings, dialogs, tmp_path):
     from workbench.ui import app as appmod
 
-    w = appmod.open_window(str(EXAMPLES / "xor.json"), settings=settings)
+    mine = tmp_path / "xor.json"  # (a shipped example opens as an untitled copy: see the files tests)
+    mine.write_bytes((EXAMPLES / "xor.json").read_bytes())
+    w = appmod.open_window(str(mine), settings=settings)
     qtbot.addWidget(w)
-    assert w.path == (EXAMPLES / "xor.json").resolve()
+    assert w.path == mine.resolve()
     assert w.spec.name == "XOR (seed 001)"
     assert w.windowTitle() == "xor.json[*] — MLP Workbench"
 
@@ -182,7 +190,7 @@ def test_run_gui_opens_a_file(qtbot, monkeypatch, settings, dialogs, tmp_path):
 
 
 def test_network_built_through_docks_trains_and_curves_equal_the_engine(qtbot, window):
-    arch = window.docks["architecture"]
+    arch = window.editors["architecture"]
     # a three-layer network: the default two tanh layers plus one added by the button
     qtbot.mouseClick(arch.add_button, Qt.MouseButton.LeftButton)
     assert len(window.spec.architecture.layers) == 3
@@ -194,17 +202,17 @@ def test_network_built_through_docks_trains_and_curves_equal_the_engine(qtbot, w
     assert [(l.units, l.activation) for l in window.spec.architecture.layers] == [
         (16, "tanh"), (16, "tanh"), (8, "relu")]
 
-    opt = window.docks["optimizer"]
+    opt = window.editors["optimizer"]
     opt.kind_combo.setCurrentIndex(opt.kind_combo.findData("momentum"))
     opt.lr_spin.setValue(0.05)
     opt.lr_spin.editingFinished.emit()
     assert window.spec.optimizer.kind == "momentum" and window.spec.optimizer.lr == 0.05
 
-    sched = window.docks["schedule"]
+    sched = window.editors["schedule"]
     sched.kind_combo.setCurrentIndex(sched.kind_combo.findData("cosine"))
     assert window.spec.schedule.kind == "cosine"
 
-    train = window.docks["training"]
+    train = window.editors["training"]
     train.epochs_spin.setValue(15)
     train.epochs_spin.editingFinished.emit()
     assert window.spec.training.epochs == 15
@@ -215,13 +223,13 @@ def test_network_built_through_docks_trains_and_curves_equal_the_engine(qtbot, w
     epochs = history_array(result, "epoch")
     assert list(epochs) == list(range(1, 16))
     for name in ("train_loss", "val_loss", "lr"):
-        x, y = window.curves.curve_data(name)
+        x, y = probe.curve_data(window.curves, name)
         assert list(x) == list(epochs), name
         np.testing.assert_array_equal(y, history_array(result, name))
-    x, y = window.curves.curve_data("val_metric")
+    x, y = probe.curve_data(window.curves, "val_metric")
     np.testing.assert_array_equal(y, history_array(result, "val_accuracy"))
     # the cosine schedule really reached the curves
-    lr = window.curves.curve_data("lr")[1]
+    lr = probe.curve_data(window.curves, "lr")[1]
     assert lr[0] == pytest.approx(0.05) and lr[-1] < lr[0]
     # bit-identical to a headless run of the same spec
     ref = headless_result(window.spec)
@@ -245,13 +253,13 @@ def test_overfitting_example_marks_best_and_stop_epochs(qtbot, window):
     ref = headless_result(spec)
     assert result.status == "early_stopped" and ref.early_stop is not None
     assert result.early_stop == ref.early_stop
-    best, stopped = window.curves.early_stop_items()
+    best, stopped = probe.early_stop_items(window.curves)
     assert best == ref.early_stop.best_epoch
     assert stopped == ref.early_stop.stopped_epoch
     assert stopped < spec.training.epochs
-    lo, hi = window.curves.early_stop_region()
+    lo, hi = probe.early_stop_region(window.curves)
     assert (lo, hi) == (best, stopped)
-    texts = [" ".join(t.split()) for t in window.curves.early_stop_texts()]
+    texts = [" ".join(t.split()) for t in probe.early_stop_texts(window.curves)]
     assert any(f"weights restored from epoch {best:g}" in t for t in texts), texts
     assert window.curves.history_length() == stopped
 
@@ -262,10 +270,10 @@ def test_overfitting_example_marks_best_and_stop_epochs(qtbot, window):
 
 def test_save_close_reopen_shows_identical_spec_and_curves(qtbot, make_window, tmp_path, dialogs):
     w = make_window(quick_spec(epochs=10))
-    w.docks["optimizer"].lr_spin.setValue(0.03)
-    w.docks["optimizer"].lr_spin.editingFinished.emit()
+    w.editors["optimizer"].lr_spin.setValue(0.03)
+    w.editors["optimizer"].lr_spin.editingFinished.emit()
     result = run_to_end(qtbot, w)
-    curves = {n: w.curves.curve_data(n) for n in ("train_loss", "val_loss", "val_metric", "lr")}
+    curves = {n: probe.curve_data(w.curves, n) for n in ("train_loss", "val_loss", "val_metric", "lr")}
     image = np.array(w.boundary.image_item.image)
     path = tmp_path / "quick.json"
     dialogs.save_path = str(path)
@@ -282,7 +290,7 @@ def test_save_close_reopen_shows_identical_spec_and_curves(qtbot, make_window, t
     assert w2.spec == spec
     assert w2.result == result
     for name, (x, y) in curves.items():
-        x2, y2 = w2.curves.curve_data(name)
+        x2, y2 = probe.curve_data(w2.curves, name)
         np.testing.assert_array_equal(x2, x)
         np.testing.assert_array_equal(y2, y)
     assert not w2.isWindowModified()
@@ -297,8 +305,8 @@ def test_save_close_reopen_shows_identical_spec_and_curves(qtbot, make_window, t
 
 def test_invalid_or_hostile_file_reports_the_field_and_changes_nothing(window, tmp_path, dialogs):
     before = window.spec
-    window.docks["training"].epochs_spin.setValue(33)
-    window.docks["training"].epochs_spin.editingFinished.emit()
+    window.editors["training"].epochs_spin.setValue(33)
+    window.editors["training"].epochs_spin.editingFinished.emit()
     edited = window.spec
     assert edited != before
     good = json.loads((EXAMPLES / "xor.json").read_text())
@@ -324,8 +332,8 @@ def test_invalid_or_hostile_file_reports_the_field_and_changes_nothing(window, t
 
 
 def test_new_and_open_ask_before_discarding(qtbot, window, dialogs):
-    window.docks["training"].epochs_spin.setValue(44)
-    window.docks["training"].epochs_spin.editingFinished.emit()
+    window.editors["training"].epochs_spin.setValue(44)
+    window.editors["training"].epochs_spin.editingFinished.emit()
     assert window.isWindowModified()
     dialogs.answer = "cancel"
     assert not window.new_experiment()
@@ -340,9 +348,11 @@ def test_new_and_open_ask_before_discarding(qtbot, window, dialogs):
     assert window.spec == S.ExperimentSpec() and window.path is None
 
 
-def test_drop_a_json_file_opens_it(qtbot, window):
+def test_drop_a_json_file_opens_it(qtbot, window, tmp_path):
+    mine = tmp_path / "iris.json"
+    mine.write_bytes((EXAMPLES / "iris.json").read_bytes())
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(EXAMPLES / "iris.json"))])
+    mime.setUrls([QUrl.fromLocalFile(str(mine))])
     event = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
@@ -350,7 +360,7 @@ def test_drop_a_json_file_opens_it(qtbot, window):
     assert window.spec.name == "Iris (UCI)"
     text = QMimeData()
     text.setText("hello")
-    assert MainWindow._dropped_file(text) is None
+    assert FileController.dropped_file(text) is None
 
 
 def test_export_png_svg_csv(qtbot, make_window, tmp_path):
@@ -372,7 +382,7 @@ def test_recent_files_are_kept_in_settings(window, settings):
     names = [a.text() for a in window.recent_menu.actions()]
     assert names[0] == "&1 two_spirals.json"
     settings.setValue("recentFiles", [f"/x/{i}.json" for i in range(20)])
-    assert len(window.recent_files()) == mw.MAX_RECENT
+    assert len(window.recent_files()) == files_mod.MAX_RECENT
 
 
 # ---------------------------------------------------------------------------
@@ -383,15 +393,15 @@ def test_closing_mid_run_returns_within_two_seconds(qtbot, make_window, dialogs)
     w = make_window(quick_spec(epochs=100_000))
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()
-    thread = w._thread
+    thread = w.run_controller._thread
     assert w.running and thread.isRunning()
-    orphans = len(mw._ORPHANS)  # (left by an earlier test, if any)
+    orphans = len(rc._STRAGGLERS)  # (left by an earlier test, if any)
     t0 = time.perf_counter()
     assert w.close()
     elapsed = time.perf_counter() - t0
     assert elapsed < 2.0, f"close took {elapsed:.2f} s"
     assert thread.isFinished() and not w.running
-    assert len(mw._ORPHANS) == orphans  # stopped in time, not abandoned
+    assert len(rc._STRAGGLERS) == orphans  # stopped in time, not abandoned
     assert dialogs.questions == []  # a short run is simply stopped (no dialog to block on)
 
 
@@ -399,7 +409,7 @@ def test_closing_while_paused_returns_within_two_seconds(qtbot, make_window):
     w = make_window(quick_spec(epochs=100_000))
     with qtbot.waitSignal(w.pause_changed, timeout=30_000):
         w.act_step.trigger()
-    thread = w._thread
+    thread = w.run_controller._thread
     t0 = time.perf_counter()
     assert w.close()
     assert time.perf_counter() - t0 < 2.0
@@ -411,8 +421,8 @@ def test_stop_then_run_again(qtbot, make_window):
     for _ in range(2):
         with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
             w.act_run.trigger()
-        assert not w.docks["architecture"].form_host.isEnabled()
-        assert w.docks["architecture"].lock_label.isVisible()
+        assert not w.editors["architecture"].form_host.isEnabled()
+        assert w.editors["architecture"].lock_label.isVisible()
         assert not w.act_run.isEnabled() and w.act_stop.isEnabled()
         with qtbot.waitSignal(w.run_finished, timeout=10_000) as blocker:
             w.act_stop.trigger()
@@ -420,7 +430,7 @@ def test_stop_then_run_again(qtbot, make_window):
         assert result.status == "stopped"
         assert 1 <= len(result.history["epoch"]) < 100_000
         assert not w.running and w.act_run.isEnabled()
-        assert w.docks["architecture"].form_host.isEnabled()
+        assert w.editors["architecture"].form_host.isEnabled()
         assert w.curves.history_length() == len(result.history["epoch"])
 
 
@@ -437,7 +447,7 @@ def test_pause_then_step_advances_exactly_one_epoch(qtbot, make_window):
         with qtbot.waitSignal(w.pause_changed, check_params_cb=lambda p: p is True, timeout=10_000):
             w.act_step.trigger()
         assert w.curves.history_length() == before + i
-        assert w.curves.curve_data("train_loss")[0][-1] == before + i
+        assert probe.curve_data(w.curves, "train_loss")[0][-1] == before + i
         assert f"Epoch {before + i}" in w.readout.text()
     with qtbot.waitSignal(w.pause_changed, check_params_cb=lambda p: p is False, timeout=10_000):
         w.act_pause.trigger()  # resume
@@ -457,18 +467,18 @@ def test_step_when_idle_trains_one_epoch_and_pauses(qtbot, make_window):
 
 def test_live_learning_rate_change_is_marked_and_locked_fields_refused(qtbot, make_window):
     w = make_window(quick_spec(epochs=99_999))
-    w.docks["training"].epochs_spin.setValue(100_000)
-    w.docks["training"].epochs_spin.editingFinished.emit()
+    w.editors["training"].epochs_spin.setValue(100_000)
+    w.editors["training"].epochs_spin.editingFinished.emit()
     assert w.undo_stack.count() == 1
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()
     assert not w.act_undo.isEnabled()  # the epochs edit cannot be undone mid-run
-    opt = w.docks["optimizer"]
+    opt = w.editors["optimizer"]
     assert opt.lr_spin.isEnabled() and not opt.kind_combo.isEnabled()
     opt.lr_spin.setValue(0.002)
     opt.lr_spin.editingFinished.emit()
     assert w.spec.optimizer.lr == 0.002
-    qtbot.waitUntil(lambda: any(k == "lr_change" for k, _ in w.curves.marker_items()), timeout=30_000)
+    qtbot.waitUntil(lambda: any(k == "lr_change" for k, _ in probe.marker_items(w.curves)), timeout=30_000)
     # a locked part cannot change mid-run, even through the API
     assert not w.propose("training", S.replace(w.spec.training, epochs=7))
     assert w.spec.training.epochs == 100_000
@@ -492,7 +502,7 @@ def test_diverged_run_shows_a_clear_message(qtbot, make_window):
     w = make_window(spec)
     result = run_to_end(qtbot, w)
     assert result.status == "diverged"
-    assert "Diverged" in w.curves.message_text()
+    assert "Diverged" in probe.message_text(w.curves)
     assert "Diverged" in w.statusBar().currentMessage()
     assert not w.running
 
@@ -504,8 +514,8 @@ def test_diverged_run_shows_a_clear_message(qtbot, make_window):
 def test_presentation_mode_enlarges_and_restores(qtbot, window):
     app = QApplication.instance()
     font_before = app.font().pointSizeF()
-    pen_before = window.curves.current_pen_width()
-    plot_font_before = window.curves.current_font_point_size()
+    pen_before = probe.current_pen_width(window.curves)
+    plot_font_before = probe.current_font_point_size(window.curves)
     readout_before = window.readout.font().pointSizeF()
     visible_before = {k: d.isVisible() for k, d in window.docks.items()}
     state_before = window.saveState()
@@ -515,8 +525,8 @@ def test_presentation_mode_enlarges_and_restores(qtbot, window):
     assert window.toolbar.iconSize().width() >= 1.5 * icons_before.width()
     assert window.presentation_mode
     assert app.font().pointSizeF() >= 1.5 * font_before
-    assert window.curves.current_pen_width() > pen_before
-    assert window.curves.current_font_point_size() >= 1.5 * plot_font_before
+    assert probe.current_pen_width(window.curves) > pen_before
+    assert probe.current_font_point_size(window.curves) >= 1.5 * plot_font_before
     assert window.boundary.current_font_point_size() >= 1.5 * plot_font_before
     assert window.readout.font().pointSizeF() >= 1.5 * readout_before
     assert not any(d.isVisible() for d in window.docks.values())
@@ -526,8 +536,8 @@ def test_presentation_mode_enlarges_and_restores(qtbot, window):
     window.act_presentation.trigger()
     assert not window.presentation_mode
     assert app.font().pointSizeF() == font_before
-    assert window.curves.current_pen_width() == pen_before
-    assert window.curves.current_font_point_size() == plot_font_before
+    assert probe.current_pen_width(window.curves) == pen_before
+    assert probe.current_font_point_size(window.curves) == plot_font_before
     assert window.readout.font().pointSizeF() == readout_before
     assert window.toolbar.iconSize() == icons_before
     assert window.speed_label.isVisible() and window.time_label.isVisible()
@@ -552,7 +562,7 @@ def test_theme_menu_switches_and_is_remembered(window, settings):
 
 def test_undo_redo_of_dock_edits(qtbot, window):
     original = window.spec
-    opt = window.docks["optimizer"]
+    opt = window.editors["optimizer"]
     opt.lr_spin.setValue(0.2)
     opt.lr_spin.editingFinished.emit()
     edited = window.spec
@@ -570,7 +580,7 @@ def test_undo_redo_of_dock_edits(qtbot, window):
 
     # a data edit re-loads the data set (preview, architecture io, boundary points); undo restores it
     n_before = len(window.dataset.X_train)
-    data = window.docks["data"]
+    data = window.editors["data"]
     window.propose("data", S.replace(window.spec.data, n_samples=100))
     assert len(window.dataset.X_train) < n_before
     assert data.value().n_samples == 100
@@ -585,10 +595,10 @@ def test_data_error_keeps_the_spec_and_says_why(window):
     bad = S.DataSpec(source="csv", csv_path="/nonexistent/nothing.csv", target_column="y")
     assert not window.propose("data", bad)
     assert window.spec is before
-    assert window.docks["data"].value() == before.data
+    assert window.editors["data"].value() == before.data
     message = window.statusBar().currentMessage()
     assert message.startswith("data") and "nothing.csv" in message
-    assert "nothing.csv" in window.docks["data"].reason_text()
+    assert "nothing.csv" in window.editors["data"].reason_text()
     assert window.undo_stack.count() == 0
 
 
@@ -631,8 +641,8 @@ def test_keyboard_shortcuts(qtbot, make_window):
         key(Qt.Key.Key_Escape)
     assert not w.running
 
-    w.docks["optimizer"].lr_spin.setValue(0.3)
-    w.docks["optimizer"].lr_spin.editingFinished.emit()
+    w.editors["optimizer"].lr_spin.setValue(0.3)
+    w.editors["optimizer"].lr_spin.editingFinished.emit()
     with qtbot.waitActive(w):
         w.activateWindow()
     key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -646,8 +656,8 @@ def test_keyboard_shortcuts(qtbot, make_window):
 
 
 def test_closing_with_unsaved_changes_asks(qtbot, window, dialogs, tmp_path):
-    window.docks["training"].batch_spin.setValue(8)
-    window.docks["training"].batch_spin.editingFinished.emit()
+    window.editors["training"].batch_spin.setValue(8)
+    window.editors["training"].batch_spin.editingFinished.emit()
     assert window.isWindowModified()
     dialogs.answer = "cancel"
     assert not window.close()
@@ -671,21 +681,29 @@ def test_live_frames_hold_the_worker_within_the_budget(qtbot, make_window, monke
     during the run and is back on afterwards."""
     import gc
 
-    w = make_window(quick_spec(epochs=2000))
+    # a run long enough for any machine: it is stopped once three frames were drawn, so
+    # the test does not depend on how fast this machine trains (QA: the 2000-epoch run
+    # ended before its second frame on a loaded CI box)
+    w = make_window(quick_spec(epochs=100_000))
     gc_during = []
     w.epochs_shown.connect(lambda n: gc_during.append(gc.isenabled()))
     assert gc.isenabled()
     t0 = time.perf_counter()
-    result = run_to_end(qtbot, w)
+    with qtbot.waitSignal(w.run_started, timeout=10_000):
+        w.act_run.trigger()
+    qtbot.waitUntil(lambda: w.frame_stats["frames"] >= 3, timeout=60_000)
+    with qtbot.waitSignal(w.run_finished, timeout=30_000) as blocker:
+        w.act_stop.trigger()
+    result = blocker.args[0]
     wall = time.perf_counter() - t0
     frames, held = w.frame_stats["frames"], w.frame_stats["held_seconds"]
-    assert frames >= 2
+    assert frames >= 3
     # each frame's hold delays the next by hold x (1/budget - 1): all but the last are paid for
-    assert held <= mw.GUI_BUDGET * wall + w.frame_stats["longest_seconds"] + 0.05
+    assert held <= frame_pacer.GUI_BUDGET * wall + w.frame_stats["longest_seconds"] + 0.05
     assert gc_during and not any(gc_during)
     assert gc.isenabled()
     # every epoch reached the curves, the same as the engine's history
-    np.testing.assert_array_equal(w.curves.curve_data("train_loss")[1], history_array(result, "train_loss"))
+    np.testing.assert_array_equal(probe.curve_data(w.curves, "train_loss")[1], history_array(result, "train_loss"))
     assert not w.curves.is_live()
 
 
@@ -707,17 +725,17 @@ def test_status_labels_have_room_for_their_longest_text(window):
 def test_dark_theme_restyles_the_docks(qtbot, window):
     """Dock preview plots take the theme's plot background and text colours; the lock,
     reason and note lines get colours readable on the dark background."""
-    from workbench.ui.docks.base import DARK_LOCK_STYLE, LOCK_STYLE
+    from workbench.ui.widgets.forms import DARK_LOCK_STYLE, LOCK_STYLE
     from workbench.ui.style import DARK, LIGHT
 
     window.theme_actions["dark"].trigger()
-    previews = [p for d in window.docks.values() for p in d.preview_plots()]
+    previews = [p for d in window.editors.values() for p in d.preview_plots()]
     assert {p.objectName() for p in previews} >= {"dataPreview", "schedulePreview"}
     for plot in previews:
         assert plot.backgroundBrush().color().name().lower() == DARK.background.lower()
         axis = plot.getPlotItem().getAxis("left")
         assert axis.textPen().color().name().lower() == DARK.text.lower()
-    for dock in window.docks.values():
+    for dock in window.editors.values():
         assert dock.lock_label.styleSheet() == DARK_LOCK_STYLE
     notes = [label for d in window.docks.values() for label in d.findChildren(type(window.readout).__mro__[1])
              if label.property("note")]
@@ -730,7 +748,7 @@ def test_dark_theme_restyles_the_docks(qtbot, window):
     window.theme_actions["light"].trigger()
     for plot in previews:
         assert plot.backgroundBrush().color().name().lower() == LIGHT.background.lower()
-    assert window.docks["data"].lock_label.styleSheet() == LOCK_STYLE
+    assert window.editors["data"].lock_label.styleSheet() == LOCK_STYLE
 
 
 def test_empty_curves_show_the_planned_epochs_and_learning_rate(qtbot, make_window):
@@ -738,8 +756,8 @@ def test_empty_curves_show_the_planned_epochs_and_learning_rate(qtbot, make_wind
     schedule, warm-up included); a run replaces the plan, Reset curves brings it back."""
     spec = quick_spec(epochs=40, schedule=S.ScheduleSpec(kind="step", step_size=10, gamma=0.5, warmup_epochs=3))
     w = make_window(spec)
-    assert w.curves.plan_shown()
-    x, lr = w.curves.curve_data("planned_lr")
+    assert probe.plan_shown(w.curves)
+    x, lr = probe.curve_data(w.curves, "planned_lr")
     eta = spec.optimizer.lr  # warm-up 0.1η -> η over 3 epochs, then halved every 10 epochs
     expected = [0.1 * eta, 0.4 * eta, 0.7 * eta] + [eta] * 10 + [eta / 2] * 10 + [eta / 4] * 10 + [eta / 8] * 7
     np.testing.assert_allclose(lr, expected, rtol=1e-6)
@@ -748,11 +766,11 @@ def test_empty_curves_show_the_planned_epochs_and_learning_rate(qtbot, make_wind
     assert x0 <= 0.0 and 40.0 <= x1 < 42.0
     # an edit re-plans
     w.set_spec(S.replace(w.spec, training=S.replace(w.spec.training, epochs=80)))
-    assert w.curves.curve_data("planned_lr")[0][-1] == 80.0
+    assert probe.curve_data(w.curves, "planned_lr")[0][-1] == 80.0
     run_to_end(qtbot, w)
-    assert not w.curves.plan_shown()
+    assert not probe.plan_shown(w.curves)
     w.act_reset.trigger()
-    assert w.curves.plan_shown() and w.curves.history_length() == 0
+    assert probe.plan_shown(w.curves) and w.curves.history_length() == 0
 
 
 def test_window_on_a_hidpi_screen_scales_line_widths(tmp_path):
@@ -776,12 +794,12 @@ def test_window_on_a_hidpi_screen_scales_line_widths(tmp_path):
         f"w.curves.export_png({str(tmp_path / 'hidpi.png')!r})\n"
         "from PySide6.QtGui import QImage\n"
         f"png = QImage({str(tmp_path / 'hidpi.png')!r})\n"
-        "print(json.dumps({'dpr': w.devicePixelRatioF(), 'pen': w.curves.current_pen_width(),\n"
+        "print(json.dumps({'dpr': w.devicePixelRatioF(), 'pen': w.curves._curves['train_loss'].opts['pen'].widthF(),\n"
         "                  'style_pen': w.current_style().pen_width, 'grab': [img.width(), img.height()],\n"
         "                  'size': [w.width(), w.height()], 'png': png.width(), 'panel': w.curves._glw.width()}))\n"
         "w.close()\n"
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2", PYQTGRAPH_QT_LIB="PySide6")
+    env = dict(os.environ, QT_SCALE_FACTOR="2", PYQTGRAPH_QT_LIB="PySide6")  # (the suite's offscreen screen)
     out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     noise = [line for line in out.stderr.splitlines() if line.strip() and "propagateSizeHints" not in line]
@@ -805,7 +823,7 @@ def test_view_options_are_remembered(make_window, settings):
     w2 = make_window()  # a new window reads the same settings
     assert w2.act_log.isChecked() and w2.act_log_lr.isChecked() and w2.act_batches.isChecked()
     assert w2.curves.log_scale() and w2.curves.lr_log_scale()
-    assert w2.curves.plan_shown()  # the planned η is still drawn on the log axis
+    assert probe.plan_shown(w2.curves)  # the planned η is still drawn on the log axis
     w2.act_log_lr.trigger()
     assert not w2.curves.lr_log_scale() and settings.value("view/logLr") in (False, "false")
 
@@ -816,7 +834,7 @@ def test_run_refuses_an_early_stopping_monitor_the_task_does_not_measure(qtbot, 
     anyway is refused at Run, with the reason on the dock and in the status bar."""
     spec = quick_spec(early_stopping=S.EarlyStoppingSpec(enabled=True, monitor="val_rmse", patience=3))
     w = make_window(spec)
-    dock = w.docks["early_stopping"]
+    dock = w.editors["early_stopping"]
     assert dock.monitor_enabled("val_accuracy") and not dock.monitor_enabled("val_rmse")
     w.docks["schedule"].raise_()  # the early-stopping dock is a tab behind it
     assert w.docks["early_stopping"].visibleRegion().isEmpty()
@@ -876,7 +894,7 @@ def test_closing_during_a_run_asks_and_can_keep_the_results(qtbot, make_window, 
     to ask about: see the closing tests above)."""
     from workbench import experiment_file
 
-    monkeypatch.setattr(mw, "LIVE_WORK_SECONDS", 0.0)
+    monkeypatch.setattr(files_mod, "LIVE_WORK_SECONDS", 0.0)
     w = make_window(quick_spec(epochs=100_000))
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()
@@ -909,7 +927,7 @@ def test_a_run_that_diverges_in_its_first_epoch_says_so(qtbot, make_window):
     assert result.status == "diverged" and len(result.history.get("epoch", ())) == 0
     text = w.readout.text()
     assert "starting" not in text and "diverged" in text and "epoch 1" in text
-    assert "Diverged at epoch 1" in w.curves.message_text()
+    assert "Diverged at epoch 1" in probe.message_text(w.curves)
     # and huge losses read as numbers, not as 19 digits
     assert fmt_loss(1334545432352653312.0) == "1.335e+18" and fmt_loss(0.5) == "0.5000" and fmt_loss(2e-5) == "2.000e-05"
 

@@ -17,6 +17,9 @@ from workbench.spec import EarlyStopSummary, Marker, RunResult  # noqa: E402
 from workbench.ui.plots import BoundaryView, CurvesPanel  # noqa: E402
 from workbench.ui.style import Style  # noqa: E402
 
+import curves_probe as probe
+from workbench.spec import EarlyStopSummary
+
 # A Qt warning during a test is a bug.
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
 
@@ -52,17 +55,17 @@ def test_curves_hold_exactly_the_events_across_buffer_growth(panel):
     for i in range(0, 700, 37):
         panel.add_epochs(all_events[i : i + 37])
     e = np.arange(1, 701, dtype=float)
-    x, y = panel.curve_data("train_loss")
+    x, y = probe.curve_data(panel, "train_loss")
     np.testing.assert_array_equal(x, e)
     np.testing.assert_array_equal(y, 1.0 / e)
-    x, y = panel.curve_data("val_loss")
+    x, y = probe.curve_data(panel, "val_loss")
     np.testing.assert_array_equal(x, e)
     np.testing.assert_allclose(y, 1.5 / e + 0.001 * e)
-    x, y = panel.curve_data("train_metric")
+    x, y = probe.curve_data(panel, "train_metric")
     np.testing.assert_allclose(y, 1 - 0.5 / e)
-    x, y = panel.curve_data("val_metric")
+    x, y = probe.curve_data(panel, "val_metric")
     np.testing.assert_allclose(y, 0.9 - 0.5 / e)
-    x, y = panel.curve_data("lr")
+    x, y = probe.curve_data(panel, "lr")
     np.testing.assert_allclose(y, 0.1 / (1 + e.astype(int) // 10))
     assert panel.history_length() == 700
 
@@ -85,9 +88,9 @@ def test_one_set_data_per_curve_per_add_epochs(panel, monkeypatch):
 def test_missing_validation_and_non_finite_values_become_gaps(panel):
     ev = epochs(1, 4, val=False) + [EpochEnd(4, float("nan"), float("inf"), 0.0, 0.1, {}, 1)]
     panel.add_epochs(ev)
-    _, v = panel.curve_data("val_loss")
+    _, v = probe.curve_data(panel, "val_loss")
     assert np.isnan(v).all()
-    _, t = panel.curve_data("train_loss")
+    _, t = probe.curve_data(panel, "train_loss")
     assert np.isnan(t[3]) and np.isfinite(t[:3]).all()
 
 
@@ -101,10 +104,10 @@ def test_batches_sit_at_fractional_epochs_with_a_debiased_ema(panel):
     panel.add_epochs(epochs(1, 2))
     panel.add_batches(batches[6:12])
     panel.add_epochs(epochs(2, 4))
-    x, y = panel.curve_data("batch_loss")
+    x, y = probe.curve_data(panel, "batch_loss")
     np.testing.assert_allclose(x, np.arange(1, 13) / 4)
     np.testing.assert_allclose(y, losses)
-    xe, ema = panel.curve_data("batch_loss_ema")
+    xe, ema = probe.curve_data(panel, "batch_loss_ema")
     np.testing.assert_allclose(xe, x)
     a = 0.9
     s, ref = 0.0, []
@@ -118,10 +121,10 @@ def test_batches_sit_at_fractional_epochs_with_a_debiased_ema(panel):
 def test_zero_based_batches_and_hidden_batch_curves(panel):
     panel.add_batches([BatchEnd(1, b, b + 1, 1.0) for b in range(5)])
     panel.add_epochs(epochs(1, 2))
-    x, _ = panel.curve_data("batch_loss")
+    x, _ = probe.curve_data(panel, "batch_loss")
     assert x.size == 0  # hidden: not redrawn
     panel.set_show_batches(True)
-    x, _ = panel.curve_data("batch_loss")
+    x, _ = probe.curve_data(panel, "batch_loss")
     np.testing.assert_allclose(x, np.arange(1, 6) / 5)
 
 
@@ -130,29 +133,29 @@ def test_markers_at_their_epochs(panel):
     kinds = ["plateau", "restart", "lr_change", "reg_change", "phase", "diverged"]
     for i, kind in enumerate(kinds):
         panel.add_marker(kind, 5 + 7 * i, f"{kind} text")
-    assert panel.marker_items() == [(k, float(5 + 7 * i)) for i, k in enumerate(kinds)]
+    assert probe.marker_items(panel) == [(k, float(5 + 7 * i)) for i, k in enumerate(kinds)]
     # each marker is drawn on all three plots and labelled on the loss plot
-    rec = panel._markers[0]
+    rec = panel.markers.records[0]
     assert len(rec["lines"]) == 3 and rec["lines"][0].label.toPlainText() == "plateau text"
     panel.reset()
-    assert panel.marker_items() == []
+    assert probe.marker_items(panel) == []
 
 
 def test_early_stop_lines_region_and_notes(panel):
     panel.add_epochs(epochs(1, 61))
-    panel.set_early_stop(40, 60, 0.123, 20, True)
-    assert panel.early_stop_items() == (40.0, 60.0)
-    assert panel.early_stop_region() == (40.0, 60.0)
-    best, stop = panel.early_stop_texts()
+    panel.set_early_stop(EarlyStopSummary(best_epoch=40, stopped_epoch=60, best_value=0.123, patience=20, restored=True, monitor="val_loss"))
+    assert probe.early_stop_items(panel) == (40.0, 60.0)
+    assert probe.early_stop_region(panel) == (40.0, 60.0)
+    best, stop = probe.early_stop_texts(panel)
     assert best.startswith("best 0.1230 @ 40")
     assert "weights restored from epoch 40" in " ".join(best.split())
     assert "stopped @ 60" in stop and "patience 20" in stop
-    for region in panel._es["regions"]:
+    for region in panel.early_stop.regions:
         assert not region.movable
     # a second call replaces, not adds
-    panel.set_early_stop(30, 45, 0.2, 15, False)
-    assert panel.early_stop_items() == (30.0, 45.0)
-    assert "restored" not in panel.early_stop_texts()[0]
+    panel.set_early_stop(EarlyStopSummary(best_epoch=30, stopped_epoch=45, best_value=0.2, patience=15, restored=False, monitor="val_loss"))
+    assert probe.early_stop_items(panel) == (30.0, 45.0)
+    assert "restored" not in probe.early_stop_texts(panel)[0]
     n_regions = sum(
         1 for p in panel.plots for it in p.items if type(it).__name__ == "LinearRegionItem"
     )
@@ -182,39 +185,39 @@ def _result(n=60, status="early_stopped", message=""):
 def test_load_result_draws_history_markers_and_early_stop(panel):
     panel.add_epochs(epochs(1, 200))  # replaced, not appended to
     panel.load_result(_result())
-    x, y = panel.curve_data("train_loss")
+    x, y = probe.curve_data(panel, "train_loss")
     np.testing.assert_array_equal(x, np.arange(1, 61))
     np.testing.assert_allclose(y, 1 / np.arange(1, 61))
-    _, va = panel.curve_data("val_metric")
+    _, va = probe.curve_data(panel, "val_metric")
     assert np.isnan(va[2]) and np.isfinite(np.delete(va, 2)).all()
-    assert panel.marker_items() == [("plateau", 30.0), ("lr_change", 35.0)]
-    assert panel.early_stop_items() == (24.0, 44.0)
-    assert panel.early_stop_texts()[0].startswith("best 0.09780 @ 24")
-    assert panel.message_text() == ""
+    assert probe.marker_items(panel) == [("plateau", 30.0), ("lr_change", 35.0)]
+    assert probe.early_stop_items(panel) == (24.0, 44.0)
+    assert probe.early_stop_texts(panel)[0].startswith("best 0.09780 @ 24")
+    assert probe.message_text(panel) == ""
 
 
 def test_load_result_of_a_diverged_run_shows_the_message(panel):
     msg = "Diverged at epoch 12: loss is NaN — lower the learning rate"
     panel.load_result(_result(12, status="diverged", message=msg))
-    assert panel.message_text() == msg
+    assert probe.message_text(panel) == msg
 
 
 def test_show_message_and_clear(panel):
     panel.show_message("Diverged at epoch 12: loss is NaN — lower the learning rate")
-    assert "Diverged at epoch 12" in panel.message_text()
+    assert "Diverged at epoch 12" in probe.message_text(panel)
     assert panel._message.parentItem() is panel.loss_plot.vb
     panel.clear_message()
-    assert panel.message_text() == ""
+    assert probe.message_text(panel) == ""
 
 
 def test_metric_kind_follows_regression_events_and_explicit_choice(panel):
     panel.add_epochs(epochs(1, 10, regression=True))
     assert panel.metric_kind() == "r2"
-    _, y = panel.curve_data("train_metric")
+    _, y = probe.curve_data(panel, "train_metric")
     np.testing.assert_allclose(y, 1 - 1 / np.arange(1, 10))
     assert panel.metric_plot.getAxis("left").labelText == "R²"
     panel.set_metric_kind("accuracy")
-    _, y = panel.curve_data("train_metric")
+    _, y = probe.curve_data(panel, "train_metric")
     assert np.isnan(y).all()
     with pytest.raises(ValueError):
         panel.set_metric_kind("f1")
@@ -228,7 +231,7 @@ def test_log_scale_toggles(panel):
     assert panel.loss_plot.getAxis("left").logMode
     assert panel._curves["train_loss"].opts["logMode"] == [False, True]
     # the raw data are unchanged
-    _, y = panel.curve_data("train_loss")
+    _, y = probe.curve_data(panel, "train_loss")
     np.testing.assert_allclose(y, 1 / np.arange(1, 20))
     panel.set_log_scale(False)
     assert not panel.loss_plot.getAxis("left").logMode
@@ -238,20 +241,20 @@ def test_log_scale_toggles(panel):
 def test_presentation_style_enlarges_and_normal_restores(panel):
     panel.add_epochs(epochs(1, 30))
     panel.add_marker("plateau", 10, "plateau")
-    panel.set_early_stop(20, 29, 0.05, 9, True)
-    pen0, font0 = panel.current_pen_width(), panel.current_font_point_size()
-    marker_font0 = panel._markers[0]["lines"][0].label.textItem.font().pointSizeF()
-    legend0 = panel._legend_loss.opts["labelTextSize"]
+    panel.set_early_stop(EarlyStopSummary(best_epoch=20, stopped_epoch=29, best_value=0.05, patience=9, restored=True, monitor="val_loss"))
+    pen0, font0 = probe.current_pen_width(panel), probe.current_font_point_size(panel)
+    marker_font0 = panel.markers.records[0]["lines"][0].label.textItem.font().pointSizeF()
+    legend0 = panel._legend.opts["labelTextSize"]
     panel.apply_style(Style.presentation())
-    assert panel.current_pen_width() >= 1.5 * pen0
-    assert panel.current_font_point_size() >= 1.5 * font0
-    assert panel._markers[0]["lines"][0].label.textItem.font().pointSizeF() >= 1.5 * marker_font0
-    assert float(panel._legend_loss.opts["labelTextSize"][:-2]) >= 1.5 * float(legend0[:-2])
+    assert probe.current_pen_width(panel) >= 1.5 * pen0
+    assert probe.current_font_point_size(panel) >= 1.5 * font0
+    assert panel.markers.records[0]["lines"][0].label.textItem.font().pointSizeF() >= 1.5 * marker_font0
+    assert float(panel._legend.opts["labelTextSize"][:-2]) >= 1.5 * float(legend0[:-2])
     panel.apply_style(Style.normal())
-    assert panel.current_pen_width() == pen0
-    assert panel.current_font_point_size() == font0
-    assert panel._markers[0]["lines"][0].label.textItem.font().pointSizeF() == marker_font0
-    assert panel._legend_loss.opts["labelTextSize"] == legend0
+    assert probe.current_pen_width(panel) == pen0
+    assert probe.current_font_point_size(panel) == font0
+    assert panel.markers.records[0]["lines"][0].label.textItem.font().pointSizeF() == marker_font0
+    assert panel._legend.opts["labelTextSize"] == legend0
 
 
 def test_contrast_ratio_matches_wcag_reference_values():
@@ -289,7 +292,7 @@ def test_hover_read_out(panel):
     panel.add_epochs(epochs(1, 30))
     text = panel.hover_at(12.3)
     assert "epoch 12" in text and "train loss 0.08333" in text and "η 0.05" in text
-    assert all(line.value() == 12 and line.isVisible() for line in panel._cursor_lines)
+    assert all(line.value() == 12 and line.isVisible() for line in panel.hover.lines)
     assert "epoch 29" in panel.hover_at(1e6)
 
 
@@ -355,7 +358,7 @@ def test_apply_theme_sets_palette_and_pyqtgraph_colours(qapp):
 def test_exports_png_svg_csv(panel, tmp_path):
     panel.add_epochs(epochs(1, 41))
     panel.add_marker("plateau", 20, "plateau")
-    panel.set_early_stop(25, 40, 0.07, 15, True)
+    panel.set_early_stop(EarlyStopSummary(best_epoch=25, stopped_epoch=40, best_value=0.07, patience=15, restored=True, monitor="val_loss"))
     png, svg, csv_path = tmp_path / "c.png", tmp_path / "c.svg", tmp_path / "c.csv"
     panel.export_png(png)
     img = QtGui.QImage(str(png))
@@ -377,9 +380,9 @@ def test_follow_up_phase_gets_its_own_curve_and_csv_rows(panel, tmp_path):
     panel.add_epochs(epochs(1, 11))
     follow = [EpochEnd(e, 0.5 / e, None, 0.0, 0.01, {}, 100, phase="retrain") for e in range(1, 6)]
     panel.add_epochs(follow)
-    x, y = panel.curve_data("train_loss")
+    x, y = probe.curve_data(panel, "train_loss")
     assert x.size == 10  # the main history is untouched
-    fx, fy = panel.curve_data("followup_loss")
+    fx, fy = probe.curve_data(panel, "followup_loss")
     np.testing.assert_array_equal(fx, [1, 2, 3, 4, 5])
     np.testing.assert_allclose(fy, 0.5 / fx)
     path = tmp_path / "f.csv"
@@ -406,21 +409,21 @@ def test_large_history_is_downsampled_for_display(panel, qtbot):
     panel.grab()  # lays out and paints without showing a window
     x, y = panel._curves["train_loss"].getData()
     assert 0 < x.size < n / 4
-    ox, _ = panel.curve_data("train_loss")
+    ox, _ = probe.curve_data(panel, "train_loss")
     assert ox.size == n
 
 
 def test_reset_clears_everything(panel):
     panel.add_epochs(epochs(1, 10))
     panel.add_marker("restart", 5, "")
-    panel.set_early_stop(4, 9, 0.2, 5, False)
+    panel.set_early_stop(EarlyStopSummary(best_epoch=4, stopped_epoch=9, best_value=0.2, patience=5, restored=False, monitor="val_loss"))
     panel.show_message("boom")
     panel.reset()
-    assert panel.curve_data("train_loss")[0].size == 0
-    assert panel.marker_items() == [] and panel.early_stop_items() is None
-    assert panel.message_text() == ""
+    assert probe.curve_data(panel, "train_loss")[0].size == 0
+    assert probe.marker_items(panel) == [] and probe.early_stop_items(panel) is None
+    assert probe.message_text(panel) == ""
     panel.add_epochs(epochs(1, 3))
-    np.testing.assert_array_equal(panel.curve_data("train_loss")[0], [1, 2])
+    np.testing.assert_array_equal(probe.curve_data(panel, "train_loss")[0], [1, 2])
 
 
 # --------------------------------------------------------------------- BoundaryView
@@ -598,7 +601,7 @@ def test_live_y_range_keeps_still_for_small_changes(panel):
         changes += y != previous
         previous = y
         lo, hi = y
-        losses = panel.curve_data("train_loss")[1]
+        losses = probe.curve_data(panel, "train_loss")[1]
         assert lo <= np.nanmin(losses) and np.nanmax(losses) <= hi
     assert changes <= 12  # of 80 frames
     assert previous[0] >= -0.1  # a loss axis does not reach far below 0
@@ -608,10 +611,10 @@ def test_line_widths_are_logical_pixels_on_hidpi_screens(panel):
     """pyqtgraph pens are cosmetic (device pixels): a style for a pixel ratio of 2
     doubles every line width, so curves keep their weight next to doubled text."""
     panel.apply_style(Style.normal())
-    normal = panel.current_pen_width()
+    normal = probe.current_pen_width(panel)
     axis = panel.loss_plot.getAxis("left").pen().widthF()
     panel.apply_style(Style.normal(pixel_ratio=2.0))
-    assert panel.current_pen_width() == 2 * normal
+    assert probe.current_pen_width(panel) == 2 * normal
     assert panel.loss_plot.getAxis("left").pen().widthF() == 2 * axis
     assert Style.presentation(pixel_ratio=2.0).px(3.5) == 7.0
     assert Style.normal(pixel_ratio=0.5).px(2.0) == 2.0  # never thinner than asked
@@ -644,7 +647,7 @@ def test_thousands_of_markers_stay_cheap(qtbot, panel):
     """QA: a reduce-on-plateau run with ~900 η changes made three labelled lines each
     and froze the window (3.8 s per repaint; a 10 000-marker file took 78 s to open).
     Past MAX_LABELLED_MARKERS the lines are one item per plot, one line per pixel."""
-    from workbench.ui.plots import curves
+    from workbench.ui.plots import overlays
 
     panel.show()
     qtbot.waitExposed(panel)
@@ -657,14 +660,14 @@ def test_thousands_of_markers_stay_cheap(qtbot, panel):
     cost = time.thread_time() - t0
     assert cost < 3.0, f"{cost:.1f} s of CPU"
     lines = [item for item in panel.loss_plot.items if isinstance(item, pg.InfiniteLine) and getattr(item, "label", None)]
-    assert len(lines) == curves.MAX_LABELLED_MARKERS
-    items = panel.marker_items()
+    assert len(lines) == overlays.MAX_LABELLED_MARKERS
+    items = probe.marker_items(panel)
     assert len(items) == 10_000 and items[-1] == ("plateau", 10_000.0) and items[0] == ("plateau", 1.0)
     t0 = time.thread_time()
     panel.grab()
     assert time.thread_time() - t0 < 0.5  # a repaint
     panel.reset()
-    assert panel.marker_items() == [] and panel._marker_rugs[0].xs().size == 0
+    assert probe.marker_items(panel) == [] and panel.markers._rugs[0].xs().size == 0
 
 
 def test_the_read_out_follows_a_theme_switch(panel):
@@ -686,7 +689,7 @@ def test_the_read_out_follows_a_theme_switch(panel):
 
 
 def test_read_out_numbers_keep_four_significant_digits():
-    from workbench.ui.plots.curves import _fmt
+    from workbench.ui.plots.series import fmt as _fmt
 
     assert [_fmt(v) for v in (0.6, 0.6344, 0.08333, 1234.5, 12345.0, 5e-4)] == \
         ["0.6000", "0.6344", "0.08333", "1234", "1.234e+04", "0.0005000"]
@@ -706,18 +709,18 @@ def test_coloured_text_reads_at_4_5_to_1_on_both_themes():
 
 def test_crowded_automatic_markers_become_ticks_but_user_changes_keep_their_label(panel):
     """QA: 20 η drops at epochs 1-20 of a 1500-epoch run overprinted into one block."""
-    from workbench.ui.plots import curves
+    from workbench.ui.plots import overlays
 
     panel.set_live(True, 1500)
     for e in range(1, 21):
         panel.add_marker("plateau", e, f"η drop {e}")
     panel.add_marker("lr_change", 3, "η 0.01 → 0.005")  # the user's own change: always labelled
     panel.add_marker("plateau", 400, "η drop 400")  # far enough from the first one
-    labelled = [(rec["kind"], rec["epoch"]) for rec in panel._markers if rec["lines"]]
+    labelled = [(rec["kind"], rec["epoch"]) for rec in panel.markers.records if rec["lines"]]
     assert labelled == [("plateau", 1.0), ("lr_change", 3.0), ("plateau", 400.0)]
-    assert 1500 / curves.MARKER_LABEL_SPACING > 20 - 1  # (why epochs 2-20 had no room)
-    assert sorted(panel._marker_rugs[0].xs()) == [float(e) for e in range(2, 21)]
-    assert len(panel.marker_items()) == 22
+    assert 1500 / overlays.MARKER_LABEL_SPACING > 20 - 1  # (why epochs 2-20 had no room)
+    assert sorted(panel.markers._rugs[0].xs()) == [float(e) for e in range(2, 21)]
+    assert len(probe.marker_items(panel)) == 22
 
 
 def test_log_axis_ticks_follow_the_1_2_5_series(panel):

@@ -17,8 +17,11 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from workbench import spec as S
-from workbench.ui import main_window as mw
+from workbench.ui import dialogs
+from workbench.ui import run_controller as rc
 from workbench.ui.main_window import MainWindow
+
+import curves_probe as probe
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
@@ -53,7 +56,7 @@ def shoot(tmp_path):
 def window(qtbot, tmp_path, monkeypatch):
     from workbench.ui.style import apply_theme
 
-    monkeypatch.setattr(mw, "ask_save_changes", lambda parent, name: "discard")
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: "discard")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
     qtbot.addWidget(w)
@@ -85,7 +88,7 @@ def test_screenshot_early_stopping(qtbot, window, shoot):
     assert window.open_path(EXAMPLES / "overfitting.json")
     with qtbot.waitSignal(window.run_finished, timeout=120_000):
         window.act_run.trigger()
-    assert window.curves.early_stop_items() is not None
+    assert probe.early_stop_items(window.curves) is not None
     shoot(window, "03_early_stopping")
 
 

@@ -323,7 +323,7 @@ class AckingCollector(Collector):
     @Slot(list)
     def on_events(self, events):
         super().on_events(events)
-        self.worker.acknowledge(self.cost)
+        self.worker.gate.acknowledge(self.cost)
 
 
 def test_back_pressure_waits_for_the_gui(qtbot, harness):
@@ -363,7 +363,7 @@ def test_hold_stops_the_worker_until_release_and_times_out(qtbot, harness):
     h = harness(worker)
     h.start()
     qtbot.waitUntil(lambda: len(h.sink.epochs()) >= 2, timeout=30_000)
-    worker.hold()
+    worker.gate.hold()
     # held: the event count stops growing (waitUntil polls; nothing sleeps in the worker)
     count = {"n": len(h.sink.events), "same": 0}
 
@@ -375,14 +375,14 @@ def test_hold_stops_the_worker_until_release_and_times_out(qtbot, harness):
 
     qtbot.waitUntil(stalled, timeout=5000)
     assert worker.held_seconds == 0.0  # still waiting: accounted when the wait ends
-    worker.release()
+    worker.gate.release()
     qtbot.waitUntil(lambda: len(h.sink.events) > count["n"], timeout=10_000)
     assert 0.0 < worker.held_seconds < 5.0  # it did wait (accounted now) while the events stood still
     # never released: the worker goes on by itself after max_hold_frame (0.3 s); the
     # hold is accounted when its wait ends, so wait for that, not for events (a batch
     # queued before the hold may still arrive)
     before = worker.held_seconds
-    worker.hold()
+    worker.gate.hold()
     qtbot.waitUntil(lambda: worker.held_seconds > before, timeout=10_000)
     assert 0.3 - 0.01 <= worker.held_seconds - before <= 2.0
     n0 = len(h.sink.events)

@@ -6,8 +6,8 @@ dicts, never live arrays, so they can cross threads safely.
 
 ``member`` (the last field of every per-run event, default 0) says which member of a
 lockstep group (:func:`workbench.engine.trainer.train_group`) the event belongs to; a
-solo run's events all have ``member=0``.  The events of one member, in order, are
-exactly the events of that member's solo run.
+solo run's events all have ``member=0``.  The events of one member, in order, carry the
+same values as its solo run's (``wall_time`` aside).
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ class Setting:
     excluded; for ``ints`` the range of each entry).  ``label`` and ``doc`` (a tooltip in
     the lecture notes' notation) are what the window shows; ``scale`` ``log`` means the
     value spans decades (its box steps 1-2-3-5 per decade), ``linear`` steps by ``step``
-    with ``decimals`` digits; ``special`` is the text a box shows at its minimum (``period``
-    0 = "whole run").
+    with ``decimals`` digits; ``smallest`` is the first arrow step above 0 of a ``log``
+    box; ``special`` is the text a box shows at its minimum (``period`` 0 = "whole run").
     """
 
     name: str
@@ -44,6 +44,7 @@ class Setting:
     step: float = 0.05
     decimals: int = 4
     special: str = ""
+    smallest: float = 1e-8
     max_items: int = 64
 
     @property

@@ -48,6 +48,8 @@ def run_gui(path: Optional[str] = None) -> int:
 
     from PySide6.QtCore import QTimer
 
+    from .run_controller import wait_for_stragglers
+
     app = create_application()
     window = open_window(path)
     window.raise_()
@@ -65,5 +67,6 @@ def run_gui(path: Optional[str] = None) -> int:
     finally:
         tick.stop()
         signal.signal(signal.SIGINT, previous)
+        wait_for_stragglers()  # a run still finishing its batch is joined, never destroyed running
     del window
     return int(code)

@@ -130,7 +130,7 @@ def make_boundary_fn(dataset, resolution: int = IMAGE_RESOLUTION):
 def payload_from_weights(spec, dataset, weights) -> Optional[dict]:
     """The payload of a saved run's weights (a reopened file shows its boundary without
     retraining); None if the data set has nothing to show or the weights do not fit."""
-    from workbench.build import count_parameters, make_network, task_of  # noqa: PLC0415
+    from workbench.build import apply_target_scaling, count_parameters, make_network, task_of  # noqa: PLC0415
     from workbench.experiment_file import decode_weights  # noqa: PLC0415
 
     fn = make_boundary_fn(dataset)
@@ -142,6 +142,7 @@ def payload_from_weights(spec, dataset, weights) -> Optional[dict]:
     if params.size != count_parameters(spec, n_in, n_out):  # before building anything that big
         return None
     net = make_network(spec, n_in, task, n_out)
+    apply_target_scaling(net, dataset)  # the weights are those of the standardised problem
     net.params[:] = params
     return fn(net)
 

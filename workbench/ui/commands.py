@@ -1,16 +1,24 @@
 """Undo commands: every edit of the experiment replaces the whole frozen spec.
 
-A :class:`SpecCommand` holds the spec before and after one edit and a callable that
-makes a spec current (the main window's ``_apply_spec``).  ``redo`` applies the new
-spec (Qt calls it once when the command is pushed), ``undo`` the old one.  Because
-specs are immutable values, undo and redo are exact.
+A :class:`SpecCommand` holds the spec before and after one edit and a callable that makes
+a spec current (the session's ``apply``).  ``redo`` applies the new spec (Qt calls it once
+when the command is pushed), ``undo`` the old one.  Because specs are immutable values,
+undo and redo are exact.  The difference between the two specs is computed once, when the
+command is made: its undo text and the live changes each direction makes during a run.
+
+Consecutive edits of one and the same field (dragging η up a decade, typing a seed digit
+by digit, a long session of live edits) merge into one command, and the session bounds
+the stack (:data:`MAX_UNDO_STEPS`), so a long session does not grow without limit.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from PySide6.QtGui import QUndoCommand
+
+#: undo steps kept; older ones are dropped (QUndoStack.setUndoLimit)
+MAX_UNDO_STEPS = 500
 
 # Fields the trainer accepts while a run is live (``run.live.set``), by spec section.
 LIVE_FIELDS = {
@@ -30,6 +38,9 @@ SECTION_TITLES = {
     "training": "training",
 }
 
+#: QUndoCommand.id of commands that change exactly one field (they may merge)
+_ONE_FIELD_ID = 1
+
 
 def changed_fields(old, new) -> dict[str, tuple[str, ...]]:
     """``{section: (field, ...)}`` of what differs between two ExperimentSpecs."""
@@ -45,11 +56,11 @@ def changed_fields(old, new) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def live_changes(old, new) -> dict[str, float] | None:
+def live_changes(old, new, diff: Optional[dict] = None) -> dict[str, float] | None:
     """The ``run.live.set`` keywords that turn ``old`` into ``new``, or None if the
     difference touches anything that may not change mid-run."""
     out: dict[str, float] = {}
-    for section, fields in changed_fields(old, new).items():
+    for section, fields in (changed_fields(old, new) if diff is None else diff).items():
         allowed = LIVE_FIELDS.get(section)
         if allowed is None or not fields or any(f not in allowed for f in fields):
             return None
@@ -59,9 +70,9 @@ def live_changes(old, new) -> dict[str, float] | None:
     return out
 
 
-def describe(old, new) -> str:
+def describe(old, new, diff: Optional[dict] = None) -> str:
     """A short undo text, e.g. ``Change optimizer.lr`` or ``Change architecture``."""
-    diff = changed_fields(old, new)
+    diff = changed_fields(old, new) if diff is None else diff
     if not diff:
         return "Change experiment"
     parts = []
@@ -74,17 +85,44 @@ def describe(old, new) -> str:
 
 
 class SpecCommand(QUndoCommand):
-    """Replace the current ExperimentSpec ``old`` by ``new`` (and back on undo)."""
+    """Replace the current ExperimentSpec ``old`` by ``new`` (and back on undo).
 
-    def __init__(self, apply: Callable[[object], None], old, new, text: str | None = None):
-        super().__init__(text or describe(old, new))
+    ``apply(spec, live)`` makes ``spec`` current; ``live`` is the ``run.live.set``
+    keywords of that step (None when it touches a locked setting)."""
+
+    def __init__(self, apply: Callable[[object, Optional[dict]], None], old, new, text: str | None = None):
+        self._diff = changed_fields(old, new)
+        super().__init__(text or describe(old, new, self._diff))
         self._apply = apply
         self.old = old
         self.new = new
-        self.live = live_changes(old, new)
+        self._update_live()
+
+    def _update_live(self) -> None:
+        self.live = live_changes(self.old, self.new, self._diff)
+        self.live_back = None if self.live is None else live_changes(self.new, self.old)
+
+    def field(self) -> Optional[tuple[str, str]]:
+        """``(section, field)`` when exactly one field changes, else None."""
+        items = [(section, f) for section, fields in self._diff.items() for f in fields]
+        return items[0] if len(items) == 1 and len(self._diff) == 1 else None
+
+    def id(self) -> int:  # noqa: A003 - the Qt name
+        return _ONE_FIELD_ID if self.field() is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
+        """A following edit of the same one field merges into this command."""
+        if not isinstance(other, SpecCommand) or other.field() != self.field() or other.old != self.new:
+            return False
+        self.new = other.new
+        self._diff = changed_fields(self.old, self.new)
+        self._update_live()
+        if self.old == self.new:
+            self.setObsolete(True)  # back where it started: nothing to undo
+        return True
 
     def redo(self) -> None:
-        self._apply(self.new)
+        self._apply(self.new, self.live)
 
     def undo(self) -> None:
-        self._apply(self.old)
+        self._apply(self.old, self.live_back)

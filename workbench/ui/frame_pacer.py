@@ -1,21 +1,36 @@
-"""Live frames: the worker's batches are queued (cheap) and drawn in paced frames.
+"""Live frames, paced in one place: the worker's batches are queued (cheap) and drawn in
+paced frames, and the worker waits while a frame is drawn.
 
-A frame holds the worker (``TrainingWorker.hold``), shows the queued events and the
-newest boundary image, and releases the worker when the changed views have painted.
-The next frame comes no sooner than ``held x (1 / GUI_BUDGET - 1)`` later, so drawing
-holds training for at most ``GUI_BUDGET`` of the run whatever the plots cost, and never
-for more than one frame at a time.
+Two threads meet in a :class:`FrameGate`, one per run:
 
-The worker's next batch waits for the acknowledgement, which comes when the frame
-showing this batch is over: one batch per frame, so a worker busy in Python is not
-interrupted 30 times a second for batches that would only wait for the next frame.
-(Measured in ``benchmarks/ui_responsiveness.py``.)
+* the worker (training thread) asks :meth:`FrameGate.due` whether to send its collected
+  events now, tells it :meth:`FrameGate.sending` and :meth:`FrameGate.sent`, and calls
+  :meth:`FrameGate.wait_if_held` between events;
+* the :class:`FramePacer` (GUI thread) draws a frame: :meth:`FrameGate.hold` first, then,
+  when the changed views have painted, :meth:`FrameGate.release` and
+  :meth:`FrameGate.acknowledge` with the time the frame held the worker.
+
+The numbers, and why.  Both threads need the interpreter lock: a frame's many short
+Python calls (pyqtgraph items paint from Python) each wait up to the switch interval
+(5 ms) for a worker busy in Python, so an uncontended frame of a few milliseconds took a
+hundred.  Holding the worker for the frame costs it exactly the frame's time.  After a
+frame that held the worker ``h`` seconds, the next frame comes no sooner than
+``h (1 / GUI_BUDGET - 1)`` later, so drawing holds training for at most ``GUI_BUDGET``
+(10 %) of the run whatever the plots cost, and never more than :data:`MAX_FRAME_RATE`
+(12) frames a second.  The worker sends a batch only after the last one was acknowledged
+and no sooner than ``cost / GUI_BUDGET`` after it (:data:`EMIT_INTERVAL` at least, 30 Hz),
+so a worker busy in Python is not interrupted for batches that would wait for the next
+frame anyway; a missing acknowledgement delays a batch at most ``max_hold`` (1 s), a
+frame that never paints holds the worker at most ``max_hold_frame`` (0.25 s; the pacer
+itself gives up after :data:`FRAME_TIMEOUT_MS`).  Measured in
+``benchmarks/ui_responsiveness.py``: the window trains at >= 95 % of headless throughput.
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import threading
 import time
 from typing import Callable, Optional, Sequence
 
@@ -32,6 +47,81 @@ MAX_FRAME_RATE = 12.0
 FRAME_TIMEOUT_MS = 60
 #: During a run, the GUI thread collects cyclic garbage this often (see GcGuard).
 GC_INTERVAL_MS = 1000
+#: The worker sends its collected events at most this often (without back-pressure: this often).
+EMIT_INTERVAL = 1.0 / 30.0
+
+
+class FrameGate:
+    """Where a run's worker and the GUI's frames meet (thread-safe; see the module docstring).
+
+    ``emit_interval``: least time between two batches; ``gui_budget`` (None: no
+    back-pressure, a batch every ``emit_interval``): share of the time drawing may take;
+    ``max_hold``: longest wait for an acknowledgement; ``max_hold_frame``: longest wait
+    for a frame to end.  ``held_seconds`` is the total time the worker waited for frames."""
+
+    def __init__(self, emit_interval: float = EMIT_INTERVAL, gui_budget: Optional[float] = None,
+                 max_hold: float = 1.0, max_hold_frame: float = 0.25):
+        self.emit_interval = float(emit_interval)
+        self.gui_budget = gui_budget
+        self.max_hold = float(max_hold)
+        self.max_hold_frame = float(max_hold_frame)
+        self.held_seconds = 0.0
+        self._acked = threading.Event()
+        self._acked.set()
+        self._free = threading.Event()  # set = not held for drawing
+        self._free.set()
+        self._gap = self.emit_interval  # current least time between two batches
+        self._last = time.perf_counter()
+
+    # -- the GUI's side ---------------------------------------------------------------
+    def hold(self) -> None:
+        """The GUI is about to draw: the worker waits at its next event boundary until
+        :meth:`release` (or ``max_hold_frame`` seconds)."""
+        self._free.clear()
+
+    def release(self) -> None:
+        """The GUI's frame is painted: train on."""
+        self._free.set()
+
+    def acknowledge(self, cost: float) -> None:
+        """The GUI has drawn the last batch, spending ``cost`` seconds on it: the next batch
+        comes no sooner than ``cost / gui_budget`` after the last."""
+        if self.gui_budget:
+            self._gap = min(max(self.emit_interval, float(cost) / self.gui_budget), self.max_hold)
+        self._acked.set()
+
+    # -- the worker's side --------------------------------------------------------------
+    def due(self, now: float) -> bool:
+        """Whether the worker should send its collected events now."""
+        waited = now - self._last
+        if not self.gui_budget:
+            return waited >= self.emit_interval
+        return (self._acked.is_set() and waited >= self._gap) or waited >= self.max_hold
+
+    def sending(self) -> None:
+        """The worker is about to send a batch: the next one waits for its acknowledgement
+        (cleared before the signal goes out, since the acknowledgement may come at once)."""
+        if self.gui_budget:
+            self._acked.clear()
+
+    def sent(self, now: float) -> None:
+        """The worker sent a batch, or resumed after a pause, at ``now``: the next batch is
+        timed from here."""
+        self._last = now
+
+    def wait_if_held(self) -> None:
+        """Between two events: wait while a frame holds the worker (at most ``max_hold_frame``)."""
+        free = self._free
+        if free.is_set():
+            return
+        t0 = time.perf_counter()
+        if not free.wait(self.max_hold_frame):
+            free.set()  # the frame never came: do not wait again for it
+        self.held_seconds += time.perf_counter() - t0
+
+    def open(self) -> None:
+        """Never hold again (the run is stopping)."""
+        self._free.set()
 
 
 class FramePacer(QObject):
@@ -40,7 +130,7 @@ class FramePacer(QObject):
     ``views``: widgets with a ``painted`` signal, ``needs_paint()`` and ``isVisible()``;
     ``show_events(events)`` and ``show_boundary(payload)`` draw (in the GUI thread);
     ``exposed()`` says whether the window is on screen (else no paint will come).
-    :meth:`attach` a run's worker, queue with :meth:`add_events` / :meth:`set_boundary`,
+    :meth:`attach` a run's :class:`FrameGate`, queue with :meth:`add_events` / :meth:`set_boundary`,
     :meth:`flush` to show everything now (pause, end of run), :meth:`reset` to forget."""
 
     def __init__(self, parent: QObject, views: Sequence, show_events: Callable[[list], None],
@@ -50,14 +140,14 @@ class FramePacer(QObject):
         self._show_events = show_events
         self._show_boundary = show_boundary
         self._exposed = exposed
-        self._worker = None  # the run's worker: acknowledged after every frame
+        self._gate = None  # the run's FrameGate: acknowledged after every frame
         self._events: list = []
         self._boundary = None  # only the newest image is worth drawing
-        self._frame_worker = None  # held while the current frame paints
+        self._frame_gate = None  # held while the current frame paints
         self._waiting: set = set()  # views whose paint ends the current frame
         self._frame_t0 = 0.0
         self._next_frame_at = 0.0
-        #: frames drawn during runs, the seconds the worker was held for them, the longest hold
+        #: frames drawn during runs, the seconds the gate was held for them, the longest hold
         self.stats = {"frames": 0, "held_seconds": 0.0, "longest_seconds": 0.0}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -68,14 +158,14 @@ class FramePacer(QObject):
         for view in self._views:
             view.painted.connect(lambda view=view: self._painted(view))
 
-    def attach(self, worker) -> None:
-        """A new run: forget what was queued, acknowledge ``worker`` from now on."""
+    def attach(self, gate) -> None:
+        """A new run: forget what was queued, acknowledge ``gate`` from now on."""
         self.reset()
-        self._worker = worker
+        self._gate = gate
 
     def detach(self) -> None:
-        """The run is over: show what is queued; no worker is held or acknowledged."""
-        self._worker = None
+        """The run is over: show what is queued; no gate is held or acknowledged."""
+        self._gate = None
         self._stop_frame()
         self.flush()
 
@@ -99,7 +189,7 @@ class FramePacer(QObject):
 
     def reset(self) -> None:
         """Forget queued events and frames (a new run, or the window is closing)."""
-        self._worker = None
+        self._gate = None
         self._stop_frame()
         self._events = []
         self._boundary = None
@@ -107,32 +197,32 @@ class FramePacer(QObject):
 
     # ------------------------------------------------------------------ frames
     def _request(self) -> None:
-        if self._timer.isActive() or self._frame_worker is not None:
+        if self._timer.isActive() or self._frame_gate is not None:
             return  # a frame is scheduled or being painted; it takes the queue with it
         delay = max(0.0, self._next_frame_at - time.perf_counter())
         self._timer.start(int(math.ceil(delay * 1000)))
 
     def _draw(self) -> None:
-        """Show everything queued; hold the worker until the changed views have painted."""
-        worker = self._worker
+        """Show everything queued; hold the gate until the changed views have painted."""
+        gate = self._gate
         if not self._events and self._boundary is None:
-            if worker is not None:
-                worker.acknowledge(0.0)
+            if gate is not None:
+                gate.acknowledge(0.0)
             return
         self._frame_t0 = time.perf_counter()
-        if worker is not None:
-            worker.hold()
+        if gate is not None:
+            gate.hold()
         self.flush()
         waiting = {v for v in self._views if v.needs_paint() and v.isVisible()}
-        self._frame_worker = worker
-        if worker is not None and waiting and self._exposed():
+        self._frame_gate = gate
+        if gate is not None and waiting and self._exposed():
             self._waiting = waiting
             self._timeout.start(FRAME_TIMEOUT_MS)
         else:
             self._end_frame()
 
     def _painted(self, view) -> None:
-        if self._frame_worker is None:
+        if self._frame_gate is None:
             return
         self._waiting.discard(view)
         if not self._waiting:
@@ -140,13 +230,13 @@ class FramePacer(QObject):
 
     def _end_frame(self) -> None:
         self._timeout.stop()
-        worker, self._frame_worker = self._frame_worker, None
+        gate, self._frame_gate = self._frame_gate, None
         self._waiting = set()
         now = time.perf_counter()
         held = now - self._frame_t0
-        if worker is not None:
-            worker.release()
-            worker.acknowledge(held)
+        if gate is not None:
+            gate.release()
+            gate.acknowledge(held)
             self.stats["frames"] += 1
             self.stats["held_seconds"] += held
             self.stats["longest_seconds"] = max(self.stats["longest_seconds"], held)
@@ -155,12 +245,12 @@ class FramePacer(QObject):
             self._request()
 
     def _stop_frame(self) -> None:
-        """End the current frame at once: release a held worker, stop the timers."""
+        """End the current frame at once: release a held gate, stop the timers."""
         self._timer.stop()
         self._timeout.stop()
-        if self._frame_worker is not None:
-            self._frame_worker.release()
-        self._frame_worker = None
+        if self._frame_gate is not None:
+            self._frame_gate.release()
+        self._frame_gate = None
         self._waiting = set()
 
 

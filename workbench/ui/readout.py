@@ -31,6 +31,16 @@ def fmt_loss(value: Optional[float]) -> str:
     return f"{value:.4f}" if 1e-3 <= abs(value) < 1e5 else f"{value:.3e}"
 
 
+def metric_label(name: str) -> str:
+    """``val_accuracy`` -> ``val acc``, ``test_r2`` -> ``test R²``."""
+    return name.replace("_accuracy", " acc").replace("_r2", " R²").replace("_", " ")
+
+
+def fmt_metric(name: str, value: float) -> str:
+    """Accuracy in percent (one decimal), R² with three decimals."""
+    return f"{100 * value:.1f} %" if "accuracy" in name else f"{value:.3f}"
+
+
 class ReadOut(QLabel):
     """The big one-line read-out of the current epoch and losses above the curves."""
 
@@ -64,19 +74,45 @@ class ReadOut(QLabel):
     def clear_values(self, text: str = "Ready — press Run (F5)") -> None:
         self.setText(text)
 
+    def _losses(self, train_loss: Optional[float], val_loss: Optional[float], metric) -> list[str]:
+        parts = [f"<span style='color:{self.colors['train']}'>■</span> train loss <b>{fmt_loss(train_loss)}</b>"]
+        if val_loss is not None:
+            parts.append(f"<span style='color:{self.colors['val']}'>■</span> val loss <b>{fmt_loss(val_loss)}</b>")
+        if metric is not None and metric[1] is not None and math.isfinite(metric[1]):
+            parts.append(f"{metric_label(metric[0])} <b>{fmt_metric(*metric)}</b>")
+        return parts
+
     def show_epoch(self, epoch: int, total: int, ev: EpochEnd, metric: Optional[tuple[str, float]] = None,
                    phase: str = "train", note: str = "") -> None:
-
+        """The epoch ``ev`` of ``total`` (during a run, or the last one of a run)."""
         parts = [f"<b>Epoch {epoch}</b> / {total}" if phase == "train" else f"<b>{phase} {epoch}</b>"]
-        parts.append(f"<span style='color:{self.colors['train']}'>■</span> train loss <b>{fmt_loss(ev.train_loss)}</b>")
-        if ev.val_loss is not None:
-            parts.append(f"<span style='color:{self.colors['val']}'>■</span> val loss <b>{fmt_loss(ev.val_loss)}</b>")
-        if metric is not None:
-            name, value = metric
-            if math.isfinite(value):
-                shown = f"{100 * value:.1f} %" if "accuracy" in name else f"{value:.3f}"
-                label = name.replace("_accuracy", " acc").replace("_r2", " R²").replace("_", " ")
-                parts.append(f"{label} <b>{shown}</b>")
+        parts += self._losses(ev.train_loss, ev.val_loss, metric)
+        if note:
+            parts.append(f"<i>{note}</i>")
+        self.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+
+    def show_result(self, final: dict, restored_epoch: Optional[int], last: Optional[EpochEnd], total: int,
+                    note: str = "") -> None:
+        """A finished run: the model it ended with (``final``: its train/val/test metrics).
+        When early stopping restored the weights of ``restored_epoch``, those are the result
+        and the last epoch is shown as such; test-split numbers are marked as held out."""
+        metric_name = next((n for n in ("val_accuracy", "val_r2", "train_accuracy", "train_r2") if n in final), None)
+        metric = (metric_name, final.get(metric_name)) if metric_name else None
+        if restored_epoch:
+            parts = [f"<b>Weights of epoch {restored_epoch}</b> (restored)"]
+        elif last is not None:
+            parts = [f"<b>Epoch {last.epoch}</b> / {total}"]
+        else:
+            parts = ["<b>Result</b>"]
+        parts += self._losses(final.get("train_loss"), final.get("val_loss"), metric)
+        test = next(((n, final[n]) for n in ("test_accuracy", "test_r2") if final.get(n) is not None), None)
+        if test is not None:
+            parts.append(f"<b>{metric_label(test[0])} {fmt_metric(*test)}</b> (held out)")
+        if restored_epoch and last is not None:
+            last_metric = next(((n, last.metrics[n]) for n in ("val_accuracy", "val_r2") if n in last.metrics), None)
+            shown = f"{metric_label(last_metric[0])} {fmt_metric(*last_metric)}" if last_metric else \
+                f"val loss {fmt_loss(last.val_loss)}"
+            parts.append(f"<i>last epoch {last.epoch}: {shown}</i>")
         if note:
             parts.append(f"<i>{note}</i>")
         self.setText("&nbsp;&nbsp;&nbsp;".join(parts))

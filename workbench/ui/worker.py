@@ -5,31 +5,22 @@ The GUI thread never trains.  :class:`TrainingWorker` is a ``QObject`` moved to 
 (``build_run(spec, dataset)``) *in the worker thread*, then walks ``run.events()``:
 
 * every event is fed to a :class:`~workbench.history.Recorder` (the run's result);
-* events are collected and emitted as one ``events_ready(list)`` signal at most
-  ``1 / emit_interval`` times a second (time-based throttle, ~30 Hz by default), so the
-  GUI does a bounded amount of Python work per frame however fast the engine is;
-* optional back-pressure (``gui_budget``): the GUI calls :meth:`acknowledge` with the
-  time it spent drawing the last batch; the next batch is emitted only after that
-  acknowledgement and no sooner than ``cost / gui_budget`` after the last one, so
-  drawing takes at most about ``gui_budget`` of the GUI thread (and of the interpreter
-  lock the trainer needs), whatever the plots cost.  The main window acknowledges a
-  batch when the frame that shows it has painted.  A missing acknowledgement delays
-  the next batch by at most ``max_hold`` seconds;
+* events are collected and emitted as one ``events_ready(list)`` signal when the run's
+  :class:`~workbench.ui.frame_pacer.FrameGate` says so (``gate.due``: at most 30 times a
+  second, and with back-pressure only after the GUI has drawn the last batch), so the
+  GUI does a bounded amount of Python work per frame however fast the engine is; between
+  events the worker waits while the GUI draws a frame (``gate.wait_if_held``).  All the
+  pacing numbers live in :mod:`workbench.ui.frame_pacer`;
 * a decision-boundary (or fitted-curve) payload is computed by the ``boundary``
   callable, in this thread, when events are emitted after an epoch has ended, at most
   ``1 / boundary_interval`` times a second (<= 4 Hz by default), when pausing and at
   the end, and emitted as ``boundary_ready`` just before its events;
+* live settings (:meth:`set_live`) go straight to the run's
+  :class:`~workbench.engine.trainer.LiveSettings` (thread-safe, validated there: a bad
+  value raises at once), which the trainer applies at the start of the next epoch;
 * between events the stop and pause flags are checked: pause blocks on a
   ``threading.Event`` (no busy loop); stop ends the iteration (the generator is
-  closed) and the partial result is still reported through ``finished``;
-* drawing hold: the GUI calls :meth:`hold` before it draws a frame and
-  :meth:`release` when the frame is painted; in between the worker waits at the next
-  event boundary (at most ``max_hold_frame`` seconds).  Both threads need the
-  interpreter lock: a frame's many short Python calls (pyqtgraph items paint from
-  Python) each wait up to the switch interval (5 ms) for a worker busy in Python,
-  so an uncontended frame of a few milliseconds took a hundred.  Holding the worker
-  for the frame costs it exactly the frame's time; the main window paces frames so
-  that this stays a small share of the run (``GUI_BUDGET``).
+  closed) and the partial result is still reported through ``finished``.
 
 Signals carry copies (frozen events, fresh arrays, a frozen ``RunResult``), never live
 engine arrays.  The control methods (:meth:`stop`, :meth:`pause`, :meth:`resume`,
@@ -49,6 +40,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from workbench.engine.events import EpochEnd
+from workbench.engine.trainer import LiveSettings
+
+from .frame_pacer import EMIT_INTERVAL, FrameGate
 
 BoundaryFn = Callable[[Any], Any]
 
@@ -81,6 +75,7 @@ class TrainingWorker(QObject):
         ``stopped``).
     ``failed(str)``
         an unexpected exception (a message with the exception type).
+
     Exactly one of ``finished``/``failed`` is emitted, as the last signal.
     """
 
@@ -96,7 +91,7 @@ class TrainingWorker(QObject):
         dataset,
         *,
         boundary: Optional[BoundaryFn] = None,
-        emit_interval: float = 1.0 / 30.0,
+        emit_interval: float = EMIT_INTERVAL,
         boundary_interval: float = 0.25,
         gui_budget: Optional[float] = None,
         max_hold: float = 1.0,
@@ -104,49 +99,39 @@ class TrainingWorker(QObject):
         start_paused: bool = False,
         build=None,
         recorder=None,
+        live=None,
     ) -> None:
         super().__init__()
         self._spec = spec
         self._dataset = dataset
         self._boundary = boundary
-        self.emit_interval = float(emit_interval)
-        self.gui_budget = gui_budget
-        self.max_hold = float(max_hold)
-        self._acked = threading.Event()
-        self._acked.set()
-        self._gap = self.emit_interval  # current minimum time between two batches
+        #: where this run meets the GUI's frames (see workbench.ui.frame_pacer)
+        self.gate = FrameGate(emit_interval, gui_budget, max_hold, max_hold_frame)
         self.boundary_interval = float(boundary_interval)
         self._build = build
         self._recorder_cls = recorder
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._go = threading.Event()  # set = running, clear = paused
-        self._free = threading.Event()  # set = not held for drawing
-        self._free.set()
-        self.max_hold_frame = float(max_hold_frame)
-        self.held_seconds = 0.0  # total time waited for the GUI's frames (benchmarks)
         if not start_paused:
             self._go.set()
         self._step_pending = False
-        self._live_pending: dict[str, float] = {}
+        #: the run's live settings (the one channel for changes mid-run; see set_live)
+        self.live = live if live is not None else LiveSettings()
         self.emissions = 0  # events_ready signals emitted (for tests / benchmarks)
         self.run_object = None  # the engine Run, once built (worker thread only)
+
+    @property
+    def held_seconds(self) -> float:
+        """Total time the worker waited for the GUI's frames (benchmarks)."""
+        return self.gate.held_seconds
 
     # -- control (any thread) -------------------------------------------------
     def stop(self) -> None:
         """Ask the run to end after the current event; wakes a paused worker."""
         self._stop.set()
         self._go.set()
-        self._free.set()
-
-    def hold(self) -> None:
-        """The GUI is about to draw: wait at the next event boundary until :meth:`release`
-        (or ``max_hold_frame`` seconds)."""
-        self._free.clear()
-
-    def release(self) -> None:
-        """The GUI's frame is painted: train on."""
-        self._free.set()
+        self.gate.open()
 
     def pause(self) -> None:
         """Pause before the next event (between batches)."""
@@ -165,17 +150,10 @@ class TrainingWorker(QObject):
             self._step_pending = True
         self._go.set()
 
-    def acknowledge(self, cost: float) -> None:
-        """The GUI has drawn the last batch, spending ``cost`` seconds on it."""
-        if self.gui_budget:
-            gap = max(self.emit_interval, float(cost) / self.gui_budget)
-            self._gap = min(gap, self.max_hold)
-        self._acked.set()
-
     def set_live(self, **values: float) -> None:
-        """Queue live settings (lr, l1, l2, weight_decay) for ``run.live.set``."""
-        with self._lock:
-            self._live_pending.update(values)
+        """Change live settings (lr, l1, l2, weight_decay) from the next epoch on; a bad
+        value raises ValueError naming it (``run.live.set`` validates)."""
+        self.live.set(**values)
 
     @property
     def is_stopping(self) -> bool:
@@ -192,45 +170,32 @@ class TrainingWorker(QObject):
             return
         self.finished.emit(result)
 
-    def _take_live(self) -> dict[str, float]:
-        with self._lock:
-            pending, self._live_pending = self._live_pending, {}
-        return pending
-
     def _run(self):
-        if self._build is None:
-            from workbench.build import build_run
-        else:
-            build_run = self._build
-        if self._recorder_cls is None:
-            from workbench.history import Recorder
-        else:
-            Recorder = self._recorder_cls
+        from workbench.build import build_run
+        from workbench.history import Recorder as DefaultRecorder
 
-        run = build_run(self._spec, self._dataset)
+        if self._build is None:
+            run = build_run(self._spec, self._dataset, live=self.live)
+        else:  # tests' stand-in runs
+            run = self._build(self._spec, self._dataset)
+        Recorder = self._recorder_cls or DefaultRecorder  # noqa: N806
         self.run_object = run
         recorder = Recorder(self._spec)
         pending: list = []
         clock = time.perf_counter
-        last_emit = clock()
+        gate = self.gate
+        gate.sent(clock())
         last_boundary = -1e9  # first epoch's boundary is sent at once
         boundary_dirty = False
 
         def flush() -> None:
-            nonlocal pending, last_emit
+            nonlocal pending
             if pending:
-                if self.gui_budget:
-                    self._acked.clear()
+                gate.sending()
                 self.events_ready.emit(pending)
                 self.emissions += 1
                 pending = []
-            last_emit = clock()
-
-        def due(now: float) -> bool:
-            waited = now - last_emit
-            if not self.gui_budget:
-                return waited >= self.emit_interval
-            return (self._acked.is_set() and waited >= self._gap) or waited >= self.max_hold
+            gate.sent(clock())
 
         def send_boundary() -> None:
             nonlocal last_boundary, boundary_dirty
@@ -243,10 +208,9 @@ class TrainingWorker(QObject):
             if payload is not None:
                 self.boundary_ready.emit(_copy_payload(payload))
 
-        self._apply_live(run)
         events = run.events()
         has_boundary = self._boundary is not None
-        free, go, stop = self._free, self._go, self._stop
+        go, stop = self._go, self._stop
         add = recorder.add
         try:
             for event in events:
@@ -256,20 +220,14 @@ class TrainingWorker(QObject):
                 epoch_done = type(event) is EpochEnd
                 if epoch_done and has_boundary:
                     boundary_dirty = True
-                if due(now):
+                if gate.due(now):
                     # the boundary goes out just before the events it belongs to, so the
                     # GUI's acknowledgement covers drawing both
                     if boundary_dirty and now - last_boundary >= self.boundary_interval:
                         send_boundary()
                     flush()
                 # -- between events: drawing hold, live settings, step, pause, stop
-                if not free.is_set():
-                    t_hold = clock()
-                    if not free.wait(self.max_hold_frame):
-                        free.set()  # the frame never came: do not wait again for it
-                    self.held_seconds += clock() - t_hold
-                if self._live_pending:
-                    self._apply_live(run)
+                gate.wait_if_held()
                 if epoch_done:
                     with self._lock:
                         if self._step_pending:
@@ -282,8 +240,7 @@ class TrainingWorker(QObject):
                     self.pause_changed.emit(True)
                     go.wait()
                     self.pause_changed.emit(False)
-                    last_emit = clock()
-                    self._apply_live(run)
+                    gate.sent(clock())
                 if stop.is_set():
                     break
         finally:
@@ -292,11 +249,3 @@ class TrainingWorker(QObject):
         if self._boundary is not None and boundary_dirty:
             send_boundary()
         return recorder.result(weights=run.network.params)
-
-    def _apply_live(self, run) -> None:
-        live = self._take_live()
-        if live:
-            try:
-                run.live.set(**live)
-            except ValueError:
-                pass  # the spec validated it already; a bad value is simply ignored

@@ -1,4 +1,4 @@
-"""The Training dock: epochs, mini-batch size and the seed (``TrainingSpec``)."""
+"""The Training editor: epochs, mini-batch size and the seed (``TrainingSpec``)."""
 
 from __future__ import annotations
 
@@ -9,38 +9,36 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from workbench import spec as S
 
-from .base import BigIntSpinBox, IntSpinBox, SpecDock, add_row, hint_label, new_form
+from ..widgets.forms import add_row, hint_label, new_form
+from ..widgets.spinboxes import BigIntSpinBox
+from .base import Row, SpecEditor
 
 #: "New seed" draws from 0 … NEW_SEED_MAX (short enough to read out and type)
 NEW_SEED_MAX = 999_999
 
+ROWS = (
+    Row("epochs", "int", "Epochs", "Number of epochs: full passes over the training split.", step=10),
+    Row("batch_size", "int", "Batch size <i>B</i>",
+        "Mini-batch size B: the gradient of each update is the mean over B shuffled samples,\n"
+        "L = (1/B) Σᵢ ℓ(f(W, xᵢ), yᵢ).  B = 1: stochastic GD; B ≥ training samples: full-batch GD.",
+        attr="batch_spin"),
+)
 
-class TrainingDock(SpecDock):
+
+class TrainingEditor(SpecEditor):
     """Edits :class:`workbench.spec.TrainingSpec`."""
 
     prefix = "training"
+    spec_class = S.TrainingSpec
+    title = "Training"
 
     def __init__(self, parent: QWidget | None = None, rng: random.Random | None = None):
-        super().__init__("Training", "trainingDock", S.TrainingSpec(), parent)
+        super().__init__(S.TrainingSpec(), parent)
         self._rng = rng or random.Random()
         form = new_form()
         self.content.addLayout(form)
-        self.epochs_spin = IntSpinBox(1, S.MAX_EPOCHS)
+        self.add_rows(form, ROWS)
         self.epochs_spin.setSingleStep(10)
-        self.register(
-            self.epochs_spin,
-            "Number of epochs: full passes over the training split.",
-            field="epochs",
-        )
-        add_row(form, "Epochs", self.epochs_spin)
-        self.batch_spin = IntSpinBox(1, S.MAX_BATCH)
-        self.register(
-            self.batch_spin,
-            "Mini-batch size B: the gradient of each update is the mean over B shuffled samples,\n"
-            "L = (1/B) Σᵢ ℓ(f(W, xᵢ), yᵢ).  B = 1: stochastic GD; B ≥ training samples: full-batch GD.",
-            field="batch_size",
-        )
-        add_row(form, "Batch size <i>B</i>", self.batch_spin)
 
         seed_row = QWidget()
         row = QHBoxLayout(seed_row)
@@ -53,11 +51,7 @@ class TrainingDock(SpecDock):
             field="seed",
         )
         self.new_seed_button = QPushButton("New seed")
-        self.register(
-            self.new_seed_button,
-            f"Draw a fresh random seed (0 … {NEW_SEED_MAX:,})",
-            commit=False,
-        )
+        self.register(self.new_seed_button, f"Draw a fresh random seed (0 … {NEW_SEED_MAX:,})", commit=False)
         self.new_seed_button.clicked.connect(self.new_seed)
         row.addWidget(self.seed_spin, 1)
         row.addWidget(self.new_seed_button)
@@ -77,16 +71,7 @@ class TrainingDock(SpecDock):
         return seed
 
     def _show(self, v: S.TrainingSpec) -> None:
-        self.epochs_spin.setValue(v.epochs)
-        self.batch_spin.setValue(v.batch_size)
         self.seed_spin.setValue(float(v.seed))
 
     def _collect(self) -> dict[str, Any]:
-        return dict(
-            epochs=self.epochs_spin.value(),
-            batch_size=self.batch_spin.value(),
-            seed=self.seed_spin.int_value(),
-        )
-
-
-__all__ = ["TrainingDock", "NEW_SEED_MAX"]
+        return {"seed": self.seed_spin.int_value()}

@@ -1,6 +1,6 @@
-"""The Architecture dock: hidden layers, dropout and initialisation (``ArchitectureSpec``).
+"""The Architecture editor: hidden layers, dropout and initialisation (``ArchitectureSpec``).
 
-The input and output sizes come from the data (``set_io``); the dock shows the layer
+The input and output sizes come from the data (``set_io``); the editor shows the layer
 shapes and the parameter count  Σ (fan_in·fan_out + fan_out)  live.
 """
 
@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 
 from workbench import spec as S
 
-from .base import FloatSpinBox, IntSpinBox, SpecDock, add_row, make_combo, new_form, set_combo_data
+from ..widgets.forms import make_combo, new_form, set_combo_data
+from ..widgets.spinboxes import FloatSpinBox, IntSpinBox
+from .base import Row, SpecEditor
 
 ACTIVATION_TIPS = {
     "identity": "identity: g(z) = z",
@@ -99,10 +101,21 @@ def parameter_count(n_inputs: int, units: list[int], n_outputs: int) -> int:
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
+INPUT_ROWS = (
+    Row("input_dropout", "float", "Input dropout <i>p</i>",
+        "Dropout rate on the input features: each input is zeroed with probability p during training.",
+        decimals=2, step=0.05),
+)
+OUTPUT_ROWS = (
+    Row("output_init", "combo", "Output init", INIT_TOOLTIP,
+        choices=tuple((INIT_LABELS[k], k) for k in S.INITIALIZERS), choice_tips=INIT_TIPS),
+)
+
+
 class _RowFocus(QObject):
     """Selects a table row when one of its cell widgets gets the focus."""
 
-    def __init__(self, dock: "ArchitectureDock"):
+    def __init__(self, dock: "ArchitectureEditor"):
         super().__init__(dock)
         self._dock = dock
 
@@ -112,7 +125,7 @@ class _RowFocus(QObject):
         return False
 
 
-class ArchitectureDock(SpecDock):
+class ArchitectureEditor(SpecEditor):
     """Edits :class:`workbench.spec.ArchitectureSpec`.
 
     *Add layer* appends a layer of 16 units with the activation and init of the last
@@ -122,6 +135,8 @@ class ArchitectureDock(SpecDock):
     """
 
     prefix = "architecture"
+    spec_class = S.ArchitectureSpec
+    title = "Architecture"
 
     SHORTCUTS = {
         "add": "Ctrl+Alt+N",
@@ -133,7 +148,7 @@ class ArchitectureDock(SpecDock):
     }
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Architecture", "architectureDock", S.ArchitectureSpec(), parent)
+        super().__init__(S.ArchitectureSpec(), parent)
         self._io: tuple[int, int, str] | None = None
         self._rows: list[tuple[IntSpinBox, QComboBox, FloatSpinBox, QComboBox]] = []
         self._focus_filter = _RowFocus(self)
@@ -155,13 +170,7 @@ class ArchitectureDock(SpecDock):
         self.input_label = QLabel("features: set by the data")
         self.input_label.setObjectName("inputLabel")
         in_form.addRow("Inputs", self.input_label)
-        self.input_dropout_spin = FloatSpinBox(0.0, 0.95, decimals=2, step=0.05)
-        self.register(
-            self.input_dropout_spin,
-            "Dropout rate on the input features: each input is zeroed with probability p during training.",
-            field="input_dropout",
-        )
-        add_row(in_form, "Input dropout <i>p</i>", self.input_dropout_spin)
+        self.add_rows(in_form, INPUT_ROWS)
         self.content.addWidget(in_box)
 
         # -- hidden layers ----------------------------------------------------------------
@@ -183,6 +192,10 @@ class ArchitectureDock(SpecDock):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # the columns fit the table (see _rebuild); a cell widget taking the focus must not
+        # scroll it sideways (QA: after editing a dropout cell the header read "Jnits")
+        bar = self.table.horizontalScrollBar()
+        bar.valueChanged.connect(lambda value, bar=bar: value and bar.setValue(0))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -240,11 +253,8 @@ class ArchitectureDock(SpecDock):
             "regression: k units, linear + mean squared error (1/n) Σ ‖y − ŷ‖²"
         )
         out_form.addRow("Output", self.output_label)
-        self.output_init_combo = make_combo([(INIT_LABELS[k], k) for k in S.INITIALIZERS], INIT_TIPS)
-        self.register(self.output_init_combo, INIT_TOOLTIP, field="output_init")
-        add_row(out_form, "Output init", self.output_init_combo)
+        self.add_rows(out_form, OUTPUT_ROWS)
         self.content.addWidget(out_box)
-
 
         self.set_value(S.ArchitectureSpec())
 
@@ -421,7 +431,7 @@ class ArchitectureDock(SpecDock):
             self._update_reason()
             return
         try:
-            new = S.replace(self._value, self.prefix, layers=tuple(layers), **self._scalar_fields())
+            new = S.replace(self._value, self.prefix, layers=tuple(layers), **self._collect_rows())
         except S.SpecError as exc:
             self._error = str(exc)
             self._update_reason()
@@ -437,20 +447,12 @@ class ArchitectureDock(SpecDock):
             self._refresh()
             self._update_reason()
 
-    def _scalar_fields(self) -> dict[str, Any]:
-        return dict(
-            input_dropout=round(self.input_dropout_spin.value(), 6),
-            output_init=self.output_init_combo.currentData(),
-        )
-
     def _show(self, v: S.ArchitectureSpec) -> None:
-        self.input_dropout_spin.setValue(v.input_dropout)
-        set_combo_data(self.output_init_combo, v.output_init)
         selected = self.selected_row()
         self._rebuild(v.layers, selected if selected is not None and selected < len(v.layers) else None)
 
     def _collect(self) -> dict[str, Any]:
-        return dict(layers=self._widget_layers(), **self._scalar_fields())
+        return dict(layers=self._widget_layers())
 
     def _refresh(self) -> None:
         units = [u.value() for u, *_ in self._rows]
@@ -500,4 +502,4 @@ class ArchitectureDock(SpecDock):
         self.down_button.setEnabled(row is not None and row < n - 1)
 
 
-__all__ = ["ArchitectureDock", "parameter_count"]
+__all__ = ["ArchitectureEditor", "parameter_count"]

@@ -1,0 +1,1 @@
+"""Small reusable widgets: number boxes, form helpers, preview plots."""
