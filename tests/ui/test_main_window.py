@@ -26,6 +26,7 @@ from workbench.ui.files import FileController
 from workbench.ui.main_window import MainWindow
 
 import curves_probe as probe
+from window_kit import headless_result, history_array, quick_spec, run_to_end
 
 # Any Qt warning fails a test.  The one exception is the offscreen platform plugin's note
 # that it cannot pass size hints to a (non-existent) window manager: a property of the
@@ -37,98 +38,6 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "resources" / "examples"
-
-
-# ---------------------------------------------------------------------------
-# fixtures
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-class Dialogs:
-    """Replaces the window's dialog functions; records what they were asked."""
-
-    def __init__(self):
-        self.errors: list[tuple[str, str]] = []
-        self.questions: list[str] = []
-        self.answer = "discard"
-        self.open_path = None
-        self.save_path = None
-
-    def ask(self, parent, name):
-        self.questions.append(name)
-        return self.answer
-
-    def error(self, parent, title, text):
-        self.errors.append((title, text))
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    d = Dialogs()
-    monkeypatch.setattr(dialogs_mod, "ask_save_changes", d.ask)
-    monkeypatch.setattr(dialogs_mod, "show_error", d.error)
-    monkeypatch.setattr(dialogs_mod, "get_open_path", lambda parent, directory: d.open_path)
-    monkeypatch.setattr(dialogs_mod, "get_save_path", lambda parent, title, directory, flt: d.save_path)
-    return d
-
-
-@pytest.fixture
-def make_window(qtbot, settings, dialogs):
-    windows = []
-
-    def make(spec=None):
-        w = MainWindow(spec, settings=settings)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.shutdown_worker()
-
-
-@pytest.fixture
-def window(make_window):
-    return make_window()
-
-
-def quick_spec(epochs=15, **changes) -> S.ExperimentSpec:
-    base = S.ExperimentSpec(
-        name="Quick",
-        data=S.DataSpec(name="two_spirals", n_samples=200, noise=0.1, val_fraction=0.25, seed=2),
-        architecture=S.ArchitectureSpec(layers=(S.LayerSpec(12, "tanh", 0.0, "xavier_uniform"),)),
-        training=S.TrainingSpec(epochs=epochs, batch_size=16, seed=5),
-    )
-    return S.replace(base, **changes) if changes else base
-
-
-def headless_result(spec):
-    """The same spec trained without any GUI: build_run + Recorder."""
-    from workbench.build import build_run
-    from workbench.data import load_dataset
-    from workbench.history import Recorder
-
-    run = build_run(spec, load_dataset(spec.data))
-    rec = Recorder(spec)
-    for ev in run.events():
-        rec.add(ev)
-    return rec.result(weights=run.network.params)
-
-
-def run_to_end(qtbot, window, timeout=60_000):
-    with qtbot.waitSignal(window.run_finished, timeout=timeout) as blocker:
-        window.act_run.trigger()
-    return blocker.args[0]
-
-
-def history_array(result, name):
-    return np.array([np.nan if v is None else v for v in result.history[name]], dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------

@@ -126,12 +126,12 @@ class FileController:
 
     def _data_found(self, spec: ExperimentSpec, path: Path) -> Optional[ExperimentSpec]:
         """``spec`` once its data loads (a missing CSV file may be pointed to), or None."""
-        from workbench.data import DataError, load_dataset
+        from workbench.data import DataError
 
         folder = path.resolve().parent
         while True:
             try:
-                load_dataset(spec.data, folder)
+                self.session.remember(spec.data, folder, self.session.loader(spec.data, folder))
                 return spec
             except (DataError, OSError, ValueError) as exc:
                 looked_for = self._missing_csv(spec, folder)

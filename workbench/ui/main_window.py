@@ -32,6 +32,7 @@ from workbench.spec import ExperimentSpec, RunResult, SpecError
 from . import actions as acts
 from . import boundary_source, dialogs
 from .commands import live_changes
+from .data_loader import load_with_progress
 from .editors import EDITORS, EditorDock
 from .files import FileController
 from .readout import ReadOut
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._points_of = None  # the data set whose points the boundary view shows
         self.session = Session(spec, self)
+        self.session.loader = lambda data_spec, base_dir: load_with_progress(self, data_spec, base_dir)
 
         self._build_central()
         self.editors = {section: cls() for section, cls in EDITORS.items()}

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from workbench import spec as specmod
+from workbench.data import load_dataset
 from workbench.spec import ExperimentSpec, RunResult
 
 from .commands import MAX_UNDO_STEPS, SpecCommand
@@ -67,6 +68,8 @@ class Session(QObject):
         self.lock: Callable[[ExperimentSpec, ExperimentSpec], str] = lambda old, new: ""
         #: whether a run is training (its result follows live changes)
         self.running: Callable[[], bool] = lambda: False
+        #: ``loader(data_spec, base_dir)`` loads a data set (the window's shows its progress)
+        self.loader: Callable = load_dataset
         self.reload_data()
 
     def _stack_changed(self, *_args) -> None:
@@ -180,17 +183,21 @@ class Session(QObject):
     # -- data ------------------------------------------------------------------------------
     def dataset_for(self, data_spec):
         """The loaded data set of ``data_spec`` (cached); raises DataError."""
-        from workbench.data import load_dataset
-
         key = (data_spec, str(self.base_dir()))
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        ds = load_dataset(data_spec, self.base_dir())
+        ds = self.loader(data_spec, self.base_dir())
         self._cache[key] = ds
         while len(self._cache) > MAX_CACHED_DATASETS:
             self._cache.popitem(last=False)
         return ds
+
+    def remember(self, data_spec, base_dir: Path, dataset) -> None:
+        """Keep a data set loaded elsewhere (a file's, before it is opened)."""
+        self._cache[(data_spec, str(base_dir))] = dataset
+        while len(self._cache) > MAX_CACHED_DATASETS:
+            self._cache.popitem(last=False)
 
     def reload_data(self) -> None:
         """Load the current spec's data set (or remember why it cannot be loaded)."""

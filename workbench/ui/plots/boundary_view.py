@@ -446,12 +446,15 @@ class BoundaryView(QtWidgets.QWidget):
                 f"<span style='color:{fg}'>&#9679;</span> train &nbsp; <span style='color:{fg}'>&#9671;</span> validation",
                 " &nbsp; ".join(f"{sq(self._class_color(i))} {name}" for i, name in enumerate(names)),
             ]
+            # the colours fade into the background where the network is unsure: pale on
+            # the light theme, dark on the dark one (the caption says which)
+            fade, fader = ("dark", "darker") if dark else ("pale", "paler")
             if self._task == "binary":
                 lines.append(f"<span style='color:{fg}'>Background: the predicted class; "
-                             "pale where P &asymp; 0.5 (the decision boundary)</span>")
+                             f"{fade} where P &asymp; 0.5 (the decision boundary)</span>")
             else:
                 lines.append(f"<span style='color:{fg}'>Background: the predicted class; "
-                             "paler where the network is less sure</span>")
+                             f"{fader} where the network is less sure</span>")
         sampled = self.sampling_note()
         if sampled:
             lines.append(f"<span style='color:{fg}'>{sampled}</span>")
