@@ -37,6 +37,9 @@ def shoot(tmp_path):
     out_dir = os.environ.get("WORKBENCH_SCREENSHOT_DIR")
 
     def save(widget, name: str) -> Path:
+        from PySide6.QtCore import QEvent
+
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # what was just shown is laid out
         image = widget.grab().toImage()
         path = tmp_path / f"{name}.png"
         assert image.save(str(path)), path

@@ -218,7 +218,7 @@ GEOMETRY = (
     "fits = area.contains(g)\n"
     "w.set_presentation_mode(True); spin(300)\n"
     "pres = area.contains(w.frameGeometry())\n"
-    "cut = w.readout.sizeHint().width() > w.readout.width() and not w.readout.wordWrap()\n"
+    "cut = w.readout.heightForWidth(w.readout.width()) > w.readout.height() + 2\n"
     "w.set_presentation_mode(False); spin(300)\n"
     "back = (w.width(), w.height()) == (g.width(), g.height())\n"
     "print(json.dumps({'fits': fits, 'pres': pres, 'cut': cut, 'back': back, 'size': [g.width(), g.height()],\n"

@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
         sb.addPermanentWidget(self.progress)
+        set_progress(self.progress, 0, max(1, self.spec.training.epochs))
         self._size_status_labels()
 
     def _size_status_labels(self) -> None:
@@ -194,7 +195,13 @@ class MainWindow(QMainWindow):
 
     def _default_dock_sizes(self) -> None:
         d = self.docks
-        self.resizeDocks([d["data"], d["optimizer"]], [320, 320], Qt.Orientation.Horizontal)
+
+        def wide(*docks) -> int:  # the width each side's content asks for (it scrolls when narrower)
+            return max(dock.widget().sizeHint().width() for dock in docks)
+
+        self.resizeDocks([d["data"], d["optimizer"]], [wide(d["data"], d["architecture"]),
+                                                        wide(d["optimizer"], d["schedule"], d["training"])],
+                         Qt.Orientation.Horizontal)
         total = max(400, self.splitter.width())
         self.splitter.setSizes([int(total * 0.6), total - int(total * 0.6)])
 
@@ -591,7 +598,6 @@ class MainWindow(QMainWindow):
         for editor in self.editors.values():
             editor.apply_style(style)
         self.readout.set_scale(2.4 if self.presentation_mode else 1.35)
-        self.readout.setWordWrap(self.presentation_mode)  # a long headline wraps instead of being cut
         self.readout.set_colors(style.line_color("train").name(), style.line_color("val").name())
         self._size_status_labels()
 

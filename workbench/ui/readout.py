@@ -50,7 +50,8 @@ class ReadOut(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setContentsMargins(10, 4, 10, 4)
-        # a long line is clipped, it never widens the window's central area
+        # a long line wraps (it is never cut, and never widens the window's central area)
+        self.setWordWrap(True)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(0)
         # sizes derive from the application font at creation, so presentation mode

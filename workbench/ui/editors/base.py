@@ -160,6 +160,14 @@ class SpecEditor(QWidget):
         self._outer = QVBoxLayout(self)
         self._outer.setContentsMargins(8, 6, 8, 6)
         self._outer.setSpacing(6)
+        # the reason (an error, a warning) comes first: in view however tall the form
+        self.reason_label = QLabel()
+        self.reason_label.setObjectName("reasonLabel")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.reason_label.hide()
+        self._outer.addWidget(self.reason_label)
         #: the editor's form; disabled as a whole when the editor locks fully
         self.form_host = QWidget()
         self.form_host.setObjectName(f"{self.objectName()}Form")
@@ -174,14 +182,6 @@ class SpecEditor(QWidget):
         self.lock_label.setStyleSheet(LOCK_STYLE)
         self.lock_label.hide()
         self._outer.addWidget(self.lock_label)
-
-        self.reason_label = QLabel()
-        self.reason_label.setObjectName("reasonLabel")
-        self.reason_label.setWordWrap(True)
-        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.reason_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.reason_label.hide()
-        self._outer.addWidget(self.reason_label)
 
         #: extra, non-locking widgets below the reason (previews)
         self.extra = QVBoxLayout()

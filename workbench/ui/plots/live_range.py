@@ -5,7 +5,7 @@ instead of following every new point, and each y range has hysteresis: it grows 
 headroom on the side the data crossed) when the data leave it and is refitted when the
 data use less than half of it; otherwise it stays, and so do the cached axis and grid
 pictures — they are redrawn a handful of times per run rather than on every frame.
-When no run is live the ranges fit the data.  Either way a y range never spans less than
+When no run is live the ranges fit the data (pyqtgraph's auto-range).  Either way a y range never spans less than
 :data:`~workbench.ui.plots.series.MIN_RELATIVE_SPAN` of the values (a flat loss is a flat
 line, not float noise blown up), and an axis the user zoomed or panned is left alone
 until the next reset.
@@ -71,10 +71,16 @@ class Ranges:
         for i, p in enumerate(panel.plots):
             if not self.follow_y[i]:
                 continue
-            found = value_range(panel._y_data(i), log=panel._is_log(i))
+            columns = panel._y_data(i)
+            found = value_range(columns, log=panel._is_log(i))
             if found is None:
                 continue
             lo, hi = found
+            if not self.live and value_range(columns, log=panel._is_log(i), least=0.0) != found:
+                p.enableAutoRange(y=False)  # a flat curve: the least span, not float noise
+            elif not self.live:
+                p.enableAutoRange(y=True)  # pyqtgraph fits the data (and keeps fitting it)
+                continue
             span = hi - lo
             pad = 0.04 * span
             if self.live and not force:

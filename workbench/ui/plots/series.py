@@ -221,10 +221,11 @@ def step_ceiling(x: float) -> float:
     return 10.0 ** (k + 1)
 
 
-def value_range(columns: Iterable[np.ndarray], log: bool = False) -> Optional[tuple[float, float]]:
+def value_range(columns: Iterable[np.ndarray], log: bool = False,
+                least: float = MIN_RELATIVE_SPAN) -> Optional[tuple[float, float]]:
     """(low, high) of the finite values of ``columns`` (in view coordinates: log10 for a
-    log axis), widened about its centre to at least :data:`MIN_RELATIVE_SPAN` of the
-    largest magnitude (a log axis: of a decade); None without finite values."""
+    log axis), widened about its centre to at least ``least`` of the largest magnitude
+    (a log axis: of a decade); None without finite values."""
     lo, hi = math.inf, -math.inf
     for c in columns:
         if c.size:
@@ -233,7 +234,7 @@ def value_range(columns: Iterable[np.ndarray], log: bool = False) -> Optional[tu
                 lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
-    least = MIN_RELATIVE_SPAN if log else MIN_RELATIVE_SPAN * max(abs(lo), abs(hi))
+    least = least if log else least * max(abs(lo), abs(hi))
     if hi - lo < least:
         mid = (lo + hi) / 2.0
         lo, hi = mid - least / 2.0, mid + least / 2.0
