@@ -1,7 +1,7 @@
 """Lockstep groups vs solo runs: N seeds of one network trained as ONE stacked network.
 
     python benchmarks/bench_lockstep.py [--case tiny|medium|all] [--rounds N] [--quick]
-                                        [--before REV] [--profile] [--no-write]
+                                        [--before REV] [--profile] [--crossover] [--no-write]
 
 Per case, in interleaved rounds (``bench_common.interleave``: A, B, C, D, A, B, ...; the
 start rotates; every block waits for a quiet machine and measures the others' CPU use):
@@ -25,7 +25,9 @@ least 3 such rounds exist (else over all rounds, said so):
 * ``solo after / before``   -- speed of the solo path now vs before (1.0 = unchanged)
 
 Results go to ``results/lockstep.json`` (``--no-write`` to keep it).  ``--profile`` prints
-a cProfile listing of one lockstep run per case and where a group step's time goes.
+a cProfile listing of one lockstep run per case and where a group step's time goes;
+``--crossover`` adds stacked vs member-by-member groups for widening networks (where
+``optimizers.ROWS_FROM`` is set).
 """
 
 from __future__ import annotations
@@ -244,6 +246,48 @@ def profile(case: Case, epochs: int) -> str:
     return buf.getvalue() + "\n" + table
 
 
+# ----------------------------------------------------------------------------- crossover
+CROSSOVER = (((20, 64, 64, 10), 32), ((20, 128, 128, 10), 32), ((64, 256, 256, 10), 64), ((784, 256, 128, 10), 128))
+
+
+def crossover(rounds: int, quiet: float) -> list[dict]:
+    """Stacked vs member-by-member lockstep vs sequential solo runs for widening networks
+    (4 members, Adam, ReLU, 2000 samples, 2 epochs): where ``optimizers.ROWS_FROM`` goes."""
+    from workbench.engine import optimizers
+
+    E = engine()
+    rows = []
+    for sizes, batch in CROSSOVER:
+        case = Case("crossover", sizes, "relu", "multiclass", "adam", 1e-3, batch, 2000, members=4, epochs=2,
+                    quick_epochs=1, init="he_uniform", targets=())
+        X, y = make_data(case)
+        data = E["trainer"].TrainData(X, y)
+        saved = optimizers.ROWS_FROM
+
+        def layout(rows_from):
+            def run(_k):
+                optimizers.ROWS_FROM = rows_from
+                try:
+                    return 1, group_run(E, case, data, range(case.members), case.epochs)
+                finally:
+                    optimizers.ROWS_FROM = saved
+            return run
+
+        t = common.interleave({
+            "stacked": layout(1 << 62), "by_member": layout(1),
+            "sequential": lambda _k: (1, sum(solo_run(E, case, data, s, case.epochs) for s in range(case.members))),
+        }, rounds, 1, warmup=1, quiet=quiet)
+        P = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+        row = {"sizes": sizes, "n_params": P, "default": "by_member" if P >= saved else "stacked",
+               "stacked": common.ratio_stats(t["stacked"], t["sequential"]),
+               "by_member": common.ratio_stats(t["by_member"], t["sequential"])}
+        print(f"  {'-'.join(map(str, sizes))} ({P} parameters): sequential / stacked "
+              f"{row['stacked']['median']:.2f}, sequential / by member {row['by_member']['median']:.2f} "
+              f"(default here: {row['default']})", flush=True)
+        rows.append(row)
+    return rows
+
+
 # ----------------------------------------------------------------------------- main
 def run_case(case: Case, rounds: int, quick: bool, before, quiet: float) -> dict:
     epochs = case.quick_epochs if quick else case.epochs
@@ -292,6 +336,8 @@ def main(argv=None) -> int:
                                                              "('none' to skip)")
     ap.add_argument("--quiet", type=float, default=0.15, help="wait for other processes to use < this many cores")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--crossover", action="store_true", help="also measure stacked vs member-by-member groups "
+                                                              "for widening networks")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     cases = list(CASES.values()) if args.case == "all" else [CASES[args.case]]
@@ -307,6 +353,9 @@ def main(argv=None) -> int:
     results = {"environment": env, "before": args.before, "cases": {}}
     for case in cases:
         results["cases"][case.name] = run_case(case, rounds, args.quick, before, args.quiet)
+    if args.crossover:
+        print("\n== crossover: stacked vs member-by-member lockstep (4 members, Adam)")
+        results["crossover"] = crossover(3 if args.quick else 5, args.quiet)
     if not args.no_write:
         print(f"\nwritten {common.write_json('lockstep', results)}")
     return 0
