@@ -1,14 +1,23 @@
-"""Experiment files: an :class:`~workbench.spec.ExperimentSpec` (and optionally the
-:class:`~workbench.spec.RunResult` of a run) as JSON a person can read and diff.
+"""Experiment files: an :class:`~workbench.spec.ExperimentSpec` and the runs of a session
+(each a :class:`~workbench.spec.SavedRun`: its settings and its
+:class:`~workbench.spec.RunResult`) as JSON a person can read and diff.
 
-The document::
+The document (version 2)::
 
     {
       "format": "mlp-workbench-experiment",
-      "version": 1,
-      "spec": { ...the complete ExperimentSpec, keys in dataclass order... },
-      "results": { ...RunResult... }            <- absent when there are no results
+      "version": 2,
+      "spec": { ...the experiment being edited, keys in dataclass order... },
+      "runs": [ {"name": ..., "spec": {...}, "result": {...RunResult...}, "parent": null,
+                 "group": null, "color": 0, "visible": true, "pinned": false}, ... ],
+      "current": 0,                               <- the run shown; null or absent: none
+      "view": {"pace": 10}                        <- how to watch it; optional
     }
+
+Version 1 held one run's ``"results"`` beside the spec; it is read through
+:data:`MIGRATIONS` (its results become run 1, and since they were trained before
+regression targets were standardised, its specs keep ``standardize_targets: false`` so
+a re-run reproduces them).
 
 Objects are written one key per line (indent 2), except that a small record in an
 array (a layer, a marker) takes one line; arrays of plain values are written eight to
@@ -79,8 +88,10 @@ from workbench.spec import (
     DataSpec,
     ExperimentSpec,
     RunResult,
+    SavedRun,
     ScheduleSpec,
     SpecError,
+    ViewHints,
     WeightsBlob,
     spec_error_from,
     to_plain,
@@ -109,7 +120,7 @@ __all__ = [
 ]
 
 FORMAT_ID = "mlp-workbench-experiment"
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 #: ``MIGRATIONS[v]`` turns a version-``v`` document into a version-``v + 1`` one.
 #: ``load`` applies them in order and then sets ``"version"`` itself.
@@ -127,11 +138,12 @@ from .limits import (  # noqa: E402  (bounds live in one module)
     MAX_JSON_STRINGS,
     MAX_MARKERS,
     MAX_REPORTED_ERRORS,
+    MAX_RUNS,
     MAX_SAVED_PARAMETERS,
     MAX_SAVED_WEIGHTS_B64,
 )
 
-_TOP_KEYS = ("format", "version", "spec", "results")
+_TOP_KEYS = ("format", "version", "spec", "runs", "current", "view")
 _MAX_INT_DIGITS = 40
 _ITEMS_PER_LINE = 8
 
@@ -158,11 +170,11 @@ class WeightsTooLarge(ExperimentFileError):
     ``save(..., without_weights=True)`` saves everything else.  ``n_params`` and ``limit``
     give the numbers."""
 
-    def __init__(self, n_params: int, source: str = "<string>"):
+    def __init__(self, n_params: int, source: str = "<string>", path: str = "runs.0.result.weights"):
         self.n_params = int(n_params)
         self.limit = MAX_SAVED_PARAMETERS
         super().__init__(
-            [("results.weights", f"the trained weights have {self.n_params:,} parameters, more than the "
+            [(path, f"the trained weights have {self.n_params:,} parameters, more than the "
                                  f"{self.limit:,} an experiment file stores; save without weights")],
             source,
         )
@@ -185,14 +197,44 @@ def weights_fit(n_params: int) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
-    """What an experiment file holds: the spec, the run result if saved, the file's
-    path (``None`` from :func:`loads`) and the version it was written with (files
-    of an older version were upgraded by :data:`MIGRATIONS`)."""
+    """What an experiment file holds: the spec, the runs (``current``: the index of the
+    one shown, or None), how to watch it, the file's path (``None`` from :func:`loads`)
+    and the version it was written with (files of an older version were upgraded by
+    :data:`MIGRATIONS`)."""
 
     spec: ExperimentSpec
-    result: Optional[RunResult] = None
+    runs: tuple[SavedRun, ...] = ()
+    current: Optional[int] = None
+    view: ViewHints = ViewHints()
     path: Optional[Path] = None
     source_version: int = CURRENT_VERSION
+
+    @property
+    def result(self) -> Optional[RunResult]:
+        """The result of the run shown (None without one)."""
+        return None if self.current is None else self.runs[self.current].result
+
+
+def _v1_to_v2(doc: dict) -> dict:
+    """Version 1 -> 2: ``results`` become the one run.  Results of version 1 were trained
+    on raw regression targets: specs that had results keep ``standardize_targets: false``."""
+    out = {k: v for k, v in doc.items() if k != "results"}
+    results = doc.get("results")
+    if results is not None:
+        spec = doc.get("spec")
+        if isinstance(spec, dict):
+            data = spec.get("data")
+            data = dict(data) if isinstance(data, dict) else ({} if data is None else data)
+            if isinstance(data, dict):
+                data.setdefault("standardize_targets", False)
+            spec = {**spec, "data": data}
+            out["spec"] = spec
+        out["runs"] = [{"name": "run 1", "spec": spec, "result": results}]
+        out["current"] = 0
+    return out
+
+
+MIGRATIONS[1] = _v1_to_v2
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +266,7 @@ def decode_weights(blob: WeightsBlob) -> np.ndarray:
     return np.frombuffer(raw, dtype="<f4").astype(np.float32, copy=True)
 
 
-def _weights_bytes(blob: WeightsBlob, path: str = "results.weights") -> bytes:
+def _weights_bytes(blob: WeightsBlob, path: str = "weights") -> bytes:
     if not isinstance(blob, WeightsBlob):
         raise ExperimentFileError([(path, f"expected a WeightsBlob, got {type(blob).__name__}")])
     if blob.dtype != "<f4":
@@ -244,31 +286,34 @@ def _weights_bytes(blob: WeightsBlob, path: str = "results.weights") -> bytes:
 # Writing
 
 
-def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, without_weights: bool = False) -> str:
-    """The experiment file text for ``spec`` and (optionally) ``result``.
+def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, runs: Optional[tuple] = None,
+          current: Optional[int] = None, view: Optional[ViewHints] = None, without_weights: bool = False) -> str:
+    """The experiment file text for ``spec`` and its ``runs`` (SavedRun) with ``current``
+    the one shown; ``result`` alone saves one run ("run 1", trained with ``spec``).
 
     ``without_weights`` leaves the trained weights out.  Weights larger than a file stores
-    raise :class:`WeightsTooLarge` (before anything is written)."""
+    raise :class:`WeightsTooLarge`, a document larger than a file may be (in bytes, or in
+    any count :func:`load` bounds) :class:`ExperimentFileError` -- before anything is
+    written, so every file saved can be read back."""
     if not isinstance(spec, ExperimentSpec):
         raise TypeError(f"spec must be an ExperimentSpec, got {type(spec).__name__}")
-    if result is not None and not isinstance(result, RunResult):
-        raise TypeError(f"result must be a RunResult or None, got {type(result).__name__}")
-    doc: dict[str, Any] = {"format": FORMAT_ID, "version": CURRENT_VERSION, "spec": to_plain(spec)}
     if result is not None:
-        weights = result.weights
-        if weights is not None and not without_weights and not weights_fit(weights.n_params):
-            raise WeightsTooLarge(weights.n_params)
-        if weights is not None and without_weights:
-            plain = _result_adapter().dump_python(result, mode="json", exclude={"weights"})
-            plain["weights"] = None
-        else:
-            plain = to_plain(result)
-        plain = _finite_or_null(plain)
-        for key in ("history", "followup_history"):
-            hist = plain.get(key)
-            if isinstance(hist, dict):  # stable column order
-                plain[key] = {c: hist[c] for c in HISTORY_COLUMNS if c in hist}
-        doc["results"] = plain
+        if not isinstance(result, RunResult):
+            raise TypeError(f"result must be a RunResult or None, got {type(result).__name__}")
+        if runs is not None:
+            raise TypeError("give result or runs, not both")
+        runs, current = (SavedRun(name="run 1", spec=spec, result=result),), 0
+    runs = tuple(runs or ())
+    if len(runs) > MAX_RUNS:
+        raise ExperimentFileError([("runs", f"a file keeps at most {MAX_RUNS} runs, got {len(runs)}")])
+    if current is not None and not 0 <= current < len(runs):
+        raise ValueError(f"current: must be an index into the {len(runs)} runs, got {current}")
+    doc: dict[str, Any] = {"format": FORMAT_ID, "version": CURRENT_VERSION, "spec": to_plain(spec)}
+    if runs:
+        doc["runs"] = [_plain_run(run, i, without_weights) for i, run in enumerate(runs)]
+        doc["current"] = current
+    if view is not None and view != ViewHints():
+        doc["view"] = to_plain(view)
     parts: list[str] = []
     _emit(doc, 0, parts)
     parts.append("\n")
@@ -277,9 +322,33 @@ def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, without_w
     if size > MAX_FILE_BYTES:
         raise ExperimentFileError(
             [("", f"the file would be {size} bytes, more than the limit of {MAX_FILE_BYTES}; "
-                  "save it without weights or with a shorter history")]
+                  "save it without weights, with fewer runs or with a shorter history")]
         )
+    try:
+        _bound_document(text, "the file")  # what load would refuse is never written
+    except ExperimentFileError as exc:
+        raise ExperimentFileError([(p, f"{m}; save fewer runs") for p, m in exc.errors]) from None
     return text
+
+
+def _plain_run(run: SavedRun, index: int, without_weights: bool) -> dict:
+    if not isinstance(run, SavedRun):
+        raise TypeError(f"runs[{index}] must be a SavedRun, got {type(run).__name__}")
+    weights = run.result.weights if run.result is not None else None
+    if weights is not None and not without_weights and not weights_fit(weights.n_params):
+        raise WeightsTooLarge(weights.n_params, path=f"runs.{index}.result.weights")
+    plain = to_plain(run)
+    if run.result is not None:
+        result = plain["result"]
+        if without_weights:
+            result["weights"] = None
+        result = _finite_or_null(result)
+        for key in ("history", "followup_history"):
+            hist = result.get(key)
+            if isinstance(hist, dict):  # stable column order
+                result[key] = {c: hist[c] for c in HISTORY_COLUMNS if c in hist}
+        plain["result"] = result
+    return plain
 
 
 def _result_adapter() -> TypeAdapter:
@@ -291,6 +360,9 @@ def save(
     spec: ExperimentSpec,
     result: Optional[RunResult] = None,
     *,
+    runs: Optional[tuple] = None,
+    current: Optional[int] = None,
+    view: Optional[ViewHints] = None,
     without_weights: bool = False,
     overwrite_readonly: bool = False,
     base_dir: Union[str, os.PathLike, None] = None,
@@ -320,7 +392,11 @@ def save(
     directory = os.path.dirname(target) or "."
     base = os.path.basename(target)
     spec = _with_csv_path_for(spec, given, directory, base_dir)
-    data = dumps(spec, result, without_weights=without_weights).encode("utf-8")
+    if result is not None:
+        runs, current, result = (SavedRun(name="run 1", spec=spec, result=result),), 0, None
+    runs = tuple(dataclasses.replace(run, spec=_with_csv_path_for(run.spec, given, directory, base_dir))
+                 for run in (runs or ()))
+    data = dumps(spec, runs=runs, current=current, view=view, without_weights=without_weights).encode("utf-8")
     remove_stale_temporaries(directory, base)
     while True:
         tmp = os.path.join(directory, _temporary_name(base))
@@ -754,22 +830,37 @@ def loads(text: Union[str, bytes, bytearray], source: str = "<string>") -> Exper
     errors = _precheck(doc)
     if errors:
         raise ExperimentFileError(errors, source)
-    spec = result = None
+    spec, runs, view = None, [], ViewHints()
     try:
         spec = _validate(ExperimentSpec, doc["spec"], "spec")
     except SpecError as exc:
         errors.extend(exc.errors)
-    raw_result = doc.get("results")
-    if raw_result is not None:
+    raw_runs = doc.get("runs", [])
+    if not isinstance(raw_runs, list):
+        raise fail("runs", f"must be an array, got {_json_type(raw_runs)}")
+    for i, raw in enumerate(raw_runs):
         try:
-            result = _validate(RunResult, raw_result, "results")
-            if result.weights is not None:
-                _weights_bytes(result.weights)
+            run = _validate(SavedRun, raw, f"runs.{i}")
+            if run.result is not None and run.result.weights is not None:
+                _weights_bytes(run.result.weights, f"runs.{i}.result.weights")
+            if run.parent is not None and run.parent >= len(raw_runs):
+                errors.append((f"runs.{i}.parent", f"must be the index of one of the {len(raw_runs)} runs, "
+                                                   f"got {run.parent}"))
+            runs.append(run)
+        except SpecError as exc:
+            errors.extend(exc.errors)
+    current = doc.get("current")
+    if current is not None and (type(current) is not int or not 0 <= current < len(raw_runs)):
+        errors.append(("current", f"must be the index of one of the {len(raw_runs)} runs or null, "
+                                  f"got {_short(current)}"))
+    if "view" in doc:
+        try:
+            view = _validate(ViewHints, doc["view"], "view")
         except SpecError as exc:
             errors.extend(exc.errors)
     if errors:
         raise ExperimentFileError(errors, source)
-    return Experiment(spec=spec, result=result, path=None, source_version=version)
+    return Experiment(spec=spec, runs=tuple(runs), current=current, view=view, path=None, source_version=version)
 
 
 def _too_big(size: int) -> str:
@@ -815,8 +906,8 @@ _VALUE_CHAR_RE = re.compile(r"[^\s,]")
 _STRING_RE = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
 # the rest of an array that holds no arrays or objects, up to its closing bracket
 _FLAT_REST_RE = re.compile(r'(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"|[^\[\]{}"]++)*+\]', re.S)
-_WEIGHTS_PATH = ["results", "weights", "data_b64"]
 _HISTORIES = ("history", "followup_history")
+_RESULT_KEYS = ("results", "result")  # a version-1 file's results, a run's result
 _MAX_PATH_PARTS = 12
 _MAX_KEY_SHOWN = 40
 
@@ -838,15 +929,23 @@ class _Open:
 
 
 def _array_bound(path: list) -> int:
-    """Most items the array at ``path`` may have: a history column MAX_HISTORY, the
-    markers MAX_MARKERS, the layers, milestones and derived features their schema bound
-    (:data:`_ARRAY_BOUNDS`), any other MAX_JSON_ARRAY."""
-    if len(path) == 3 and path[0] == "results" and path[1] in _HISTORIES:
+    """Most items the array at ``path`` may have: the runs MAX_RUNS, a history column
+    MAX_HISTORY, the markers MAX_MARKERS, the layers, milestones and derived features their
+    schema bound (:data:`_ARRAY_BOUNDS`, by the path's end: in the spec and in every run's),
+    any other MAX_JSON_ARRAY."""
+    if path == ["runs"]:
+        return MAX_RUNS
+    if len(path) >= 3 and path[-3] in _RESULT_KEYS and path[-2] in _HISTORIES:
         return MAX_HISTORY
     for where, bound in _ARRAY_BOUNDS:
-        if len(path) == len(where) and tuple(path) == where:
+        if tuple(path[-len(where):]) == where:
             return bound
     return MAX_JSON_ARRAY
+
+
+def _weights_string(path: list) -> bool:
+    """Whether ``path`` leads to a weights string (bounded by MAX_SAVED_WEIGHTS_B64)."""
+    return len(path) >= 3 and path[-3] in _RESULT_KEYS and path[-2:] == ["weights", "data_b64"]
 
 
 def _flat_items(text: str, array: _Open) -> Optional[int]:
@@ -934,7 +1033,7 @@ def _bound_document(text: str, source: str) -> None:
             if strings > MAX_JSON_STRINGS:
                 raise fail(where, f"the document has more than {MAX_JSON_STRINGS:,} strings, more than a valid "
                                   "experiment file")
-            limit = MAX_SAVED_WEIGHTS_B64 if where == _WEIGHTS_PATH else MAX_JSON_STRING
+            limit = MAX_SAVED_WEIGHTS_B64 if _weights_string(where) else MAX_JSON_STRING
             if length > limit:
                 raise fail(where, f"a string of {length:,} characters, more than the {limit:,} allowed here")
             if top is not None and not top.is_object and not top.nonempty:
@@ -1152,33 +1251,54 @@ def _max_len(cls: type, field: str) -> int:
 
 # Arrays whose items pydantic would validate one by one before checking the length:
 # checked first, so a hostile file cannot make it report a million errors.
-_ARRAY_BOUNDS = (
-    (("spec", "architecture", "layers"), _max_len(ArchitectureSpec, "layers")),
-    (("spec", "data", "derived_features"), _max_len(DataSpec, "derived_features")),
-    (("spec", "schedule", "milestones"), _max_len(ScheduleSpec, "milestones")),
-    (("results", "markers"), _max_len(RunResult, "markers")),
+_ARRAY_BOUNDS = (  # by the end of their path: in the spec, in a run's spec, in a result
+    (("architecture", "layers"), _max_len(ArchitectureSpec, "layers")),
+    (("data", "derived_features"), _max_len(DataSpec, "derived_features")),
+    (("schedule", "milestones"), _max_len(ScheduleSpec, "milestones")),
+    (("result", "markers"), _max_len(RunResult, "markers")),
+    (("results", "markers"), _max_len(RunResult, "markers")),  # (version 1)
 )
 _NUMBER_TYPES = (float, int, type(None))
 _MAX_METRICS = 64
 
 
 def _precheck(doc: dict) -> list[tuple[str, str]]:
-    errors: list[tuple[str, str]] = []
-    for path, bound in _ARRAY_BOUNDS:
-        node: Any = doc
+    """What pydantic would check item by item, checked first (a hostile file cannot make it
+    report a million errors): the spec's and every run's arrays, histories and weights."""
+    runs = doc.get("runs")
+    runs = runs if isinstance(runs, list) and len(runs) <= MAX_RUNS else []
+    errors = _precheck_spec(doc.get("spec"), "spec")
+    for i, run in enumerate(runs):
+        if isinstance(run, dict):
+            errors += _precheck_spec(run.get("spec"), f"runs.{i}.spec")
+            errors += _precheck_result(run.get("result"), f"runs.{i}.result")
+    return errors
+
+
+def _precheck_spec(spec: Any, prefix: str) -> list[tuple[str, str]]:
+    errors = []
+    for path, bound in _ARRAY_BOUNDS[:3]:
+        node: Any = spec
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, list) and len(node) > bound:
-            errors.append((_path_text(path), f"must have at most {bound} items, got {len(node)}"))
-    results = doc.get("results")
+            errors.append((f"{prefix}.{_path_text(path)}", f"must have at most {bound} items, got {len(node)}"))
+    return errors
+
+
+def _precheck_result(results: Any, prefix: str) -> list[tuple[str, str]]:
     if not isinstance(results, dict):
-        return errors
-    for name in ("history", "followup_history"):
+        return []
+    errors = []
+    markers, bound = results.get("markers"), _ARRAY_BOUNDS[3][1]
+    if isinstance(markers, list) and len(markers) > bound:
+        errors.append((f"{prefix}.markers", f"must have at most {bound} items, got {len(markers)}"))
+    for name in _HISTORIES:
         hist = results.get(name)
         if not isinstance(hist, dict):
             continue
         for column, values in hist.items():
-            where = f"results.{name}.{column}"
+            where = f"{prefix}.{name}.{column}"
             if column not in HISTORY_COLUMNS:
                 errors.append((where, f"unknown column (known: {', '.join(HISTORY_COLUMNS)})"))
             elif isinstance(values, list):
@@ -1191,11 +1311,11 @@ def _precheck(doc: dict) -> list[tuple[str, str]]:
     weights = results.get("weights")
     n_params = weights.get("n_params") if isinstance(weights, dict) else None
     if type(n_params) is int and n_params > MAX_SAVED_PARAMETERS:
-        errors.append(("results.weights.n_params", f"must be <= {MAX_SAVED_PARAMETERS} (the most weights a file "
-                                                   f"stores), got {n_params}"))
+        errors.append((f"{prefix}.weights.n_params", f"must be <= {MAX_SAVED_PARAMETERS} (the most weights a file "
+                                                     f"stores), got {n_params}"))
     metrics = results.get("final_metrics")
     if isinstance(metrics, dict) and len(metrics) > _MAX_METRICS:
-        errors.append(("results.final_metrics", f"must have at most {_MAX_METRICS} entries, got {len(metrics)}"))
+        errors.append((f"{prefix}.final_metrics", f"must have at most {_MAX_METRICS} entries, got {len(metrics)}"))
     return errors
 
 

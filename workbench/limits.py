@@ -51,21 +51,31 @@ MAX_WEIGHTS_B64 = 4 * -(-4 * MAX_PARAMETERS // 3)
 MAX_SAVED_WEIGHTS_B64 = 4 * -(-4 * MAX_SAVED_PARAMETERS // 3)
 """Base64 characters of the largest weight vector in a file: 4*ceil(4*10e6/3) = 53,333,336."""
 
+# -- a session's runs in one file (format version 2) ------------------------------------
+MAX_RUNS = 64
+"""Runs one file (and one session) keeps; the histories, markers and weights of all of them share the file's budget below (a file with several long runs may have to be saved without weights, or with fewer runs)."""
+RUN_CONTAINERS = 100
+"""Arrays and objects of one run besides its markers: its spec (sections, up to 32 layers) and result (histories, summary, weights)."""
+RUN_STRINGS = 600
+"""Strings (keys included) of one run besides its markers: about 250 for its spec, 150 for its result, and its name and group."""
+RUN_KEYS = 500
+"""Object keys of one run besides its markers: about 210 for its spec (a 32-layer network), 120 for its result (64 final metrics)."""
+
 # -- experiment files: what the largest valid file takes ---------------------------------
-HISTORY_NUMBER_BYTES = 27
-"""File bytes per history number at most: the longest float repr (24, '-2.2250738585072014e-308') + ', ' + a line's 8-space indent and ',\\n' shared by 8 numbers (24/8 = 3, less the last ', ')."""
-MARKER_BYTES = 100 + 6 * MAX_MARKER_TEXT
-"""File bytes per marker at most: 100 for kind, epoch, keys and indentation + 6 per text character (a control character is written as \\u0001) = 3,100."""
+HISTORY_NUMBER_BYTES = 28
+"""File bytes per history number at most: the longest float repr (24, '-2.2250738585072014e-308') + ', ' + a line's 10-space indent (a run's result, in the runs array) and ',\\n' shared by 8 numbers (28/8 = 3.5)."""
+MARKER_BYTES = 120 + 6 * MAX_MARKER_TEXT
+"""File bytes per marker at most: 120 for kind, epoch, keys and indentation (in a run, in the runs array) + 6 per text character (a control character is written as \\u0001) = 3,120."""
 MAX_OTHER_BYTES = 1 << 20
 """File bytes of everything but histories, markers and weights (spec with a 10,000-character description written 6 bytes a character, metrics, summary): at most 1 MiB."""
 MAX_RUN_BYTES = (
     2 * MAX_HISTORY_COLUMNS * MAX_HISTORY * HISTORY_NUMBER_BYTES + MAX_MARKERS * MARKER_BYTES + MAX_SAVED_WEIGHTS_B64
 )
-"""File bytes of one run's results at most: 2*11*100,000*27 (histories) + 10,000*3,100 (markers) + 53,333,336 (weights) = 143,733,336."""
+"""File bytes of one run's results at most: 2*11*100,000*28 (histories) + 10,000*3,120 (markers) + 53,333,336 (weights) = 146,133,336."""
 
 # -- experiment files -------------------------------------------------------------------
 MAX_FILE_BYTES = -(-(MAX_RUN_BYTES + MAX_OTHER_BYTES) // (1 << 20)) * (1 << 20)
-"""An experiment file larger than this is refused before it is read: one run and the spec rounded up to whole MiB = 139 MiB (145,752,064 bytes)."""
+"""An experiment file larger than this is refused before it is read: one maximal run (or several shorter runs) and the spec, rounded up to whole MiB = 141 MiB (147,849,216 bytes)."""
 MAX_DEPTH = 64
 """Deepest nesting of JSON arrays/objects (a valid file needs about 5)."""
 MAX_REPORTED_ERRORS = 20
@@ -78,14 +88,14 @@ MAX_JSON_KEYS = 64
 """Keys of one JSON object: the largest, final_metrics, may have 64 (a spec section has about 20)."""
 MAX_JSON_STRING = 12 * MAX_TEXT
 """Characters of one JSON string other than the weights (MAX_SAVED_WEIGHTS_B64): the description, each character at most 12 when escaped as a surrogate pair \\ud83d\\ude00."""
-MAX_JSON_CONTAINERS = MAX_MARKERS + 1_000
-"""Arrays and objects in one document: one per marker, and under 1,000 for all the rest (spec, layers, histories, summary)."""
-MAX_JSON_STRINGS = 5 * MAX_MARKERS + 5_000
-"""Strings (keys included) in one document: 5 per marker (3 keys, kind, text), under 5,000 for all the rest."""
-MAX_JSON_KEYS_TOTAL = 3 * MAX_MARKERS + 2_000
-"""Object keys in one document: 3 per marker, under 2,000 for all the rest."""
-MAX_JSON_ELEMENTS = 2 * MAX_HISTORY_COLUMNS * MAX_HISTORY + 4 * MAX_MARKERS + 10_000
-"""Values in one document (counted as 1 + commas + containers): the histories' 2*11*100,000 numbers, 4 per marker, 10,000 for the rest = 2,250,000."""
+MAX_JSON_CONTAINERS = MAX_MARKERS + (MAX_RUNS + 1) * RUN_CONTAINERS
+"""Arrays and objects in one document: one per marker, and RUN_CONTAINERS for each run and the experiment's own spec = 16,500."""
+MAX_JSON_STRINGS = 5 * MAX_MARKERS + (MAX_RUNS + 1) * RUN_STRINGS
+"""Strings (keys included) in one document: 5 per marker (3 keys, kind, text), RUN_STRINGS per run and the spec = 89,000."""
+MAX_JSON_KEYS_TOTAL = 3 * MAX_MARKERS + (MAX_RUNS + 1) * RUN_KEYS
+"""Object keys in one document: 3 per marker, RUN_KEYS per run and the spec = 62,500."""
+MAX_JSON_ELEMENTS = 2 * MAX_HISTORY_COLUMNS * MAX_HISTORY + 4 * MAX_MARKERS + (MAX_RUNS + 1) * 1_000
+"""Values in one document (counted as 1 + commas + containers): the histories' 2*11*100,000 numbers (one maximal run, or several shorter ones), 4 per marker, 1,000 per run and the spec = 2,305,000."""
 
 # -- training ---------------------------------------------------------------------------
 MAX_RUN_MEMORY = 4 << 30

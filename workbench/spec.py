@@ -299,7 +299,7 @@ class ExperimentSpec:
 # ---------------------------------------------------------------------------
 # Results of a run (what a saved experiment carries besides its spec).  Bounds: one run of
 # the engine always fits them (see workbench.limits); a file holds at most MAX_SAVED_PARAMETERS weights.
-from .limits import MAX_MARKER_TEXT, MAX_MARKERS, MAX_PARAMETERS, MAX_WEIGHTS_B64  # noqa: E402
+from .limits import MAX_MARKER_TEXT, MAX_MARKERS, MAX_PARAMETERS, MAX_RUNS, MAX_WEIGHTS_B64  # noqa: E402
 
 HISTORY_COLUMNS = (
     "epoch",
@@ -391,6 +391,36 @@ class RunResult:
         if len(self.final_metrics) > 64:
             raise ValueError("final_metrics: at most 64 entries")
         return self
+
+
+@dataclass(config=ConfigDict(extra="forbid", frozen=True))
+class SavedRun:
+    """One run of a session as a file keeps it: its ``name``, the settings it trained with
+    (``spec``), its ``result`` (None: it never finished), the run it was made from
+    (``parent``, an index into the file's runs: "duplicate and change"), the ``group`` of
+    seeds it was trained with ("repeat x N"), and how the window shows it (``color``: an
+    index into the palette; ``visible``; ``pinned``)."""
+
+    name: Name
+    spec: ExperimentSpec
+    result: Optional[RunResult] = None
+    parent: Optional[Annotated[int, Field(ge=0, lt=MAX_RUNS)]] = None
+    group: Optional[Annotated[str, Field(min_length=1, max_length=200)]] = None
+    color: Annotated[int, Field(ge=0, le=1023)] = 0
+    visible: bool = True
+    pinned: bool = False
+
+
+PACES = (1.0, 3.0, 10.0, 30.0, 100.0)
+"""The speeds a run can be watched at, in epochs per second (None: as fast as it trains)."""
+
+
+@dataclass(config=ConfigDict(extra="forbid", frozen=True))
+class ViewHints:
+    """How a file's experiment is best watched (nothing here changes a number): ``pace``
+    in epochs per second (None: as fast as possible)."""
+
+    pace: Optional[Annotated[float, Field(gt=0.0, le=1000.0)]] = None
 
 
 # ---------------------------------------------------------------------------

@@ -73,10 +73,10 @@ def test_the_schema_reads_the_limits():
 
 
 def test_the_largest_file_written_is_smaller_than_the_file_bound():
-    assert L.MAX_RUN_BYTES == 2 * 11 * 100_000 * 27 + 10_000 * 3_100 + 53_333_336 == 143_733_336
-    assert L.MAX_RUN_BYTES + L.MAX_OTHER_BYTES <= L.MAX_FILE_BYTES == 139 * 2**20
+    assert L.MAX_RUN_BYTES == 2 * 11 * 100_000 * 28 + 10_000 * 3_120 + 53_333_336 == 146_133_336
+    assert L.MAX_RUN_BYTES + L.MAX_OTHER_BYTES <= L.MAX_FILE_BYTES == 141 * 2**20
     assert L.MAX_FILE_BYTES - (L.MAX_RUN_BYTES + L.MAX_OTHER_BYTES) < 2**20  # rounded up, not padded
-    assert L.MAX_JSON_ELEMENTS == 2 * 11 * 100_000 + 4 * 10_000 + 10_000
+    assert L.MAX_JSON_ELEMENTS == 2 * 11 * 100_000 + 4 * 10_000 + 65 * 1_000
 
 
 def test_weights_of_the_largest_trainable_network_are_a_valid_blob_in_memory():
@@ -105,7 +105,8 @@ def test_a_history_number_takes_at_most_HISTORY_NUMBER_BYTES():
     added = _size(history=_history(large, longest)) - _size(history=_history(small, longest))
     epochs = (large - small) * (8 + 3)  # the epoch column: '199999.0' and its share of separators
     per_number = (added - epochs) / ((large - small) * (len(S.HISTORY_COLUMNS) - 1))
-    assert per_number == 27.0 == L.HISTORY_NUMBER_BYTES  # 24 + ', ' + (8 indent + ',\n' - ', ') / 8
+    assert per_number == 27.55  # 24 + ', ' + (10 indent + ',\n' - ', ') / 8 ... (and one line break of 20)
+    assert per_number <= L.HISTORY_NUMBER_BYTES == 28
     both = _size(history=_history(small, longest), followup_history=_history(small, longest))
     assert both - _size() <= 2 * small * len(S.HISTORY_COLUMNS) * L.HISTORY_NUMBER_BYTES + 1000
 
@@ -115,7 +116,7 @@ def test_a_marker_takes_at_most_MARKER_BYTES():
     one = _size(history={"epoch": ()}, markers=(worst,) * 10)
     two = _size(history={"epoch": ()}, markers=(worst,) * 20)
     per_marker = (two - one) / 10
-    assert 6 * L.MAX_MARKER_TEXT < per_marker <= L.MARKER_BYTES == 3_100
+    assert 6 * L.MAX_MARKER_TEXT < per_marker <= L.MARKER_BYTES == 3_120
 
 
 def test_everything_else_takes_at_most_MAX_OTHER_BYTES():
@@ -152,8 +153,9 @@ def test_a_file_with_every_count_at_its_bound_passes_the_document_bounds():
     ef._bound_document(text, "max.json")  # raises if a MAX_JSON_* bound were too small
     # ... and the bounds are tight: one more value than the histories and markers hold is refused
     doc = json.loads(text)
-    doc["results"]["history"]["epoch"].append(1.0)
-    with pytest.raises(ef.ExperimentFileError, match=r"results\.history\.epoch: must have at most 100000 items, got 100001"):
+    doc["runs"][0]["result"]["history"]["epoch"].append(1.0)
+    with pytest.raises(ef.ExperimentFileError,
+                       match=r"runs\.0\.result\.history\.epoch: must have at most 100000 items, got 100001"):
         ef._bound_document(json.dumps(doc), "max.json")
 
 
@@ -223,33 +225,37 @@ HOSTILE = {
         lambda: _put(_base_text(), ("spec", "data"), '{"' + "k" * 1_000_000 + '": 1}'),
         ["spec.data: a key of 1,000,000 characters, more than the 120,000 allowed"]),
     "MAX_SAVED_WEIGHTS_B64 (a weights string longer than MAX_SAVED_PARAMETERS need)": (
-        lambda: _put(_base_text(), ("results", "weights"),
+        lambda: _put(_base_text(), ("runs", 0, "result", "weights"),
                      '{"n_params": 1, "data_b64": "' + "A" * (L.MAX_SAVED_WEIGHTS_B64 + 4) + '", "dtype": "<f4"}'),
-        ["results.weights.data_b64: a string of 53,333,340 characters, more than the 53,333,336 allowed here"]),
+        ["runs.0.result.weights.data_b64: a string of 53,333,340 characters, more than the 53,333,336 allowed here"]),
     "MAX_DEPTH (100,000 nested brackets)": (
         lambda: _put(_base_text(), ("spec", "x"), "[" * 100_000 + "]" * 100_000),
         ["spec.x.0.0.0.0.0.0.0.0.0.0...: JSON nesting is deeper than 64 levels"]),
     "MAX_HISTORY (a history column one entry too long)": (
-        lambda: _put(_base_text(), ("results", "history"),
+        lambda: _put(_base_text(), ("runs", 0, "result", "history"),
                      '{"epoch": [' + ",".join(["1.0"] * (L.MAX_HISTORY + 1)) + "]}"),
-        ["results.history.epoch: must have at most 100000 items, got 100001"]),
+        ["runs.0.result.history.epoch: must have at most 100000 items, got 100001"]),
     "MAX_MARKERS (a million markers)": (
-        lambda: _put(_base_text(), ("results", "markers"), "[" + ",".join(["{}"] * 1_000_000) + "]"),
-        ["results.markers: must have at most 10000 items, got"]),
+        lambda: _put(_base_text(), ("runs", 0, "result", "markers"), "[" + ",".join(["{}"] * 1_000_000) + "]"),
+        ["runs.0.result.markers: must have at most 10000 items, got"]),
     "MAX_JSON_CONTAINERS (262,144 empty lists in a tree of 64-item arrays)": (
         lambda: _put(_base_text(), ("spec", "x"), _nested_tree(64, 3)),
-        ["the document has more than 11,000 arrays and objects"]),
-    "MAX_JSON_STRINGS (10,000 markers of 6 strings)": (
-        lambda: _put(_base_text(), ("results", "markers"), "[" + ",".join(['["a","b","c","d","e","f"]'] * 10_000) + "]"),
-        ["results.markers.", "the document has more than 55,000 strings"]),
-    "MAX_JSON_KEYS_TOTAL (10,000 markers of 4 keys)": (
-        lambda: _put(_base_text(), ("results", "markers"),
-                     "[" + ",".join(['{"kind": 1, "epoch": 1, "text": 1, "more": 1}'] * 10_000) + "]"),
-        ["results.markers.", "the document has more than 32,000 keys"]),
+        ["the document has more than 16,500 arrays and objects"]),
+    "MAX_JSON_STRINGS (98,304 strings in a tree of 64-item arrays)": (
+        lambda: _put(_base_text(), ("spec", "x"),
+                     "[" + ",".join(["[" + ",".join(['["a","b","c","d","e","f","g","h","i","j","k","l",'
+                                                     '"a","b","c","d","e","f","g","h","i","j","k","l"]'] * 64) + "]"]
+                                    * 64) + "]"),
+        ["spec.x.", "the document has more than 89,000 strings"]),
+    "MAX_JSON_KEYS_TOTAL (1,116 objects of 60 keys)": (
+        lambda: _put(_base_text(), ("spec", "x"),
+                     "[" + ",".join(["[" + ",".join(["{" + ",".join(f'"k{i}": 1' for i in range(60)) + "}"] * 18)
+                                     + "]"] * 62) + "]"),
+        ["spec.x.", "the document has more than 62,500 keys"]),
     "MAX_JSON_ELEMENTS (64 history columns of 100,000 numbers)": (
-        lambda: _put(_base_text(), ("results", "history"),
+        lambda: _put(_base_text(), ("runs", 0, "result", "history"),
                      "{" + ",".join(f'"c{i}": [' + ",".join(["0"] * L.MAX_HISTORY) + "]" for i in range(64)) + "}"),
-        ["results.history", "the document has more than 2,250,000 values"]),
+        ["runs.0.result.history", "the document has more than 2,305,000 values"]),
 }
 
 
@@ -305,10 +311,11 @@ def test_the_hostile_cases_are_distinct_and_cover_every_document_bound():
 
 def test_a_file_naming_more_weights_than_a_file_stores_is_refused():
     doc = json.loads(_base_text())
-    doc["results"]["weights"] = {"n_params": L.MAX_SAVED_PARAMETERS + 1, "data_b64": "AAAA", "dtype": "<f4"}
+    doc["runs"][0]["result"]["weights"] = {"n_params": L.MAX_SAVED_PARAMETERS + 1, "data_b64": "AAAA", "dtype": "<f4"}
     with pytest.raises(ef.ExperimentFileError) as info:
         ef.loads(json.dumps(doc))
-    assert str(info.value) == "results.weights.n_params: must be <= 10000000 (the most weights a file stores), got 10000001"
+    assert str(info.value) == ("runs.0.result.weights.n_params: must be <= 10000000 (the most weights a file stores), "
+                               "got 10000001")
 
 
 def test_the_readme_lists_every_bound():

@@ -144,8 +144,8 @@ def test_non_finite_result_values_are_written_as_null():
     text = ef.dumps(S.ExperimentSpec(), result)
     assert "NaN" not in text and "Infinity" not in text
     doc = json.loads(text)
-    assert doc["results"]["history"]["train_loss"] == [1.0, None, None]
-    assert doc["results"]["final_metrics"] == {"loss": None}
+    assert doc["runs"][0]["result"]["history"]["train_loss"] == [1.0, None, None]
+    assert doc["runs"][0]["result"]["final_metrics"] == {"loss": None}
     back = ef.loads(text).result
     assert back.history["train_loss"] == (1.0, None, None)
     assert back.early_stop.best_value is None
@@ -171,17 +171,19 @@ def test_surrogate_pairs_load_and_lone_surrogates_are_refused():
 def test_document_layout_and_key_order():
     text = ef.dumps(S.ExperimentSpec(), _rich_result())
     doc = json.loads(text)
-    assert list(doc) == ["format", "version", "spec", "results"]
-    assert doc["format"] == "mlp-workbench-experiment" and doc["version"] == 1
+    assert list(doc) == ["format", "version", "spec", "runs", "current"]
+    assert doc["format"] == "mlp-workbench-experiment" and doc["version"] == 2
     assert list(doc["spec"]) == [f.name for f in dataclasses.fields(S.ExperimentSpec)]
     assert list(doc["spec"]["optimizer"]) == [f.name for f in dataclasses.fields(S.OptimizerSpec)]
-    assert list(doc["results"]) == [f.name for f in dataclasses.fields(S.RunResult)]
-    assert list(doc["results"]["history"]) == [c for c in S.HISTORY_COLUMNS if c in doc["results"]["history"]]
+    run = doc["runs"][0]
+    assert list(run) == [f.name for f in dataclasses.fields(S.SavedRun)]
+    assert list(run["result"]) == [f.name for f in dataclasses.fields(S.RunResult)]
+    assert list(run["result"]["history"]) == [c for c in S.HISTORY_COLUMNS if c in run["result"]["history"]]
     assert text.endswith("}\n")
-    assert text.startswith('{\n  "format": "mlp-workbench-experiment",\n  "version": 1,\n  "spec": {\n    "name": ')
+    assert text.startswith('{\n  "format": "mlp-workbench-experiment",\n  "version": 2,\n  "spec": {\n    "name": ')
     assert '      "lr": 0.01,\n' in text  # indent 2, one key per line
     assert "ünïcödé ✓" in text  # readable, not \u-escaped
-    assert "results" not in json.loads(ef.dumps(S.ExperimentSpec()))
+    assert list(json.loads(ef.dumps(S.ExperimentSpec()))) == ["format", "version", "spec"]
 
 
 def test_history_is_compact_and_changing_one_value_changes_one_line():
@@ -190,7 +192,9 @@ def test_history_is_compact_and_changing_one_value_changes_one_line():
     a = ef.dumps(S.ExperimentSpec(), S.RunResult(history=hist))
     changed = dict(hist, train_loss=hist["train_loss"][:50] + (123.0,) + hist["train_loss"][51:])
     b = ef.dumps(S.ExperimentSpec(), S.RunResult(history=changed))
-    assert len(a.splitlines()) < 150 + 2 * n // 8
+    empty = ef.dumps(S.ExperimentSpec(), S.RunResult(history={}))
+    # eight numbers a line: two columns of ceil(n / 8) lines between their brackets, and the closing brace
+    assert len(a.splitlines()) - len(empty.splitlines()) == 2 * (-(-n // 8) + 2) + 1
     diff = [(x, y) for x, y in zip(a.splitlines(), b.splitlines()) if x != y]
     assert len(a.splitlines()) == len(b.splitlines()) and len(diff) == 1
     assert "123.0" in diff[0][1]
@@ -207,7 +211,7 @@ def test_short_hand_written_file_takes_defaults():
     exp = ef.loads(text)
     assert exp.spec == dataclasses.replace(S.ExperimentSpec(), optimizer=S.OptimizerSpec(kind="sgd", lr=0.5))
     text = '{"format": "mlp-workbench-experiment", "version": 1, "spec": {}, "results": null}'
-    assert ef.loads(text) == ef.Experiment(S.ExperimentSpec(), None)
+    assert ef.loads(text) == ef.Experiment(S.ExperimentSpec(), source_version=1)
 
 
 def test_bytes_and_bom_are_accepted():
@@ -298,7 +302,7 @@ def test_migration_hook_upgrades_old_files(monkeypatch):
     exp = ef.loads(json.dumps(old))
     assert exp.spec.optimizer.lr == 0.05
     assert exp.source_version == 0
-    assert ef.loads(ef.dumps(exp.spec)).source_version == 1
+    assert ef.loads(ef.dumps(exp.spec)).source_version == ef.CURRENT_VERSION
 
 
 def test_migrations_apply_in_order(monkeypatch):
@@ -335,7 +339,7 @@ def test_failing_migration_is_a_file_error(monkeypatch):
 def test_newer_version_is_refused():
     with pytest.raises(ef.ExperimentFileError) as info:
         ef.loads(_doc(7))
-    assert str(info.value) == "version: version 7 is newer than this program supports (1)"
+    assert str(info.value) == "version: version 7 is newer than this program supports (2)"
 
 
 # ---------------------------------------------------------------------------
@@ -349,7 +353,8 @@ def test_save_and_load(tmp_path):
     ef.save(path, spec, result)
     assert path.read_text(encoding="utf-8") == ef.dumps(spec, result)
     exp = ef.load(path)
-    assert exp == ef.Experiment(spec, result, path, 1)
+    assert exp == ef.Experiment(spec, (S.SavedRun(name="run 1", spec=spec, result=result),), 0, path=path)
+    assert exp.result == result
     ef.save(str(path), S.ExperimentSpec())  # overwrite, str path
     assert ef.load(str(path)).result is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]

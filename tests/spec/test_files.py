@@ -105,7 +105,7 @@ def test_weights_larger_than_a_file_stores_are_refused_by_name_and_can_be_left_o
         ef.save(path, S.ExperimentSpec(), result)
     assert isinstance(info.value, ef.ExperimentFileError)
     assert (info.value.n_params, info.value.limit) == (10_000_001, 10_000_000)
-    assert str(info.value) == ("results.weights: the trained weights have 10,000,001 parameters, more than the "
+    assert str(info.value) == ("runs.0.result.weights: the trained weights have 10,000,001 parameters, more than the "
                                "10,000,000 an experiment file stores; save without weights")
     assert list(tmp_path.iterdir()) == []  # refused before anything was written
     with pytest.raises(ef.WeightsTooLarge):
@@ -113,7 +113,7 @@ def test_weights_larger_than_a_file_stores_are_refused_by_name_and_can_be_left_o
     ef.save(path, S.ExperimentSpec(), result, without_weights=True)
     loaded = ef.load(path)
     assert loaded.result.weights is None and loaded.result.history == result.history
-    assert json.loads(path.read_text())["results"]["weights"] is None
+    assert json.loads(path.read_text())["runs"][0]["result"]["weights"] is None
 
 
 def test_without_weights_leaves_small_weights_out_too():

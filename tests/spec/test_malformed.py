@@ -86,13 +86,15 @@ CASES = {
     "version string": (_set(["version"], "1"), ["version: must be an integer, got '1'"]),
     "version float": (_set(["version"], 1.0), ["version: must be an integer, got 1.0"]),
     "version bool": (_set(["version"], True), ["version: must be an integer, got True"]),
-    "version too new": (_set(["version"], 7), ["version: version 7 is newer than this program supports (1)"]),
+    "version too new": (_set(["version"], 7), ["version: version 7 is newer than this program supports (2)"]),
     "version without migration": (_set(["version"], 0), ["version: version 0 files cannot be read"]),
     "negative version": (_set(["version"], -3), ["version: version -3 files cannot be read"]),
     "spec missing": (_delete("spec"), ["spec: required key is missing"]),
     "spec not an object": (_set(["spec"], [1, 2]), ["spec:", "[1, 2]"]),
     "unknown top-level key": (_set(["weights"], {}), ["weights: unknown key"]),
-    "results not an object": (_set(["results"], "done"), ["results:", "'done'"]),
+    "result not an object": (_set(["runs", 0, "result"], "done"), ["runs.0.result:", "'done'"]),
+    "runs not an array": (_set(["runs"], {"a": 1}), ["runs:", "array"]),
+    "current out of range": (_set(["current"], 3), ["current: must be the index of one of the 1 runs or null, got 3"]),
     # -- the spec
     "unknown nested key": (_set(["spec", "optimizer", "foo"], 1), ["spec.optimizer.foo: unknown key"]),
     "unknown spec section": (_set(["spec", "callbacks"], []), ["spec.callbacks: unknown key"]),
@@ -137,52 +139,52 @@ CASES = {
     "NaN literal": (_valid_text_with('"lr": 0.01', '"lr": NaN'), ["spec.optimizer.lr: NaN is not allowed"]),
     "Infinity literal": (_valid_text_with('"momentum": 0.9', '"momentum": Infinity'), ["spec.optimizer.momentum: Infinity is not allowed"]),
     "-Infinity literal": (_valid_text_with('"l2": 0.0', '"l2": -Infinity'), ["spec.regularization.l2: -Infinity is not allowed"]),
-    "NaN in history": (_valid_text_with('"epoch": [1.0]', '"epoch": [NaN]'), ["results.history.epoch.0: NaN is not allowed"]),
+    "NaN in history": (_valid_text_with('"epoch": [1.0]', '"epoch": [NaN]'), ["runs.0.result.history.epoch.0: NaN is not allowed"]),
     "overflowing number": (_valid_text_with('"lr": 0.01', '"lr": 1e999'), ["spec.optimizer.lr: number out of range, got inf"]),
-    "overflowing history number": (_valid_text_with('"epoch": [1.0]', '"epoch": [-1e400]'), ["results.history.epoch.0: number out of range, got -inf"]),
+    "overflowing history number": (_valid_text_with('"epoch": [1.0]', '"epoch": [-1e400]'), ["runs.0.result.history.epoch.0: number out of range, got -inf"]),
     "duplicate key": (_valid_text_with('"lr": 0.01,', '"lr": 0.01, "lr": 10.0,'), ["spec.optimizer.lr: duplicate key"]),
-    "duplicate top-level key": (_valid_text_with('"version": 1,', '"version": 1, "version": 1,'), ["version: duplicate key"]),
+    "duplicate top-level key": (_valid_text_with('"version": 2,', '"version": 2, "version": 2,'), ["version: duplicate key"]),
     "deep nesting (10 000 lists)": (_text("[" * 10_000 + "]" * 10_000), ["nesting is deeper than 64"]),
     "deep nesting (100 000 unclosed)": (_text("[" * 100_000), ["nesting is deeper than 64"]),
     "deep nesting inside the spec": (_valid_text_with('"description": ""', '"description": ' + "[" * 5000 + "]" * 5000), ["nesting is deeper than 64"]),
     "deep objects": (_text('{"a":' * 3000 + "1" + "}" * 3000), ["nesting is deeper than 64"]),
     # -- results
     "weights blob with wrong length": (
-        _edit(lambda d: d["results"]["weights"].update(n_params=7)),
-        ["results.weights.data_b64: holds 24 bytes, but n_params 7 needs 28"],
+        _edit(lambda d: d["runs"][0]["result"]["weights"].update(n_params=7)),
+        ["runs.0.result.weights.data_b64: holds 24 bytes, but n_params 7 needs 28"],
     ),
-    "weights not base64": (_edit(lambda d: d["results"]["weights"].update(data_b64="AAAA*AAA")), ["results.weights.data_b64:", "base64"]),
-    "weights other dtype": (_edit(lambda d: d["results"]["weights"].update(dtype="<f8")), ["results.weights.dtype:", "'<f8'"]),
-    "weights negative n_params": (_edit(lambda d: d["results"]["weights"].update(n_params=-1)), ["results.weights.n_params: must be >= 0, got -1"]),
+    "weights not base64": (_edit(lambda d: d["runs"][0]["result"]["weights"].update(data_b64="AAAA*AAA")), ["runs.0.result.weights.data_b64:", "base64"]),
+    "weights other dtype": (_edit(lambda d: d["runs"][0]["result"]["weights"].update(dtype="<f8")), ["runs.0.result.weights.dtype:", "'<f8'"]),
+    "weights negative n_params": (_edit(lambda d: d["runs"][0]["result"]["weights"].update(n_params=-1)), ["runs.0.result.weights.n_params: must be >= 0, got -1"]),
     "history columns of unequal length": (
-        _edit(lambda d: d["results"]["history"].update(val_loss=[1.0])),
-        ["results.history: columns must have equal lengths, got [1, 3]"],
+        _edit(lambda d: d["runs"][0]["result"]["history"].update(val_loss=[1.0])),
+        ["runs.0.result.history: columns must have equal lengths, got [1, 3]"],
     ),
     "history epoch astronomically large (QA: broke the curves)": (
-        _edit(lambda d: d["results"]["history"].update(epoch=[1.0, 2.0, 1e300])),
-        ["results.history.epoch: entry 2 must be an epoch number from 0 to 200000, got 1e+300"],
+        _edit(lambda d: d["runs"][0]["result"]["history"].update(epoch=[1.0, 2.0, 1e300])),
+        ["runs.0.result.history.epoch: entry 2 must be an epoch number from 0 to 200000, got 1e+300"],
     ),
     "history epoch negative": (
-        _edit(lambda d: d["results"]["history"].update(epoch=[-3.0, 2.0, 3.0])),
-        ["results.history.epoch: entry 0 must be an epoch number"],
+        _edit(lambda d: d["runs"][0]["result"]["history"].update(epoch=[-3.0, 2.0, 3.0])),
+        ["runs.0.result.history.epoch: entry 0 must be an epoch number"],
     ),
     "history epoch null": (
-        _edit(lambda d: d["results"]["history"].update(epoch=[1.0, None, 3.0])),
-        ["results.history.epoch: entry 1 must be an epoch number", "got None"],
+        _edit(lambda d: d["runs"][0]["result"]["history"].update(epoch=[1.0, None, 3.0])),
+        ["runs.0.result.history.epoch: entry 1 must be an epoch number", "got None"],
     ),
-    "unknown history column": (_edit(lambda d: d["results"]["history"].update(gradient_norm=[1, 2, 3])), ["results.history.gradient_norm: unknown column"]),
-    "history value a string": (_edit(lambda d: d["results"]["history"].update(train_loss=[0.9, "0.5", 0.4])), ["results.history.train_loss.1: must be a number or null, got '0.5'"]),
-    "history value a bool": (_edit(lambda d: d["results"]["history"].update(train_loss=[0.9, True, 0.4])), ["results.history.train_loss.1:", "True"]),
-    "history not an object": (_set(["results", "history"], [[1.0]]), ["results.history:"]),
-    "history missing": (_edit(lambda d: d["results"].pop("history")), ["results.history: required key is missing"]),
-    "history too long": (_edit(lambda d: d["results"]["history"].update(epoch=[1.0] * (S.MAX_HISTORY + 1))), ["results.history.epoch: must have at most"]),
-    "unknown marker kind": (_edit(lambda d: d["results"]["markers"][0].update(kind="party")), ["results.markers.0.kind:", "'party'"]),
-    "unknown result key": (_set(["results", "optimizer_state"], {}), ["results.optimizer_state: unknown key"]),
-    "bad status": (_set(["results", "status"], "crashed"), ["results.status:", "'crashed'"]),
-    "negative wall time": (_set(["results", "wall_time"], -1.0), ["results.wall_time: must be >= 0.0, got -1.0"]),
-    "too many metrics": (_set(["results", "final_metrics"], {f"m{i}": 1.0 for i in range(65)}), ["results.final_metrics: must have at most 64 entries, got 65"]),
-    "metric a string": (_set(["results", "final_metrics"], {"loss": "low"}), ["results.final_metrics.loss:", "'low'"]),
-    "early stop missing field": (_set(["results", "early_stop"], {"monitor": "val_loss"}), ["results.early_stop.best_epoch: required key is missing"]),
+    "unknown history column": (_edit(lambda d: d["runs"][0]["result"]["history"].update(gradient_norm=[1, 2, 3])), ["runs.0.result.history.gradient_norm: unknown column"]),
+    "history value a string": (_edit(lambda d: d["runs"][0]["result"]["history"].update(train_loss=[0.9, "0.5", 0.4])), ["runs.0.result.history.train_loss.1: must be a number or null, got '0.5'"]),
+    "history value a bool": (_edit(lambda d: d["runs"][0]["result"]["history"].update(train_loss=[0.9, True, 0.4])), ["runs.0.result.history.train_loss.1:", "True"]),
+    "history not an object": (_set(["runs", 0, "result", "history"], [[1.0]]), ["runs.0.result.history:"]),
+    "history missing": (_edit(lambda d: d["runs"][0]["result"].pop("history")), ["runs.0.result.history: required key is missing"]),
+    "history too long": (_edit(lambda d: d["runs"][0]["result"]["history"].update(epoch=[1.0] * (S.MAX_HISTORY + 1))), ["runs.0.result.history.epoch: must have at most"]),
+    "unknown marker kind": (_edit(lambda d: d["runs"][0]["result"]["markers"][0].update(kind="party")), ["runs.0.result.markers.0.kind:", "'party'"]),
+    "unknown result key": (_set(["runs", 0, "result", "optimizer_state"], {}), ["runs.0.result.optimizer_state: unknown key"]),
+    "bad status": (_set(["runs", 0, "result", "status"], "crashed"), ["runs.0.result.status:", "'crashed'"]),
+    "negative wall time": (_set(["runs", 0, "result", "wall_time"], -1.0), ["runs.0.result.wall_time: must be >= 0.0, got -1.0"]),
+    "too many metrics": (_set(["runs", 0, "result", "final_metrics"], {f"m{i}": 1.0 for i in range(65)}), ["runs.0.result.final_metrics: must have at most 64 entries, got 65"]),
+    "metric a string": (_set(["runs", 0, "result", "final_metrics"], {"loss": "low"}), ["runs.0.result.final_metrics.loss:", "'low'"]),
+    "early stop missing field": (_set(["runs", 0, "result", "early_stop"], {"monitor": "val_loss"}), ["runs.0.result.early_stop.best_epoch: required key is missing"]),
 }
 
 
@@ -211,17 +213,17 @@ def test_the_base_document_is_valid():
     exp = ef.loads(json.dumps(doc))
     assert exp.result.history["val_loss"] == (1.0, None, 0.6)
     assert ef.decode_weights(exp.result.weights).tolist() == [0, 1, 2, 3, 4, 5]
-    assert base64.b64decode(doc["results"]["weights"]["data_b64"]) == np.arange(6, dtype="<f4").tobytes()
+    assert base64.b64decode(doc["runs"][0]["result"]["weights"]["data_b64"]) == np.arange(6, dtype="<f4").tobytes()
 
 
 def test_all_errors_of_a_document_are_reported():
     doc = _valid_doc()
     doc["spec"]["optimizer"]["lr"] = -1.0
     doc["spec"]["training"]["batch_size"] = 0
-    doc["results"]["status"] = "crashed"
+    doc["runs"][0]["result"]["status"] = "crashed"
     with pytest.raises(ef.ExperimentFileError) as info:
         ef.loads(json.dumps(doc))
-    assert [p for p, _ in info.value.errors] == ["spec.optimizer.lr", "spec.training.batch_size", "results.status"]
+    assert [p for p, _ in info.value.errors] == ["spec.optimizer.lr", "spec.training.batch_size", "runs.0.result.status"]
 
 
 def test_oversize_text_is_refused_before_parsing(monkeypatch):
