@@ -92,6 +92,8 @@ class SurfacePlot(pg.PlotWidget):
         item.hideButtons()
         item.setAspectLocked(True, ratio=1.0)
         item.vb.disableAutoRange()
+        for name in ("left", "bottom"):
+            item.getAxis(name).enableAutoSIPrefix(False)
         self.setMinimumSize(320, 260)
         self.minimum_item = pg.ScatterPlotItem()
         self.minimum_item.setZValue(40)
@@ -202,6 +204,7 @@ class SurfacePlot(pg.PlotWidget):
             self.minimum_label.setText("")
             return
         self.minimum_item.setData([point[0]], [point[1]])
+        self.minimum_item.setSymbol("star" if s.minimum is not None else "x")
         self.minimum_item.setProperty("minimumPoint", point)
         self.minimum_label.setText(text)
         self.minimum_label.setPos(*point)
@@ -288,7 +291,7 @@ class SurfacePlot(pg.PlotWidget):
         item.getAxis("bottom").setHeight(int(fm.height() * 2.4 + 8))
         text = QtGui.QColor(colors.text)
         size = style.marker_size
-        self.minimum_item.setSymbol("star")
+        self.minimum_item.setSymbol("star" if self._surface is None or self._surface.minimum is not None else "x")
         self.minimum_item.setSize(size * 2.2)
         self.minimum_item.setBrush(pg.mkBrush(text))
         self.minimum_item.setPen(pg.mkPen(colors.background, width=style.px(1)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
@@ -153,6 +153,17 @@ class RunsTable(QTableWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
 
+    def sizeHint(self):  # noqa: N802 - Qt override: as tall as its rows (at least 3, at most 8)
+        hint = super().sizeHint()
+        rows = min(max(self.rowCount(), 3), 8)
+        row_h = self.verticalHeader().defaultSectionSize()
+        height = self.horizontalHeader().height() + rows * row_h + 2 * self.frameWidth() + 2
+        return QSize(hint.width(), height)
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt override
+        return QSize(super().minimumSizeHint().width(), self.horizontalHeader().height()
+                     + 2 * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth())
+
     def set_runs(self, runs: Sequence[PlaygroundRun], colors: Sequence[QColor]) -> None:
         """One row per run (label, colour swatch, the formula as tooltip)."""
         selected = self.currentRow()
@@ -169,6 +180,7 @@ class RunsTable(QTableWidget):
                     self.setItem(row, col, cell)
         if runs and self.currentRow() < 0:
             self.selectRow(min(max(selected, 0), len(runs) - 1))
+        self.updateGeometry()
 
     def set_progress(self, paths: Sequence[Optional[Path]], t: int, problems: Sequence[str] = ()) -> None:
         """Row i: the step path i has reached at the window's step ``t`` and f(w) there;

@@ -34,8 +34,8 @@ from __future__ import annotations
 import time
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -46,7 +46,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -56,7 +55,7 @@ from workbench.engine.surfaces import PRESETS, Path, Surface
 
 from .. import style as st
 from ..view_settings import fit_to_screen
-from ..widgets.forms import label_styles, make_combo, set_combo_data
+from ..widgets.forms import make_combo, set_combo_data
 from ..widgets.spinboxes import IntSpinBox, SciSpinBox
 from .model import (
     KAPPA_RANGE,
@@ -86,6 +85,35 @@ MIN_TICK_MS = 16
 CUSTOM = "Custom"
 DEFAULT_PRESET = "ravine"
 HINT = "Click the plot to start the paths there  ·  Space play/pause  ·  → one step  ·  R reset  ·  drag to pan, wheel to zoom"
+
+
+def playback_icon(kind: str, color: QColor, size: int = 32) -> QIcon:
+    """A flat playback icon (``play``, ``pause``, ``step``, ``reset``) in ``color``: the
+    style's standard icons are dark grey, unreadable on the dark theme's toolbar."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(color)
+    s = size / 32.0
+
+    def tri(x0, x1, y0, y1):  # a triangle from the edge x0 to the tip x1
+        p.drawPolygon(QPolygonF([QPointF(x0 * s, y0 * s), QPointF(x1 * s, 16 * s), QPointF(x0 * s, y1 * s)]))
+
+    if kind == "play":
+        tri(9, 25, 6, 26)
+    elif kind == "pause":
+        p.drawRect(QRectF(8 * s, 6 * s, 6 * s, 20 * s))
+        p.drawRect(QRectF(18 * s, 6 * s, 6 * s, 20 * s))
+    elif kind == "step":
+        tri(6, 20, 7, 25)
+        p.drawRect(QRectF(21 * s, 7 * s, 4.5 * s, 18 * s))
+    elif kind == "reset":
+        p.drawRect(QRectF(6.5 * s, 7 * s, 4.5 * s, 18 * s))
+        tri(26, 12, 7, 25)
+    p.end()
+    return QIcon(pix)
 
 
 class PlaygroundWindow(QMainWindow):
@@ -149,11 +177,9 @@ class PlaygroundWindow(QMainWindow):
 
     # ================================================================ building
     def _build_actions(self) -> None:
-        sp = QStyle.StandardPixmap
-        icon = self.style().standardIcon
-
-        def action(name, text, shortcut, pixmap, tip, slot):
-            act = QAction(icon(pixmap), text, self)
+        def action(name, text, shortcut, icon, tip, slot):
+            act = QAction(text, self)
+            act.setProperty("playbackIcon", icon)
             act.setObjectName(name)
             act.setShortcut(QKeySequence(shortcut))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -162,23 +188,27 @@ class PlaygroundWindow(QMainWindow):
             self.addAction(act)
             return act
 
-        self.act_play = action("actPlay", "&Play", Qt.Key.Key_Space, sp.SP_MediaPlay, "Play / pause the paths",
+        self.act_play = action("actPlay", "&Play", Qt.Key.Key_Space, "play", "Play / pause the paths",
                                self.toggle_play)
-        self.act_step = action("actStep", "&Step", Qt.Key.Key_Right, sp.SP_MediaSkipForward, "One step of every path",
+        self.act_step = action("actStep", "&Step", Qt.Key.Key_Right, "step", "One step of every path",
                                self.step_once)
-        self.act_reset = action("actReset", "&Reset", Qt.Key.Key_R, sp.SP_MediaSkipBackward,
+        self.act_reset = action("actReset", "&Reset", Qt.Key.Key_R, "reset",
                                 "Back to step 0 (the start point)", self.reset)
         self.act_reset_view = QAction("Reset &view", self)
         self.act_reset_view.setObjectName("actResetView")
         self.act_reset_view.setToolTip("Back to the surface's view after panning or zooming")
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Playground", self)
-        bar.setObjectName("playgroundToolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        self.toolbar = bar
+        bars = []
+        for name, title in (("pictureToolbar", "Picture"), ("playbackToolbar", "Playback")):
+            tb = QToolBar(title, self)
+            tb.setObjectName(name)
+            tb.setMovable(False)
+            tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+            bars.append(tb)
+        self.toolbar, self.playback_toolbar = bars
+        bar = self.toolbar
 
         def labelled(text, widget, tip=""):
             lab = QLabel(text)
@@ -220,7 +250,7 @@ class PlaygroundWindow(QMainWindow):
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.valueChanged.connect(self.set_steps)
         labelled("Steps", self.steps_spin, "How many steps every path takes")
-        bar.addSeparator()
+        bar = self.playback_toolbar
         bar.addAction(self.act_play)
         bar.addAction(self.act_step)
         bar.addAction(self.act_reset)
@@ -260,7 +290,7 @@ class PlaygroundWindow(QMainWindow):
         col.setSpacing(4)
         self.table = RunsTable()
         self.table.itemSelectionChanged.connect(self._on_selection)
-        col.addWidget(self.table, 2)
+        col.addWidget(self.table)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add optimizer")
         self.add_button.setObjectName("addRunButton")
@@ -282,7 +312,7 @@ class PlaygroundWindow(QMainWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.editor)
-        col.addWidget(scroll, 3)
+        col.addWidget(scroll, 1)
         self.splitter.addWidget(side)
         self.side_panel = side
         self._scroll = scroll
@@ -509,8 +539,25 @@ class PlaygroundWindow(QMainWindow):
         self._table_colors()
         self._show_explanation()
         big = style.font_scale > 1.0
-        self.toolbar.setIconSize(QSize(24, 24) if big else QSize(16, 16))
+        for bar in (self.toolbar, self.playback_toolbar):
+            bar.setIconSize(QSize(26, 26) if big else QSize(16, 16))
+        self._paint_icons()
         self._fit_side_panel()
+        self._place_toolbars()
+
+    def _place_toolbars(self) -> None:
+        """The playback controls on a row of their own when one row cannot hold both
+        toolbars (presentation mode, small screens): never hidden behind a » menu."""
+        need = self.toolbar.sizeHint().width() + self.playback_toolbar.sizeHint().width() + 16
+        broken = self.toolBarBreak(self.playback_toolbar)
+        if need > self.width() and not broken:
+            self.insertToolBarBreak(self.playback_toolbar)
+        elif need <= self.width() and broken:
+            self.removeToolBarBreak(self.playback_toolbar)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._place_toolbars()
 
     def _fit_side_panel(self) -> None:
         """The runs panel as wide as the editor's form asks (the plot takes the rest)."""
@@ -619,10 +666,15 @@ class PlaygroundWindow(QMainWindow):
 
     def _sync_play(self) -> None:
         playing = self.timer.isActive()
-        sp = QStyle.StandardPixmap
         self.act_play.setText("&Pause" if playing else "&Play")
-        self.act_play.setIcon(self.style().standardIcon(sp.SP_MediaPause if playing else sp.SP_MediaPlay))
+        self.act_play.setProperty("playbackIcon", "pause" if playing else "play")
+        self._paint_icons()
         self.playing_changed.emit(playing)
+
+    def _paint_icons(self) -> None:
+        color = self.palette().buttonText().color()
+        for act in (self.act_play, self.act_step, self.act_reset):
+            act.setIcon(playback_icon(act.property("playbackIcon"), color))
 
     def _on_preset_chosen(self, _index: int) -> None:
         name = self.preset_combo.currentData()
