@@ -355,6 +355,12 @@ def test_theme_switch_and_presentation_mode_restyle(qtbot, pg_window):
         assert st.contrast_ratio(w.plot.path_color(i), st.LIGHT.background) >= 3.0
     w.apply_style(st.Style.normal())
     assert w.plot.getPlotItem().getAxis("left").style["tickFont"].pointSizeF() == pytest.approx(light_font)
+    # the legend names every path and can be hidden (the table lists them too)
+    assert [label.text for _sample, label in w.plot.legend.items] == [r.title for r in w.runs()]
+    w.act_legend.trigger()
+    assert not w.plot.legend.isVisible()
+    w.act_legend.trigger()
+    assert w.plot.legend.isVisible()
 
 
 def test_follows_the_application_theme(qtbot, pg_window):

@@ -647,7 +647,7 @@ class LrRangeDialog(QDialog):
         colors = style.colors
         blue = style.line_color("train")
         w = style.px(style.pen_width)
-        raw_color = st.with_alpha(colors.foreground, 70)
+        raw_color = st.with_alpha(colors.foreground, 45 if style.dark else 70)
         done = self._result is not None
         smooth_color = st.with_alpha(blue.getRgb(), 110 if done else 230)
         for raw in self.raw_items.values():
@@ -663,7 +663,9 @@ class LrRangeDialog(QDialog):
         label_font = st.scaled_font(self._base_font, style, 0.95)
         for name, line in self.suggestion_lines.items():
             color = st.legible_on(SUGGESTION_COLORS.get(name, st.PURPLE), colors.background, 3.0)
-            line.setPen(pg.mkPen(color, width=style.px(max(1.5, style.pen_width * 0.8)), style=Qt.PenStyle.DashLine))
+            # whole pixels: a 1.6 px dashed line looks thinner or thicker by where it falls
+            width = style.px(float(max(2, round(style.pen_width))))
+            line.setPen(pg.mkPen(color, width=width, style=Qt.PenStyle.DashLine))
             line.label.setColor(st.text_color(SUGGESTION_COLORS.get(name, st.PURPLE), style.dark))
             line.label.setFont(label_font)
             line.label.fill = pg.mkBrush(*colors.legend_fill)

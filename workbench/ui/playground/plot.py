@@ -36,6 +36,9 @@ GRID_POINTS = 161
 N_LEVELS = 20
 #: a contour level whose lines span fewer grid cells than this (in x or y) is left out
 MIN_CONTOUR_CELLS = 4
+#: closed contour pieces of fewer segments are left out (loops around one or two grid
+#: points: a valley floor or a basin the grid cannot resolve; zoom in to see them)
+MIN_PIECE = 16
 #: decades of the saddle's symmetric levels (``Surface.levels``' default 4 packs the
 #: levels near 0 so close to the asymptotes w₂ = ±w₁ that they merge into a band)
 SYMMETRIC_DECADES = 2.0
@@ -105,7 +108,8 @@ class SurfacePlot(pg.PlotWidget):
         self.start_label.setZValue(35)
         for it in (self.minimum_item, self.minimum_label, self.start_item, self.start_label):
             item.addItem(it)
-        self.legend = pg.LegendItem(offset=(-8, 8), verSpacing=-2)
+        # top left: the paths of the presets head for the minimum, right of and below it
+        self.legend = pg.LegendItem(offset=(8, 8), verSpacing=-2)
         self.legend.setParentItem(item.vb)
         self.legend.setZValue(50)
         self.scene().sigMouseClicked.connect(self._on_scene_click)
@@ -166,7 +170,7 @@ class SurfacePlot(pg.PlotWidget):
             Z = np.asarray(s.value(np.stack([X, Y], axis=-1)), dtype=np.float64)
         cell = max((x1 - x0) / (nx - 1), (y1 - y0) / (ny - 1))
         for level, curve in zip(self._levels, self._contours):
-            seg = segments(xs, ys, Z, level)
+            seg = segments(xs, ys, Z, level, min_piece=MIN_PIECE)
             if len(seg) and min(np.ptp(seg[:, 0]), np.ptp(seg[:, 1])) < MIN_CONTOUR_CELLS * cell:
                 seg = seg[:0]  # smaller than the grid can draw faithfully (zoom in to see it)
             curve.setData(seg[:, 0], seg[:, 1], connect="pairs")
@@ -337,6 +341,9 @@ class SurfacePlot(pg.PlotWidget):
             items.head.setSize(style.marker_size * 1.6)
             items.head.setBrush(pg.mkBrush(color))
             items.head.setPen(pg.mkPen(style.colors.background, width=style.px(1.5)))
+
+    def set_legend_visible(self, on: bool) -> None:
+        self.legend.setVisible(bool(on))
 
     def _rebuild_legend(self) -> None:
         legend = self.legend

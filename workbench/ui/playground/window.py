@@ -194,6 +194,11 @@ class PlaygroundWindow(QMainWindow):
                                self.step_once)
         self.act_reset = action("actReset", "&Reset", Qt.Key.Key_R, "reset",
                                 "Back to step 0 (the start point)", self.reset)
+        self.act_legend = QAction("Show &legend", self)
+        self.act_legend.setObjectName("actLegend")
+        self.act_legend.setCheckable(True)
+        self.act_legend.setChecked(True)
+        self.act_legend.setToolTip("The paths' labels in the plot (the table beside it lists them too)")
         self.act_reset_view = QAction("Reset &view", self)
         self.act_reset_view.setObjectName("actResetView")
         self.act_reset_view.setToolTip("Back to the surface's view after panning or zooming")
@@ -281,6 +286,7 @@ class PlaygroundWindow(QMainWindow):
         self.plot = SurfacePlot(base_font=self._base_font)
         self.plot.clicked.connect(self.set_start)
         self.act_reset_view.triggered.connect(self.plot.reset_view)
+        self.act_legend.toggled.connect(self.plot.set_legend_visible)
         self.splitter.addWidget(self.plot)
 
         side = QWidget()
@@ -336,6 +342,7 @@ class PlaygroundWindow(QMainWindow):
         for act in (self.act_play, self.act_step, self.act_reset):
             playback.addAction(act)
         view = bar.addMenu("&View")
+        view.addAction(self.act_legend)
         view.addAction(self.act_reset_view)
 
     # ================================================================ public API
