@@ -222,3 +222,28 @@ def test_one_seed_has_no_band_and_theme_restyles(qtbot, make_dialog, xor):
     d.apply_style(st.Style.presentation())
     assert d.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF() == pytest.approx(1.6 * font)
     assert d.plot.backgroundBrush().color() == st.QtGui.QColor(st.LIGHT.background)
+
+
+def test_screenshot_range_test(qtbot, make_dialog, tmp_path):
+    import os
+    import shutil
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    spec = S.ExperimentSpec()
+    d = make_dialog(spec, load_dataset(spec.data))
+    d.resize(1280, 720)
+    d.steps_spin.setValue(200)
+    run_to_end(qtbot, d)
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    image = d.grab().toImage()
+    path = tmp_path / "lr_range.png"
+    assert image.save(str(path))
+    out = os.environ.get("WORKBENCH_SCREENSHOT_DIR")
+    if out:
+        os.makedirs(out, exist_ok=True)
+        shutil.copy(path, out)
+    arr = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes()).reshape(-1, 4)
+    assert len(np.unique(arr[::97], axis=0)) > 20
+    assert d.width() <= 1280  # nothing forces the dialog wider than a 1280 px screen

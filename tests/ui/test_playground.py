@@ -414,3 +414,52 @@ def test_labels_and_preset_runs():
                                           r.path(p.surface, p.start, p.steps).points)
     with pytest.raises(ValueError, match="schedule"):
         PlaygroundRun(schedule="sometimes")
+
+
+def test_steps_recompute_the_paths(qtbot, pg_window):
+    w = pg_window
+    w.seek(100)
+    with qtbot.waitSignal(w.paths_changed):
+        w.steps_spin.setValue(60)
+    assert w.steps == 60 and w.current_step == 60 and w.end_step() == 60
+    assert all(p.steps == 60 for p in w.paths())
+    run = w.runs()[1]
+    np.testing.assert_array_equal(drawn(w, 1), optimizer_path(w.surface, run.kind, run.hyper, w.start, 60,
+                                                              lr=run.lr).points)
+
+
+# ---------------------------------------------------------------------------
+# a picture to look at (WORKBENCH_SCREENSHOT_DIR=/tmp/shots pytest tests/ui/test_playground.py -k screenshot)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_screenshot_ravine(qtbot, tmp_path, dark):
+    import os
+    import shutil
+
+    from PySide6.QtCore import QEvent
+
+    app = QApplication.instance()
+    st.apply_theme(app, "dark" if dark else "light")
+    try:
+        w = PlaygroundWindow(style=st.Style.normal(dark))
+        qtbot.addWidget(w)
+        w.resize(1600, 1000)
+        w.show()
+        qtbot.waitExposed(w)
+        w.add_run(PlaygroundRun(S.OptimizerSpec(kind="adam", lr=0.5), color=4))
+        w.seek(60)
+        for _ in range(3):  # nested layouts settle in passes
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        qtbot.waitUntil(lambda: not w.plot._contour_timer.isActive(), timeout=5000)
+        image = w.grab().toImage()
+        path = tmp_path / f"playground_ravine_{'dark' if dark else 'light'}.png"
+        assert image.save(str(path))
+        out = os.environ.get("WORKBENCH_SCREENSHOT_DIR")
+        if out:
+            os.makedirs(out, exist_ok=True)
+            shutil.copy(path, out)
+        arr = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes()).reshape(-1, 4)
+        assert len(np.unique(arr[::97], axis=0)) > 20  # not blank
+    finally:
+        st.apply_theme(app, "light")

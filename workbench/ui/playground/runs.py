@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
 
 from workbench import spec as S
 from workbench.engine.schedules import KINDS as SCHEDULE_KINDS
@@ -83,6 +83,8 @@ class RunEditor(OptimizerEditor):
         self.register(self.weight_decay_spin, tip, field="weight_decay", commit=False)
         self.weight_decay_label = add_row(form, "Weight decay λ", self.weight_decay_spin, tip)
         self.adamw_note.setText("AdamW is Adam with the decoupled weight decay λ below.")
+        for combo in (self.kind_combo, self.form_combo, self.schedule_combo, self.color_combo):
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, combo.sizePolicy().verticalPolicy())
         self.schedule_combo.currentIndexChanged.connect(self._extra_changed)
         self.color_combo.currentIndexChanged.connect(self._extra_changed)
         self.weight_decay_spin.valueChanged.connect(self._extra_changed)
