@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 from . import spec as specmod
+from .limits import MAX_RUNS, MAX_SEED
 
 DESCRIPTION = """\
 MLP Workbench: design, train and watch multilayer perceptrons.
 
   mlp-workbench [FILE]                       open the workbench window (with FILE, if given)
-  mlp-workbench run FILE [--out RESULT.json] [--epochs N] [--seed N] [--quiet]
+  mlp-workbench run FILE [--out RESULT.json] [--epochs N] [--seed N | --seeds 0-7] [--quiet]
                                              train FILE's experiment headless and save its results
+                                             (--seeds: once per seed, mean ± std over the seeds)
   mlp-workbench lr-find FILE [--seeds 3] [--steps 100] [--min 1e-6] [--max 10] [--out CURVE.csv]
                                              learning-rate range test: suggested learning rates and the curve
 
@@ -40,6 +43,9 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where to write the experiment with results (default: FILE-STEM.result.json here)")
     p.add_argument("--epochs", type=int, help="override training.epochs")
     p.add_argument("--seed", type=int, help="override training.seed")
+    p.add_argument("--seeds", metavar="SPEC",
+                   help=f"train once per seed (e.g. 0-7, 1,3,5 or 0-3,9; at most {MAX_RUNS}), in lockstep where "
+                        "possible; print mean ± std over the seeds and write every run")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-weights", action="store_true", help="do not store the trained weights in the output")
     return p
@@ -50,16 +56,62 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def run_file(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+def parse_seeds(text: str) -> list[int]:
+    """The seeds of ``--seeds``: comma-separated seeds and ranges ``a-b`` (both ends
+    included), e.g. ``0-7``, ``1,3,5``, ``0-3,9``; each seed at most once, at most
+    ``MAX_RUNS`` of them.  ValueError naming the part that is wrong."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        low, dash, high = part.partition("-")
+        if not _digits(low) or (dash and not _digits(high)):
+            raise ValueError(f"{part!r} is neither a seed nor a range a-b of seeds (e.g. 0-7, 1,3,5 or 0-3,9)")
+        a, b = int(low), int(high) if dash else int(low)
+        if a > b:
+            raise ValueError(f"{part!r} is an empty range: {a} > {b}")
+        if b > MAX_SEED:
+            raise ValueError(f"{part!r}: a seed is at most {MAX_SEED}")
+        if len(seeds) + b - a + 1 > MAX_RUNS:
+            raise ValueError(f"{text!r} asks for more than {MAX_RUNS} seeds, the runs a file keeps")
+        seeds.extend(range(a, b + 1))
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ValueError(f"seed {repeated[0]} is given twice")
+    return seeds
 
-    from .build import build_run
+
+def _digits(text: str) -> bool:
+    return text.strip().isascii() and text.strip().isdigit()
+
+
+def seeds_text(seeds: Sequence[int]) -> str:
+    """Seeds written compactly: [0, 1, 2, 3, 9] -> '0-3,9' (at most 160 characters)."""
+    parts, i = [], 0
+    while i < len(seeds):
+        j = i
+        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
+            j += 1
+        parts.append(str(seeds[i]) if i == j else f"{seeds[i]}-{seeds[j]}")
+        i = j + 1
+    text = ",".join(parts)
+    return text if len(text) <= 160 else text[:150].rsplit(",", 1)[0] + f",… ({len(seeds)})"
+
+
+def run_file(args: argparse.Namespace) -> int:
+    from .build import build_group, build_run, can_lockstep, check_fits
     from .data import DataError, load_dataset
-    from .engine.events import EarlyStop, EpochEnd, Finished, PhaseStarted
-    from .experiment_file import ExperimentFileError, WeightsTooLarge, load, save
+    from .experiment_file import ExperimentFileError, load
     from .history import Recorder
 
     path = Path(args.file)
+    seeds = None
+    if args.seeds is not None:
+        if args.seed is not None:
+            return _fail("--seed and --seeds: give one of them")
+        try:
+            seeds = parse_seeds(args.seeds)
+        except ValueError as exc:
+            return _fail(f"--seeds: {exc}")
     try:
         experiment = load(path)
         spec = experiment.spec
@@ -70,7 +122,15 @@ def run_file(args: argparse.Namespace) -> int:
             training = specmod.replace(training, "training", seed=args.seed)
         spec = specmod.replace(spec, training=training)
         dataset = load_dataset(spec.data, base_dir=path.parent)
-        run = build_run(spec, dataset, emit_batches=False)
+        if seeds is None:
+            run = build_run(spec, dataset, emit_batches=False)
+        else:
+            specs = [specmod.replace(spec, training=specmod.replace(training, "training", seed=s)) for s in seeds]
+            check_fits(spec, dataset)
+            lockstep, why = can_lockstep(specs)
+            if lockstep and not _group_fits(spec, dataset, len(specs)):
+                lockstep, why = False, f"{len(specs)} runs together would need more than the memory budget"
+            group = build_group(specs, dataset) if lockstep else None
     except (ExperimentFileError, specmod.SpecError, DataError) as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except OSError as exc:
@@ -81,48 +141,180 @@ def run_file(args: argparse.Namespace) -> int:
         return _fail(f"cannot write {out}: {problem}")
     for warning in getattr(dataset, "warnings", ()):
         print(f"warning: {warning}", file=sys.stderr)
+    if seeds is not None:
+        if group is None:
+            print(f"note: the seeds train one after the other: {why}", file=sys.stderr)
+        return _run_seeds(args, spec, specs, group, dataset, path, out)
 
     recorder = Recorder(spec)
-    bar = tqdm(total=spec.training.epochs, unit="epoch", disable=args.quiet, file=sys.stderr, dynamic_ncols=True)
+    if not _with_progress(spec.training.epochs, args.quiet, lambda bar: _follow(run.events(), [recorder], bar)):
+        return 130
+
+    result = recorder.result(weights=None if args.no_weights else run.network.params)
+    failed = _save(out, spec, path.parent, result=result)
+    if failed:
+        return failed
+    print(summary(spec, result, out))
+    return 0 if result.status != "diverged" else 1
+
+
+def _group_fits(spec, dataset, n: int) -> bool:
+    """Whether ``n`` runs of ``spec`` fit the memory budget of one run (MAX_RUN_MEMORY)
+    together, as a lockstep group keeps them: n x ``build.estimate_memory`` (which counts
+    the data set once per run, so this errs on the safe side)."""
+    from .build import estimate_memory, task_of
+    from .limits import MAX_RUN_MEMORY
+
+    splits = [0 if X is None else len(X) for X in (dataset.X_train, dataset.X_val, dataset.X_test)]
+    need = estimate_memory(spec, int(dataset.X_train.shape[1]), task_of(dataset)[1], *splits)
+    return n * need <= MAX_RUN_MEMORY
+
+
+def _with_progress(total: int, quiet: bool, train, desc: Optional[str] = None) -> bool:
+    """Call ``train(bar)`` with a tqdm progress bar of ``total`` epochs on stderr (hidden
+    when ``quiet``); False when the user interrupted it (Ctrl+C)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="epoch", desc=desc, disable=quiet, file=sys.stderr, dynamic_ncols=True)
     try:
-        for event in run.events():
-            recorder.add(event)
-            if isinstance(event, EpochEnd):
-                if event.phase == "train":
-                    bar.update(1)
-                post = {"loss": f"{event.train_loss:.4g}"}
-                if event.val_loss is not None:
-                    post["val"] = f"{event.val_loss:.4g}"
-                bar.set_postfix(post, refresh=False)
-            elif isinstance(event, EarlyStop):
-                bar.write(f"early stop at epoch {event.stopped_epoch}: best {event.monitor} "
-                          f"{event.best_value:.4g} at epoch {event.best_epoch}"
-                          + (" (weights restored)" if event.restored else ""))
-            elif isinstance(event, PhaseStarted):
-                bar.write(f"follow-up: {event.phase} on train+validation")
-            elif isinstance(event, Finished):
-                pass
+        train(bar)
     except KeyboardInterrupt:
         bar.close()
         print("interrupted", file=sys.stderr)
-        return 130
+        return False
     finally:
         bar.close()
+    return True
 
-    result = recorder.result(weights=None if args.no_weights else run.network.params)
+
+def _follow(events, recorders, bar, names: Optional[Sequence[str]] = None) -> None:
+    """Feed every event to the recorder of its member (``recorders[event.member]``) and
+    show progress: ``bar`` advances one step per training epoch; early stops and
+    follow-up phases are written above it (prefixed with the member's name, if given)."""
+    from .engine.events import EarlyStop, EpochEnd, PhaseStarted
+
+    for event in events:
+        member = getattr(event, "member", 0)
+        recorders[member].add(event)
+        who = f"{names[member]}: " if names else ""
+        if isinstance(event, EpochEnd):
+            if event.phase == "train":
+                bar.update(1)
+            post = {"loss": f"{event.train_loss:.4g}"}
+            if event.val_loss is not None:
+                post["val"] = f"{event.val_loss:.4g}"
+            bar.set_postfix(post, refresh=False)
+        elif isinstance(event, EarlyStop):
+            bar.write(f"{who}early stop at epoch {event.stopped_epoch}: best {event.monitor} "
+                      f"{event.best_value:.4g} at epoch {event.best_epoch}"
+                      + (" (weights restored)" if event.restored else ""))
+        elif isinstance(event, PhaseStarted):
+            bar.write(f"{who}follow-up: {event.phase} on train+validation")
+
+
+def _save(out: Path, spec, base_dir: Path, **content) -> int:
+    """Write ``spec`` with ``content`` (``result=`` or ``runs=, current=``) to ``out``;
+    weights too large for a file are left out with a warning.  0, or 2 after an error."""
+    from .experiment_file import ExperimentFileError, WeightsTooLarge, save
+
     try:
         try:
-            save(out, spec, result, base_dir=path.parent)
+            save(out, spec, base_dir=base_dir, **content)
         except WeightsTooLarge as exc:  # keep the run's results all the same
             print(f"warning: the {exc.n_params:,} trained weights are more than the {exc.limit:,} a file stores; "
                   f"{out} is saved without them", file=sys.stderr)
-            save(out, spec, result, base_dir=path.parent, without_weights=True)
+            save(out, spec, base_dir=base_dir, without_weights=True, **content)
     except ExperimentFileError as exc:
         return _fail(f"cannot write {out}: {exc.errors[0][1]}")
     except OSError as exc:
         return _fail(f"cannot write {out}: {exc.strerror or exc}")
-    print(summary(spec, result, out))
-    return 0 if result.status != "diverged" else 1
+    return 0
+
+
+def _run_seeds(args, spec, specs, group, dataset, path: Path, out: Path) -> int:
+    """Train ``specs`` (one per seed): as the lockstep ``group`` if there is one, else
+    one after the other; record each with its own Recorder; write every run (one group,
+    one colour) and print mean ± std over the seeds."""
+    from .build import build_run
+    from .history import Recorder
+    from .spec import SavedRun
+
+    seeds = [s.training.seed for s in specs]
+    names = [f"seed {s}" for s in seeds]
+    recorders = [Recorder(s) for s in specs]
+    weights = []
+
+    def train(bar) -> None:
+        if group is not None:
+            _follow(group.events(), recorders, bar, names)
+            weights.extend(group.member_params(m).copy() for m in range(len(specs)))
+            return
+        for m, member_spec in enumerate(specs):
+            run = build_run(member_spec, dataset, emit_batches=False)
+            _follow(run.events(), [recorders[m]], bar, [names[m]])
+            weights.append(run.network.params.copy())
+
+    start = time.perf_counter()
+    if not _with_progress(len(specs) * spec.training.epochs, args.quiet, train, f"{len(specs)} seeds"):
+        return 130
+    seconds = time.perf_counter() - start
+
+    results = [rec.result(weights=None if args.no_weights else w) for rec, w in zip(recorders, weights)]
+    label = f"seeds {seeds_text(seeds)}"
+    runs = tuple(SavedRun(name=name, spec=s, result=r, group=label, color=0)
+                 for name, s, r in zip(names, specs, results))
+    failed = _save(out, spec, path.parent, runs=runs, current=0)
+    if failed:
+        return failed
+    how = "in lockstep" if group is not None else "one after the other"
+    print(seeds_summary(spec, seeds, results, f"{how} in {seconds:.2f} s", out))
+    return 1 if any(r.status == "diverged" for r in results) else 0
+
+
+#: The metrics of the seeds table: final ones from final_metrics, best ones from the history.
+_FINAL = ("val_loss", "val_accuracy", "val_rmse", "val_r2", "test_accuracy", "test_rmse", "test_r2", "train_loss")
+_AT_BEST = ("val_loss", "val_accuracy", "val_rmse", "val_r2")
+
+
+def seeds_table(results) -> list[tuple[str, float, float, int]]:
+    """``(label, mean, std, n)`` over the seeds' results (sample std, ddof = 1): the final
+    validation loss and metric, the test metric, the final train loss, and -- when early
+    stopping kept a best epoch -- the best epoch and the validation loss and metric at it."""
+    from .compare import best_epoch, mean_std, reading
+
+    rows = []
+    for key in _FINAL:
+        values = [r.final_metrics.get(key) for r in results]
+        if any(v is not None for v in values):
+            rows.append((f"final {key.replace('_', ' ')}", *mean_std(values)))
+    if any(best_epoch(r) is not None for r in results):
+        rows.append(("best epoch", *mean_std(best_epoch(r) for r in results)))
+        for column in _AT_BEST:
+            values = [reading(r, column, at="best") for r in results]
+            if any(v is not None for v in values):
+                rows.append((f"{column.replace('_', ' ')} at best epoch", *mean_std(values)))
+    return rows
+
+
+def seeds_summary(spec, seeds: Sequence[int], results, how: str, out: Path) -> str:
+    """The lines the runner prints after ``--seeds``: what ran, then one aligned table of
+    mean ± std (ddof = 1) over the seeds."""
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    done = ", ".join(f"{n} {status}" for status, n in statuses.items())
+    lines = [f"{spec.name}: {len(seeds)} seeds ({seeds_text(seeds)}) {how}: {done}"]
+    rows = seeds_table(results)
+    width = max((len(label) for label, *_ in rows), default=0)
+    lines.append(f"  {'':{width}}  {'mean':>12}  {'± std':>12}  {'n':>3}")
+    for label, mean, std, n in rows:
+        lines.append(f"  {label:{width}}  {_number(mean):>12}  {_number(std):>12}  {n:>3}")
+    lines.append(f"results written to {out}")
+    return "\n".join(lines)
+
+
+def _number(x: float) -> str:
+    return "-" if x != x else f"{x:.6g}"
 
 
 def _cannot_write(out: Path) -> str:
