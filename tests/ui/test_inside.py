@@ -107,9 +107,12 @@ def test_line_of_each_weight_has_the_width_and_colour_the_legend_states(diagram,
                 t = abs(w) / wmax
                 assert pen.widthF() == pytest.approx(max(dg.LINE_WIDTH_MIN, widest * t), rel=1e-6)
                 c = pen.color()
-                want = blue if w > 0 else orange
-                assert (c.red(), c.green(), c.blue()) == (want.red(), want.green(), want.blue())
-                assert c.alpha() == round(dg.ALPHA_MIN + (255 - dg.ALPHA_MIN) * t)
+                sign = blue if w > 0 else orange  # mixed with the background: paler when smaller
+                share = dg.FADE_MIN + (1 - dg.FADE_MIN) * t
+                bg = QtGui.QColor(style.colors.background)
+                want = [round(getattr(sign, ch)() * share + getattr(bg, ch)() * (1 - share))
+                        for ch in ("red", "green", "blue")]
+                assert [c.red(), c.green(), c.blue()] == want and c.alpha() == 255
                 # and it joins unit i on the left to unit j on the right
                 line = item.line()
                 a, b = diagram.node_center(l - 1, i), diagram.node_center(l, j)
@@ -133,7 +136,7 @@ def test_bias_rings_follow_the_legend(diagram):
         assert pen.color().name().upper() == want.upper()
 
 
-def test_hover_names_the_weight_and_the_bias(diagram):
+def test_hover_names_the_weight_and_the_bias(diagram, monkeypatch):
     net = _net((2, 3, 1), ("tanh",))
     _show_net(diagram, net)
     node = diagram.node_center(1, 2)
@@ -151,6 +154,13 @@ def test_hover_names_the_weight_and_the_bias(diagram):
                            QtCore.Qt.KeyboardModifier.NoModifier)
     QtWidgets.QApplication.sendEvent(view.viewport(), ev)
     assert "hidden 1 unit 2" in diagram.readout.text()
+    # and a tooltip event there shows the same text (captured: the offscreen platform
+    # warns that it cannot raise a tooltip window)
+    shown = []
+    monkeypatch.setattr(QtWidgets.QToolTip, "showText", lambda where, text, widget=None: shown.append(text))
+    help_ev = QtGui.QHelpEvent(QtCore.QEvent.Type.ToolTip, pos, view.mapToGlobal(pos))
+    QtWidgets.QApplication.sendEvent(view.viewport(), help_ev)
+    assert len(shown) == 1 and "hidden 1 unit 2" in shown[0]
 
 
 def test_neuron_map_equals_a_direct_forward_pass(diagram):
@@ -246,8 +256,11 @@ def test_dropped_units_are_faded_and_crossed_with_their_lines(diagram):
         node = diagram.node(1, j)
         assert node.cross.isVisible() == bool(dropped[1][j])
         assert node.opacity() == pytest.approx(dg.DROPPED_OPACITY if dropped[1][j] else 1.0)
-        for i in range(4):
-            assert diagram.line_for(1, i, j).opacity() == pytest.approx(dg.DROPPED_OPACITY if dropped[1][j] else 1.0)
+        for i in range(4):  # its lines are faded to DROPPED_OPACITY of their colour
+            w, wmax = float(net.weights[0][i, j]), float(np.abs(net.weights[0]).max())
+            normal = dg.line_style(w, wmax, st.Style.normal())[1]
+            want = st.blend(normal.name(), "#FFFFFF", dg.DROPPED_OPACITY) if dropped[1][j] else normal
+            assert diagram.line_for(1, i, j).pen().color().name() == want.name()
     assert diagram.is_aggregated(2)
     assert "dropped in this step" in diagram.describe_at(diagram.node_center(1, int(np.argmax(dropped[1]))))
     diagram.set_dropped(None)
@@ -631,3 +644,23 @@ def test_screenshots_confusion_matrix_on_digits(qtbot, tmp_path, light_after):
         panel.set_errors(errs, ds.class_names)
         panel.set_split("test")
         _save(panel, tmp_path, f"confusion_digits_{theme}_{size[0]}x{size[1]}")
+
+
+def test_confusion_matrix_of_many_classes_stays_bounded(qtbot):
+    from workbench.engine.diagnostics import SplitErrors
+
+    rng = np.random.default_rng(0)
+    K = 100
+    C = rng.integers(0, 5, (K, K)) + np.diag(rng.integers(20, 40, K))
+    panel = ErrorsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 700)
+    panel.set_errors({"validation": SplitErrors("multiclass", int(C.sum()), confusion=C,
+                                                accuracy=float(np.trace(C) / C.sum()))},
+                     [f"class number {k}" for k in range(K)])
+    assert (panel.cell_texts() == -1).all()  # no text items beyond MAX_CELL_TEXT classes
+    assert sum(t.isVisible() for t in panel._texts) == 0
+    assert panel.cell_color(3, 3).name() != panel.cell_color(3, 4).name()
+    ticks = panel.plot.getAxis("bottom")._tickLevels[0]
+    assert len(ticks) <= 20
+    assert panel.describe(7.0, 5.0).startswith("true class number 5, predicted class number 7: ")

@@ -80,3 +80,11 @@ def fmt(v, digits: int = 4) -> str:
         return "∞" if v > 0 else "−∞"
     s = f"{v:.{digits}g}"
     return s.replace("-", "−")
+
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sup(n: int) -> str:
+    """``(n)`` as a superscript, e.g. ``W`` + ``sup(2)`` = W⁽²⁾ (the notes' layer index)."""
+    return "⁽" + str(n).translate(_SUP) + "⁾"

@@ -6,8 +6,10 @@ Columns from left to right: the input, each hidden layer, the output.  What is d
 * a **line** for weight ``w = W^(l)[i, j]`` (unit ``i`` of position ``l - 1`` to unit ``j``
   of position ``l``): width ``LINE_WIDTH * |w| / max|W^(l)|`` px (at least
   :data:`LINE_WIDTH_MIN`; ``LINE_WIDTH`` is :func:`max_line_width`, 6 px, 10.5 px in
-  presentation mode), opacity ``ALPHA_MIN + (255 - ALPHA_MIN) |w| / max|W^(l)|``, colour
-  blue for ``w > 0``, orange for ``w < 0`` (:func:`line_style`);
+  presentation mode), colour blue for ``w > 0``, orange for ``w < 0``, mixed with the
+  background so that a small weight is paler: ``FADE_MIN + (1 - FADE_MIN) |w| / max|W^(l)|``
+  of the colour (:func:`line_style`; opaque colours, stronger lines drawn on top --
+  translucent wide antialiased lines cost six times as much to paint);
 * a **ring** round each hidden and output unit for its bias ``b^(l)[j]``: the same
   colours, width ``RING_MIN + (RING_MAX - RING_MIN) |b| / max|b^(l)|``;
 * inside each node, for 2-D inputs, the unit's value over the input plane (see
@@ -46,8 +48,9 @@ LINE_WIDTH = 6.0
 """Width (px) of a layer's strongest connection at the normal style (x pen_width / 2)."""
 LINE_WIDTH_MIN = 0.5
 """Narrowest line (px): a zero weight is still a hairline (a QPen of width 0 would be 1 px)."""
-ALPHA_MIN = 50
-"""Opacity (of 255) of a zero weight's line; the strongest is opaque."""
+FADE_MIN = 0.2
+"""Share of the sign colour (the rest: the background) in a zero weight's line; the
+strongest line has the full colour."""
 RING_MIN = 1.0
 """Ring width (px) of a zero bias."""
 RING_MAX = 5.0
@@ -74,15 +77,19 @@ def max_line_width(style: st.Style) -> float:
     return LINE_WIDTH * style.pen_width / 2.0
 
 
-def line_style(w: float, wmax: float, style: st.Style) -> tuple[float, QtGui.QColor]:
+def line_style(w: float, wmax: float, style: st.Style, dropped: bool = False) -> tuple[float, QtGui.QColor]:
     """``(width px, colour)`` of the line of weight ``w`` in a layer whose largest
-    ``|w|`` is ``wmax`` (see the module docstring)."""
+    ``|w|`` is ``wmax`` (see the module docstring); ``dropped``: the line touches a unit
+    dropped in this step (its colour is :data:`DROPPED_OPACITY` of itself)."""
     t = _share(w, wmax)
     width = max(LINE_WIDTH_MIN, max_line_width(style) * t)
     pos, neg = cm.sign_colors(style)
-    color = QtGui.QColor(pos if w >= 0 else neg) if np.isfinite(w) else QtGui.QColor(st.VERMILLION)
-    color.setAlpha(int(round(ALPHA_MIN + (255 - ALPHA_MIN) * t)))
-    return width, color
+    color = cm.hexcolor(pos if w >= 0 else neg) if np.isfinite(w) else st.VERMILLION
+    bg = style.colors.background
+    mixed = st.blend(color, bg, FADE_MIN + (1.0 - FADE_MIN) * t)
+    if dropped:
+        mixed = st.blend(cm.hexcolor(mixed), bg, DROPPED_OPACITY)
+    return width, mixed
 
 
 def ring_scale(style: st.Style) -> float:
@@ -402,7 +409,7 @@ class NetworkDiagram(QtWidgets.QWidget):
                 node.cross.setVisible(node.dropped)
             if self._strips[k] is not None:
                 self._paint_strip(k)
-        self._apply_line_opacity()
+        self._apply_line_pens()
 
     # ------------------------------------------------------------------ style
     def apply_style(self, style: st.Style) -> None:
@@ -540,8 +547,8 @@ class NetworkDiagram(QtWidgets.QWidget):
                 i, j, w = int(self._line_i[slot]), int(self._line_j[slot]), float(self._line_w[slot])
                 dropped = self._touches_dropped(l, i, j)
                 extra = " · dropped in this step" if dropped else ""
-                return (f"w = W{_sup(l + 1)}[{i}, {j}] = {cm.fmt(w)}  ({names[l]} unit {i} → {names[l + 1]} unit {j}; "
-                        f"max |w| of the layer {cm.fmt(self._wmax[l])}){extra}")
+                return (f"w = W{cm.sup(l + 1)}[{i}, {j}] = {cm.fmt(w)}  ({names[l]} unit {i} → "
+                        f"{names[l + 1]} unit {j}; max |w| of the layer {cm.fmt(self._wmax[l])}){extra}")
         return ""
 
     def _describe_unit(self, k: int, j: int, name: str, strip: bool = False) -> str:
@@ -557,7 +564,7 @@ class NetworkDiagram(QtWidgets.QWidget):
             parts.append(act)
             b = self._biases[k] if self._biases else None
             if b is not None:
-                parts.append(f"bias b{_sup(k)}[{j}] = {cm.fmt(b[j])}")
+                parts.append(f"bias b{cm.sup(k)}[{j}] = {cm.fmt(b[j])}")
         if self._dropped and self._dropped[k] is not None and self._dropped[k][j]:
             parts.append("dropped in this step")
         scale = self._scales[k] if self._scales else None
@@ -761,13 +768,7 @@ class NetworkDiagram(QtWidgets.QWidget):
             self._wmax[l] = conn.wmax
             order = np.argsort(np.abs(np.nan_to_num(conn.values[:k], nan=np.inf)), kind="stable")
             for rank, idx in enumerate(order):  # stronger lines above weaker ones
-                slot = off + int(idx)
-                item = self._lines[slot]
-                w = float(self._line_w[slot])
-                width, color = line_style(w, conn.wmax, style)
-                pen = QtGui.QPen(color, width)
-                pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
-                item.setPen(pen)
+                item = self._lines[off + int(idx)]
                 item.setZValue(rank / max(1, k))
                 item.setVisible(True)
             for slot in range(off + k, off + b):
@@ -775,7 +776,7 @@ class NetworkDiagram(QtWidgets.QWidget):
         self._biases = [None] + [np.asarray(b_) for b_ in snap.biases]
         self._place_lines()
         self._apply_biases()
-        self._apply_line_opacity()
+        self._apply_line_pens()
 
     def _apply_biases(self) -> None:
         style = self._style
@@ -845,13 +846,19 @@ class NetworkDiagram(QtWidgets.QWidget):
             return False
         return bool((d[l] is not None and d[l][i]) or (d[l + 1] is not None and d[l + 1][j]))
 
-    def _apply_line_opacity(self) -> None:
+    def _apply_line_pens(self) -> None:
+        """Every drawn line's pen from its weight, its layer's max |w| and dropped units."""
         d = self._dropped
         any_dropped = bool(d) and any(m is not None for m in d)
+        style = self._style
+        cap = QtCore.Qt.PenCapStyle.FlatCap
         for slot in np.flatnonzero(self._line_on):
-            faded = any_dropped and self._touches_dropped(int(self._line_layer[slot]), int(self._line_i[slot]),
-                                                          int(self._line_j[slot]))
-            self._lines[slot].setOpacity(DROPPED_OPACITY if faded else 1.0)
+            l, i, j = int(self._line_layer[slot]), int(self._line_i[slot]), int(self._line_j[slot])
+            faded = any_dropped and self._touches_dropped(l, i, j)
+            width, color = line_style(float(self._line_w[slot]), self._wmax[l], style, faded)
+            pen = QtGui.QPen(color, width)
+            pen.setCapStyle(cap)
+            self._lines[slot].setPen(pen)
 
     def _update_legend(self) -> None:
         style = self._style
@@ -861,8 +868,9 @@ class NetworkDiagram(QtWidgets.QWidget):
         parts = [
             "<b>Lines</b>: weight w = W⁽ˡ⁾[i, j] (unit i of the layer on the left, unit j on the right); "
             f"width {max_line_width(style):g} px × |w| / max|w| of the layer "
-            f"(at least {LINE_WIDTH_MIN:g} px), fainter when smaller; "
-            f"<span style='color:{tp}'>■ blue: w &gt; 0</span>, <span style='color:{tn}'>■ orange: w &lt; 0</span>.",
+            f"(at least {LINE_WIDTH_MIN:g} px), fainter (nearer the background colour) when smaller; "
+            f"<span style='color:{tp}'>■ blue: w &gt; 0</span>, "
+            f"<span style='color:{tn}'>■ orange: w &lt; 0</span>.",
             f"<b>Ring</b>: bias b, same colours, {RING_MIN * k:g} + {(RING_MAX - RING_MIN) * k:g} px × |b| / max|b| "
             f"of the layer.",
         ]
@@ -898,10 +906,6 @@ def _segment_distance(x: float, y: float, seg: np.ndarray) -> np.ndarray:
     t = np.clip(t, 0.0, 1.0)
     px, py = x1 + t * dx, y1 + t * dy
     return np.hypot(px - x, py - y)
-
-
-def _sup(n: int) -> str:
-    return "⁽" + str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")) + "⁾"
 
 
 def _sub(n: int) -> str:

@@ -36,6 +36,8 @@ MAX_POINTS = 4000
 SAMPLE_SEED = 0
 SHADE_MIN = 0.25
 """Least share of the cell colour in a non-empty cell (one error in a big class stays visible)."""
+MAX_TICKS = 20
+"""Class names on an axis at most (every k-th class beyond)."""
 NAME_CHARS = 14
 """Class names on the axes are cut to this many characters."""
 SPLIT_LABELS = {"validation": "validation split", "test": "test split", "train": "training split"}
@@ -137,8 +139,9 @@ class ErrorsPanel(QtWidgets.QWidget):
                                     "precision = right / predicted as the class")
         middle = QtWidgets.QHBoxLayout()
         middle.setContentsMargins(0, 0, 0, 0)
-        middle.addWidget(self.plot_widget, 1)
+        middle.addWidget(self.plot_widget, 10)  # (up to its square width; the stretch takes the rest)
         middle.addWidget(self.class_table, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        middle.addStretch(1)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
@@ -286,7 +289,8 @@ class ErrorsPanel(QtWidgets.QWidget):
                     t.setColor(QtGui.QColor("#FFFFFF") if share > 0.55 else fg_dark if C[i, j] else faint)
                     t.setFont(font)
         names = [_short(self._class_names[k]) if k < len(self._class_names) else str(k) for k in range(K)]
-        ticks = [[(float(k), names[k]) for k in range(K)], []]
+        step = max(1, -(-K // MAX_TICKS))  # (100 classes: every 5th named, hover for the others)
+        ticks = [[(float(k), names[k]) for k in range(0, K, step)], []]
         self.plot.getAxis("bottom").setTicks(ticks)
         self.plot.getAxis("left").setTicks(ticks)
         self.plot.invertY(True)

@@ -181,7 +181,7 @@ class GradCheckPanel(QtWidgets.QWidget):
         t.setRowCount(len(report.layers))
         for r, layer in enumerate(report.layers):
             cells = (
-                f"{layer.name} (W⁽{layer.index}⁾, b⁽{layer.index}⁾)",
+                f"{layer.name} (W{cm.sup(layer.index)}, b{cm.sup(layer.index)})",
                 _err(layer.weight_error, layer.weights_ok),
                 _err(layer.bias_error, layer.biases_ok),
                 f"{layer.weight_checked} of {layer.weight_total:,} weights, {layer.bias_checked} of "

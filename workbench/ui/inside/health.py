@@ -194,6 +194,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
         self._hist_plots: list[tuple[pg.PlotItem, pg.PlotItem]] = []
         self._hist_items: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._hist_notes: list[tuple[pg.TextItem, pg.TextItem]] = []
+        self._hist_titles: dict = {}
         self._row_labels: list = []
 
         box = QtWidgets.QVBoxLayout(self)
@@ -289,6 +290,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
         self._hist_shown = shown_layers(len(self.history.names), self._hist_cap)
         self.hist_view.clear()
         self._hist_plots, self._hist_items, self._hist_notes = [], [], []
+        self._hist_titles = {}
         self._row_labels = [self.hist_view.addLabel("weights W⁽ˡ⁾", row=0, col=0, angle=-90),
                             self.hist_view.addLabel("outputs H⁽ˡ⁾", row=1, col=0, angle=-90)]
         for col, k in enumerate(self._hist_shown):
@@ -340,19 +342,26 @@ class LayerHealthPanel(QtWidgets.QWidget):
             pw, pa = self._hist_plots[col]
             iw, ia = self._hist_items[col]
             name = layer.name if layer.activation == "logits" else f"{layer.name} · {layer.activation}"
-            style_plot(pw, self._style, self._base_font, title=name, factor=0.8)
+            if self._hist_titles.get(col) != (name, self._style):  # (a title change re-lays out the grid)
+                style_plot(pw, self._style, self._base_font, title=name, factor=0.8)
+                self._hist_titles[col] = (name, self._style)
             for plot, item, note, hist in ((pw, iw, self._hist_notes[col][0], layer.weights.hist),
                                            (pa, ia, self._hist_notes[col][1], layer.activations.hist)):
                 item.setData(np.asarray(hist.edges, float), np.asarray(hist.counts, float))
                 outside = hist.below + hist.above + hist.nonfinite
-                note.setText(f"+{outside:,} outside" if outside else "")
+                text = f"+{outside:,} outside" if outside else ""
+                if note.textItem.toPlainText() != text:
+                    note.setText(text)
                 lo, hi = float(hist.edges[0]), float(hist.edges[-1])
-                plot.setXRange(lo, hi, padding=0.12)  # (room for the end ticks' labels)
                 top = float(max(1, hist.counts.max())) * HEADROOM  # room for the note above the bars
-                plot.setYRange(0.0, top, padding=0.0)
+                plot.setRange(xRange=(lo, hi), yRange=(0.0, top), padding=0.0)
+                plot.setXRange(lo, hi, padding=0.12)  # (room for the end ticks' labels)
                 note.setPos(hi, top)
-                mid = 0.0 if lo < 0.0 < hi else (lo + hi) / 2
-                plot.getAxis("bottom").setTicks([[(v, _tick(v)) for v in (lo, mid, hi)], []])
+                ticks = (lo, 0.0 if lo < 0.0 < hi else (lo + hi) / 2, hi)
+                axis = plot.getAxis("bottom")
+                if getattr(axis, "_inside_ticks", None) != ticks:  # (new ticks re-lay out the axis)
+                    axis.setTicks([[(v, _tick(v)) for v in ticks], []])
+                    axis._inside_ticks = ticks
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
@@ -396,7 +405,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
         self.plots["dead"].setToolTip(
             "Dead fraction: share of each layer's units that are dead on the whole evaluation batch.\n" + rules)
         self.hist_view.setToolTip(
-            "Current histograms per layer: weights W⁽ˡ⁾ (top) and outputs H⁽ˡ⁾ on the evaluation batch (bottom;\n"
+            "Current histograms per layer: weights W⁽ˡ⁾ (top) and outputs H⁽ˡ⁾ on the evaluation batch\n(bottom; "
             "the output layer: its logits A⁽ᴸ⁾).  32 bins; values outside the range are counted in the corner.")
 
     # ------------------------------------------------------------------ style
@@ -437,7 +446,7 @@ class LayerHealthPanel(QtWidgets.QWidget):
             c = layer_color(self._shown.index(k) if k in self._shown else col, style)
             for item in self._hist_items[col]:
                 item.setPen(pg.mkPen(c, width=style.px(1.0)))
-                item.setBrush(pg.mkBrush(st.with_alpha(c.getRgb(), 110)))
+                item.setBrush(pg.mkBrush(st.blend(c.name(), colors.background, 0.45)))  # (opaque: faster)
             for plot in self._hist_plots[col]:
                 style_plot(plot, style, self._base_font, factor=0.8)
             for note in self._hist_notes[col]:
@@ -458,7 +467,3 @@ class LayerHealthPanel(QtWidgets.QWidget):
 
 def _tick(v: float) -> str:
     return f"{v:.3g}".replace("-", "−")
-
-
-def _sup(n: int) -> str:
-    return "⁽" + str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")) + "⁾"

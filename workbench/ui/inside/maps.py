@@ -12,12 +12,24 @@ plain, read-only arrays -- cheap to emit from the training thread to the window:
 * for 2-D inputs the heat map of every drawn unit over the input plane
   (:func:`neuron_maps` on a :class:`MapGrid`), as TensorFlow Playground shows them.
 
-Cost (measured on the 2-core development machine, float32, see
-``tests/ui/test_inside.py::test_snapshot_cost`` and the report): one snapshot of a
-2-16-16-1 net with 24 x 24 maps takes about 0.1 ms of weights plus 0.3 ms of maps; of a
-784-256-128-10 net (no maps: 784 inputs) about 2 ms -- one pass over each wide layer's
-weights (``np.argpartition`` of ``|W|``).  The maps cost at most :data:`MAP_BUDGET`
-multiply-adds: units behind a layer that would exceed it get no map (None).
+Cost (medians measured on the shared 2-core development machine, float32):
+
+==========================  ================  ==============================================
+network                     diagram_snapshot  what dominates
+==========================  ================  ==============================================
+2-16-16-1, 24 x 24 maps     0.06 ms           the maps' forward pass (576 points)
+784-256-128-10, no maps     0.3 ms            one ``argpartition`` of each wide layer's ``|W|``
+2-24x32-1 (33 layers)       0.9 ms            maps (cut at :data:`MAP_BUDGET`: 26 of 34 positions)
+2-4096-4096-1               120 ms            ``argpartition`` of 16.8 M weights
+==========================  ================  ==============================================
+
+so the worker can call it after any epoch; :class:`DiagramSource` limits it to every
+:data:`MIN_INTERVAL` s and :data:`BUDGET` of the wall time (the last row: once every
+2.4 s).  The maps cost at most :data:`MAP_BUDGET` multiply-adds: units behind a layer
+that would exceed it get no map (None).  Drawing a snapshot in the window
+(:meth:`NetworkDiagram.set_snapshot` + one repaint at 1400 x 900) took 9 ms for
+2-16-16-1, 3 ms for 784-256-128-10 and 53 ms for the 33-layer worst case (1500 lines,
+771 nodes).
 
 The heat map of unit ``j`` at position ``k`` is its value on the test-time pass
 (no dropout masks; the ``classic`` method's ``(1 - p)`` scaling applied)::
