@@ -1,7 +1,8 @@
 """Lockstep groups vs solo runs: N seeds of one network trained as ONE stacked network.
 
     python benchmarks/bench_lockstep.py [--case tiny|medium|all] [--rounds N] [--quick]
-                                        [--before REV] [--profile] [--crossover] [--no-write]
+                                        [--before REV] [--profile] [--crossover] [--solo-only]
+                                        [--no-write]
 
 Per case, in interleaved rounds (``bench_common.interleave``: A, B, C, D, A, B, ...; the
 start rotates; every block waits for a quiet machine and measures the others' CPU use):
@@ -289,11 +290,22 @@ def crossover(rounds: int, quiet: float) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- main
-def run_case(case: Case, rounds: int, quick: bool, before, quiet: float) -> dict:
+def run_case(case: Case, rounds: int, quick: bool, before, quiet: float, solo_only: bool = False) -> dict:
     epochs = case.quick_epochs if quick else case.epochs
     ok = check_equal(case, min(epochs, 2))
     print(f"\n== {case.name}: {case.description}, {epochs} epochs; group == solo runs bit for bit: {ok}")
-    timings = common.interleave(runners(case, epochs, before), rounds, 1, warmup=1, quiet=quiet,
+    run = runners(case, epochs, before)
+    if solo_only:  # the solo path before/after only, many short blocks
+        if before is None:
+            raise SystemExit("--solo-only needs --before")
+        t = common.interleave({k: run[k] for k in ("solo", "solo_before")}, rounds, 1, warmup=2, pause=0.1,
+                              quiet=quiet)
+        r = common.ratio_stats(t["solo"], t["solo_before"])
+        print(f"  solo after / before speed: median {r['median']:.3f} ({r['min']:.2f}-{r['max']:.2f}, "
+              f"{r['rounds']} rounds); median run {1e3 / t['solo'].median_sps:.1f} ms after, "
+              f"{1e3 / t['solo_before'].median_sps:.1f} ms before")
+        return {"case": asdict(case), "epochs": epochs, "solo_after_over_before": r}
+    timings = common.interleave(run, rounds, 1, warmup=1, quiet=quiet,
                                 progress=lambda s: print("  " + s, flush=True))
     clean = common.clean_rounds(timings)
     use = clean if len(clean) >= 3 else None
@@ -338,6 +350,8 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--crossover", action="store_true", help="also measure stacked vs member-by-member groups "
                                                               "for widening networks")
+    ap.add_argument("--solo-only", action="store_true", help="only the solo path before/after (short blocks, "
+                                                              "many rounds); writes results/lockstep_solo.json")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     cases = list(CASES.values()) if args.case == "all" else [CASES[args.case]]
@@ -352,7 +366,11 @@ def main(argv=None) -> int:
     print(f"numpy {env['numpy']}, {common.blas_summary(env)}, {env['cpu_model']}, load {env['loadavg_1_5_15']}")
     results = {"environment": env, "before": args.before, "cases": {}}
     for case in cases:
-        results["cases"][case.name] = run_case(case, rounds, args.quick, before, args.quiet)
+        results["cases"][case.name] = run_case(case, rounds, args.quick, before, args.quiet, args.solo_only)
+    if args.solo_only:
+        if not args.no_write:
+            print(f"\nwritten {common.write_json('lockstep_solo', results)}")
+        return 0
     if args.crossover:
         print("\n== crossover: stacked vs member-by-member lockstep (4 members, Adam)")
         results["crossover"] = crossover(3 if args.quick else 5, args.quiet)

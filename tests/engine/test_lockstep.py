@@ -691,3 +691,19 @@ def test_can_lockstep_says_why_not():
     assert lockstep_key(_spec()) == lockstep_key(_spec(training={"seed": 7}))
     with pytest.raises(ValueError, match="optimizer.kind differs"):
         build_group([_spec(), _spec(optimizer={"kind": "sgd"})], None)
+
+
+# ============================================================================= the benchmark
+def test_benchmark_script_runs_on_tiny_sizes():
+    """benchmarks/bench_lockstep.py cannot rot: its runs (and its equality guard) work."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import bench_lockstep as bl
+
+    case = dataclasses.replace(bl.CASES["tiny"], n_samples=40, members=3)
+    assert bl.check_equal(case, 1)
+    for name, run in bl.runners(case, 1).items():
+        done, seconds = run(1)
+        assert done == 1 and seconds > 0, name

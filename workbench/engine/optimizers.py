@@ -963,6 +963,8 @@ class GroupOptimizer:
         if self.by_rows:
             for i, m in enumerate(self.members):
                 _adopt_buffers(m, {name: buf[i * P : (i + 1) * P] for name, buf in self.buffers.items()})
+                # the members step one after the other: one set of scratch vectors serves all
+                m._scratch, m._chunk_scratch, m._flag = first._scratch, first._chunk_scratch, first._flag
             return
         self._t = 0
         self._kernel = first._kernel  # reads only the choices, which all members share
