@@ -377,6 +377,12 @@ def test_architectures_and_tasks(hidden, task, dtype):
     check_group(sh, _members(3, epochs=6))
 
 
+def test_a_group_of_one_is_its_solo_run(layout):
+    sh = Shared(task="multiclass", hidden=((9, "relu"), (7, "tanh")), kind="nadam", emit_batches=True)
+    check_group(sh, [Member(seed=3, init_seed=4, lr=0.02, dropout=(0.1, 0.0), noise=0.05, l2=1e-3, epochs=5,
+                            stopping=dict(patience=2))])
+
+
 def test_every_activation():
     sh = Shared(hidden=((6, "leaky_relu"), (6, "elu"), (6, "softplus"), (6, "hard_tanh"), (5, "identity")),
                 kind="momentum")

@@ -426,13 +426,13 @@ class StackedNetwork:
         return loss
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, X, y, members: Optional[Sequence[int]] = None, rng=None) -> list[dict]:
+    def evaluate(self, X, y, members: Optional[Sequence[int]] = None, rngs=None) -> list[dict]:
         """Test-time metrics of each of ``members`` (default: all) on ``(X, y)``, as
         :meth:`Network.evaluate` computes them for that member's solo network: one batched
         forward pass per chunk of rows for all of them.  ``mc`` dropout: each member's
-        passes draw from its own ``default_rng(MC_SEED)`` (as solo), or from ``rng[j]``."""
+        passes draw from its own ``default_rng(MC_SEED)`` (as solo), or from ``rngs[j]``."""
         idx = tuple(range(self.n_members)) if members is None else tuple(int(i) for i in members)
-        results = self._evaluate(X, y, idx, rng)
+        results = self._evaluate(X, y, idx, rngs)
         out = []
         task = self.task
         n = results["n"]
@@ -452,10 +452,10 @@ class StackedNetwork:
             out.append({"loss": loss, "rmse": math.sqrt(loss), "r2": r2})
         return out
 
-    def predict(self, X, members: Optional[Sequence[int]] = None, rng=None) -> list[np.ndarray]:
+    def predict(self, X, members: Optional[Sequence[int]] = None, rngs=None) -> list[np.ndarray]:
         """Test-time predictions of each of ``members`` (as :meth:`Network.predict`)."""
         idx = tuple(range(self.n_members)) if members is None else tuple(int(i) for i in members)
-        return self._evaluate(X, None, idx, rng, keep_pred=True)["pred"]
+        return self._evaluate(X, None, idx, rngs, keep_pred=True)["pred"]
 
     def _evaluate(self, X, y, idx: tuple, rngs=None, keep_pred: bool = False) -> dict:
         """The batched counterpart of ``Network._evaluate``: chunks of EVAL_CHUNK rows,
