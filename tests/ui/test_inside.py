@@ -406,7 +406,7 @@ def test_init_comparison_draws_the_std_table(qtbot):
     assert (table[z] == 0).all()
     assert "all units of every layer are identical" in panel.caption.text()
     assert "(all units identical)" in panel.table.item(z, 0).text()
-    assert "this network (He uniform; output Xavier uniform)" in panel.key.text()
+    assert "this network (He uniform; output Xavier uniform)" in panel.key.text().replace("&nbsp;", " ")
     panel.apply_style(st.Style.presentation(dark=True))
 
 

@@ -220,9 +220,9 @@ class InitComparison(QtWidgets.QWidget):
         for n, label in enumerate(self._spread.labels):
             c = st.text_color(layer_color(n, style).name(), style.dark).name()
             dashed = " (dashed)" if label == "current" else ""
-            parts.append(f"<span style='color:{c}'>{GLYPHS[n % len(GLYPHS)]} {self._legend_name(label)}"
-                         f"{dashed}</span>")
-        self.key.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
+            text = f"{GLYPHS[n % len(GLYPHS)]} {self._legend_name(label)}{dashed}".replace(" ", "&nbsp;")
+            parts.append(f"<span style='color:{c}'>{text}</span>")  # (one entry never breaks)
+        self.key.setText(" &nbsp;&nbsp; ".join(parts))
 
     def _fit_table(self) -> None:
         """Columns as wide as their text; the table as tall as its rows (AdjustToContents)."""
