@@ -13,7 +13,8 @@ import pytest
 
 from workbench import experiment_file
 from workbench.build import build_run
-from workbench.cli import main, parse_seeds, seeds_text
+from workbench.cli import main
+from workbench.runs import parse_seeds, seeds_text
 from workbench.data import load_dataset
 from workbench.history import Recorder
 
@@ -177,10 +178,10 @@ def test_seed_and_seeds_together_are_refused(tmp_path, capsys):
 
 
 def test_seeds_that_would_not_fit_in_memory_together_train_one_after_the_other(tmp_path, capsys, monkeypatch):
-    from workbench import limits
+    from workbench import build
 
     path, spec = example(tmp_path, "sine_regression.json")
-    monkeypatch.setattr(limits, "MAX_RUN_MEMORY", 1)  # the group's budget only: each run still fits alone
+    monkeypatch.setattr(build, "group_fits", lambda specs, dataset: False)  # each run still fits alone
     out = tmp_path / "apart.json"
     assert main(["run", str(path), "--seeds", "0-2", "--out", str(out), "--quiet"]) == 0
     captured = capsys.readouterr()

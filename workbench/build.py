@@ -422,6 +422,25 @@ def can_lockstep(specs) -> tuple[bool, str]:
     return True, ""
 
 
+def group_fits(specs, dataset) -> bool:
+    """Whether ``specs`` fit the memory budget of one run (MAX_RUN_MEMORY) together, as a
+    lockstep group keeps them: the sum of :func:`estimate_memory` (which counts the data
+    set once per run, so this errs on the safe side)."""
+    splits = [0 if X is None else len(X) for X in (dataset.X_train, dataset.X_val, dataset.X_test)]
+    n_in, n_out = int(dataset.X_train.shape[1]), task_of(dataset)[1]
+    return sum(estimate_memory(spec, n_in, n_out, *splits) for spec in specs) <= MAX_RUN_MEMORY
+
+
+def lockstep_plan(specs, dataset) -> tuple[bool, str]:
+    """Whether ``specs`` train as one lockstep group on ``dataset`` (else one after the
+    other), and why not: :func:`can_lockstep`, then :func:`group_fits`."""
+    specs = list(specs)
+    ok, why = can_lockstep(specs)
+    if ok and not group_fits(specs, dataset):
+        return False, f"{len(specs)} runs together would need more than the memory budget"
+    return ok, why
+
+
 @dataclass
 class GroupRun:
     """Runs trained in lockstep: ``events()`` is the engine's group generator

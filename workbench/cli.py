@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import spec as specmod
-from .limits import MAX_RUNS, MAX_SEED
+from .limits import MAX_RUNS
+from .runs import parse_seeds, seeds_text
 
 DESCRIPTION = """\
 MLP Workbench: design, train and watch multilayer perceptrons.
@@ -21,6 +22,9 @@ MLP Workbench: design, train and watch multilayer perceptrons.
                                              (--seeds: once per seed, mean ± std over the seeds)
   mlp-workbench lr-find FILE [--seeds 3] [--steps 100] [--min 1e-6] [--max 10] [--out CURVE.csv]
                                              learning-rate range test: suggested learning rates and the curve
+  mlp-workbench sweep FILE [--workers N | --scheduler tcp://HOST:PORT] [--out OUT.json] [--csv ROWS.csv]
+                                             run FILE's sweep (grid or random search) on a local Dask cluster
+                                             or a scheduler; the trials best first, written as runs
 
 Same spec + same seed gives identical numbers in the window, the runner and the tests.
 """
@@ -56,49 +60,8 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def parse_seeds(text: str) -> list[int]:
-    """The seeds of ``--seeds``: comma-separated seeds and ranges ``a-b`` (both ends
-    included), e.g. ``0-7``, ``1,3,5``, ``0-3,9``; each seed at most once, at most
-    ``MAX_RUNS`` of them.  ValueError naming the part that is wrong."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        low, dash, high = part.partition("-")
-        if not _digits(low) or (dash and not _digits(high)):
-            raise ValueError(f"{part!r} is neither a seed nor a range a-b of seeds (e.g. 0-7, 1,3,5 or 0-3,9)")
-        a, b = int(low), int(high) if dash else int(low)
-        if a > b:
-            raise ValueError(f"{part!r} is an empty range: {a} > {b}")
-        if b > MAX_SEED:
-            raise ValueError(f"{part!r}: a seed is at most {MAX_SEED}")
-        if len(seeds) + b - a + 1 > MAX_RUNS:
-            raise ValueError(f"{text!r} asks for more than {MAX_RUNS} seeds, the runs a file keeps")
-        seeds.extend(range(a, b + 1))
-    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
-    if repeated:
-        raise ValueError(f"seed {repeated[0]} is given twice")
-    return seeds
-
-
-def _digits(text: str) -> bool:
-    return text.strip().isascii() and text.strip().isdigit()
-
-
-def seeds_text(seeds: Sequence[int]) -> str:
-    """Seeds written compactly: [0, 1, 2, 3, 9] -> '0-3,9' (at most 160 characters)."""
-    parts, i = [], 0
-    while i < len(seeds):
-        j = i
-        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
-            j += 1
-        parts.append(str(seeds[i]) if i == j else f"{seeds[i]}-{seeds[j]}")
-        i = j + 1
-    text = ",".join(parts)
-    return text if len(text) <= 160 else text[:150].rsplit(",", 1)[0] + f",… ({len(seeds)})"
-
-
 def run_file(args: argparse.Namespace) -> int:
-    from .build import build_group, build_run, can_lockstep, check_fits
+    from .build import build_group, build_run, check_fits, lockstep_plan
     from .data import DataError, load_dataset
     from .experiment_file import ExperimentFileError, load
     from .history import Recorder
@@ -127,9 +90,7 @@ def run_file(args: argparse.Namespace) -> int:
         else:
             specs = [specmod.replace(spec, training=specmod.replace(training, "training", seed=s)) for s in seeds]
             check_fits(spec, dataset)
-            lockstep, why = can_lockstep(specs)
-            if lockstep and not _group_fits(spec, dataset, len(specs)):
-                lockstep, why = False, f"{len(specs)} runs together would need more than the memory budget"
+            lockstep, why = lockstep_plan(specs, dataset)
             group = build_group(specs, dataset) if lockstep else None
     except (ExperimentFileError, specmod.SpecError, DataError) as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
@@ -158,24 +119,12 @@ def run_file(args: argparse.Namespace) -> int:
     return 0 if result.status != "diverged" else 1
 
 
-def _group_fits(spec, dataset, n: int) -> bool:
-    """Whether ``n`` runs of ``spec`` fit the memory budget of one run (MAX_RUN_MEMORY)
-    together, as a lockstep group keeps them: n x ``build.estimate_memory`` (which counts
-    the data set once per run, so this errs on the safe side)."""
-    from .build import estimate_memory, task_of
-    from .limits import MAX_RUN_MEMORY
-
-    splits = [0 if X is None else len(X) for X in (dataset.X_train, dataset.X_val, dataset.X_test)]
-    need = estimate_memory(spec, int(dataset.X_train.shape[1]), task_of(dataset)[1], *splits)
-    return n * need <= MAX_RUN_MEMORY
-
-
-def _with_progress(total: int, quiet: bool, train, desc: Optional[str] = None) -> bool:
-    """Call ``train(bar)`` with a tqdm progress bar of ``total`` epochs on stderr (hidden
-    when ``quiet``); False when the user interrupted it (Ctrl+C)."""
+def _with_progress(total: int, quiet: bool, train, desc: Optional[str] = None, unit: str = "epoch") -> bool:
+    """Call ``train(bar)`` with a tqdm progress bar of ``total`` epochs (or other ``unit`` s)
+    on stderr (hidden when ``quiet``); False when the user interrupted it (Ctrl+C)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="epoch", desc=desc, disable=quiet, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=total, unit=unit, desc=desc, disable=quiet, file=sys.stderr, dynamic_ncols=True)
     try:
         train(bar)
     except KeyboardInterrupt:
@@ -360,6 +309,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .lr_find_cli import main as lr_find_main
 
         return lr_find_main(argv[1:])
+    if argv and argv[0] == "sweep":
+        from .sweep.cli import main as sweep_main
+
+        return sweep_main(argv[1:])
     args = _gui_parser().parse_args(argv)
     from .ui.app import run_gui
 

@@ -761,10 +761,10 @@ def test_run_refuses_an_early_stopping_monitor_the_task_does_not_measure(qtbot, 
     assert dock.monitor_enabled("val_rmse") and dock.monitor_enabled("val_r2") and not dock.monitor_enabled("val_accuracy")
 
 
-def test_save_leaves_out_results_that_came_from_other_settings(qtbot, make_window, tmp_path):
-    """QA: run, change the network, Save wrote the old run's results next to a spec
-    that did not produce them.  Only results of the current settings are saved; Undo
-    back to those settings and they are saved again."""
+def test_save_keeps_each_run_with_the_settings_that_produced_it(qtbot, make_window, tmp_path):
+    """QA: run, change the network, Save wrote the old run's results next to a spec that
+    did not produce them.  Now every run is saved with its own settings, the docks'
+    settings beside them, and the shown result is marked as not matching the docks."""
     from workbench import experiment_file
 
     w = make_window(quick_spec(epochs=6))
@@ -772,15 +772,19 @@ def test_save_leaves_out_results_that_came_from_other_settings(qtbot, make_windo
     assert w.result_is_current
     w.propose("training", S.replace(w.spec.training, epochs=9))
     assert not w.result_is_current and w.result is not None  # the curves stay on screen
+    assert w.stale_note.isVisible() and "the docks differ: epochs 6 → 9" in w.stale_note.text()
     assert w.save_to(tmp_path / "changed.json")
-    assert "without the last run's results" in w.statusBar().currentMessage()
     saved = experiment_file.load(tmp_path / "changed.json")
-    assert saved.spec.training.epochs == 9 and saved.result is None
-    w.act_undo.trigger()
-    assert w.result_is_current
-    assert w.save_to(tmp_path / "back.json")
-    saved = experiment_file.load(tmp_path / "back.json")
-    assert saved.spec.training.epochs == 6 and len(saved.result.history["epoch"]) == 6
+    assert saved.spec.training.epochs == 9
+    assert len(saved.runs) == 1 and saved.runs[0].spec.training.epochs == 6
+    assert len(saved.runs[0].result.history["epoch"]) == 6
+    run_to_end(qtbot, w)  # a second run: both are kept, the new one made from the first
+    assert not w.stale_note.isVisible()
+    assert w.save_to(tmp_path / "two.json")
+    saved = experiment_file.load(tmp_path / "two.json")
+    assert [r.spec.training.epochs for r in saved.runs] == [6, 9]
+    assert saved.runs[1].parent == 0 and saved.current == 1
+    assert len(saved.runs[1].result.history["epoch"]) == 9
 
 
 def test_a_live_learning_rate_change_keeps_the_results_saveable(qtbot, make_window, tmp_path):

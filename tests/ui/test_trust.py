@@ -474,7 +474,7 @@ def test_closing_during_a_long_batch_waits_and_saves_the_results(qtbot, make_win
     saved = load(tmp_path / "kept.json")
     assert saved.result is not None and len(saved.result.history["epoch"]) >= 1
     assert saved.result.status == "stopped" and saved.result.weights is not None
-    assert "with the results" in w.statusBar().currentMessage()
+    assert "with 1 run" in w.statusBar().currentMessage()
     assert not rc._STRAGGLERS
 
 

@@ -68,8 +68,9 @@ class Collector(QObject):
         self.paused.emit(paused)
 
     @Slot(object)
-    def on_finished(self, result):
-        self.result = result
+    def on_finished(self, results):
+        self.results = results  # one per member
+        self.result = results[0]
         self.done.emit()
 
     @Slot(str)

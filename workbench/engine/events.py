@@ -98,6 +98,7 @@ class PhaseStarted:
     phase: str
     target_epochs: int
     target_loss: Optional[float] = None
+    member: int = 0
 
 
 @dataclass(frozen=True, slots=True)

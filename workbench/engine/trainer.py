@@ -420,7 +420,7 @@ class _Trainer:
         y = np.concatenate([self.data.y_train, self.data.y_val])
         m.schedule.reset()
         if m.cfg.followup == "retrain":
-            yield PhaseStarted(phase="retrain", target_epochs=best)
+            yield PhaseStarted(phase="retrain", target_epochs=best, member=m.index)
             self.backend.restart(m.index)
             for e0 in range(best):
                 m.lr = float(m.schedule.lr_for_epoch(e0)) * m.lr_scale
@@ -430,7 +430,7 @@ class _Trainer:
                 yield self.epoch_summaries([m], e0 + 1, "retrain", X, y, with_val=False)[0]
         else:
             target = float(m.train_losses.get(best, float("nan")))
-            yield PhaseStarted(phase="continue", target_epochs=m.cfg.epochs, target_loss=target)
+            yield PhaseStarted(phase="continue", target_epochs=m.cfg.epochs, target_loss=target, member=m.index)
             for e0 in range(m.cfg.epochs):
                 m.lr = float(m.schedule.lr_for_epoch(best + e0)) * m.lr_scale
                 yield from self.backend.run_epoch([m], X, y, e0 + 1, "continue", self.emit_batches)

@@ -130,15 +130,24 @@ def make_boundary_fn(dataset, resolution: int = IMAGE_RESOLUTION):
 def payload_from_weights(spec, dataset, weights) -> Optional[dict]:
     """The payload of a saved run's weights (a reopened file shows its boundary without
     retraining); None if the data set has nothing to show or the weights do not fit."""
-    from workbench.build import apply_target_scaling, count_parameters, make_network, task_of  # noqa: PLC0415
     from workbench.experiment_file import decode_weights  # noqa: PLC0415
 
-    fn = make_boundary_fn(dataset)
-    if fn is None or weights is None:
+    if weights is None:
+        return None
+    return payload_from_params(spec, dataset, decode_weights(weights))
+
+
+def payload_from_params(spec, dataset, params: np.ndarray, fn=None) -> Optional[dict]:
+    """The payload of the network of ``spec`` with the flat parameter vector ``params``
+    (a weight snapshot of the timeline); ``fn`` the data set's boundary function if made
+    already.  None if the data set has nothing to show or the parameters do not fit."""
+    from workbench.build import apply_target_scaling, count_parameters, make_network, task_of  # noqa: PLC0415
+
+    fn = fn or make_boundary_fn(dataset)
+    if fn is None:
         return None
     task, n_out = task_of(dataset)
     n_in = int(dataset.X_train.shape[1])
-    params = decode_weights(weights)
     if params.size != count_parameters(spec, n_in, n_out):  # before building anything that big
         return None
     net = make_network(spec, n_in, task, n_out)

@@ -126,3 +126,25 @@ class SpecCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._apply(self.old, self.live_back)
+
+
+class DeleteRunsCommand(QUndoCommand):
+    """Delete runs from a :class:`~workbench.runs.RunList`; undo puts them back where
+    they were.  ``changed()`` is called after each direction (the session announces it)."""
+
+    def __init__(self, runs, run_ids, changed: Callable[[], None]):
+        names = [r.name for r in runs if r.id in set(run_ids)]
+        super().__init__(f"delete {names[0]}" if len(names) == 1 else f"delete {len(names)} runs")
+        self._runs = runs
+        self._ids = tuple(run_ids)
+        self._changed = changed
+        self._removed: list = []
+
+    def redo(self) -> None:
+        self._removed = self._runs.remove(self._ids)
+        self._changed()
+
+    def undo(self) -> None:
+        self._runs.restore(self._removed)
+        self._removed = []
+        self._changed()

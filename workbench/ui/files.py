@@ -10,7 +10,7 @@ Everything that reads or writes an experiment file goes through :class:`FileCont
 * a file whose CSV data is missing says which path it looked for and lets the user
   point to the file;
 * Save asks before replacing a read-only file, offers to leave the weights out when a
-  network is too large for a file, writes only results of the current settings, and
+  network is too large for a file, writes every run with the settings it trained with, and
   says exactly what it wrote.
 
 Dialogs are called through :mod:`workbench.ui.dialogs` (tests replace them there).
@@ -25,6 +25,7 @@ from PySide6.QtCore import QSettings, QTimer, QUrl
 from PySide6.QtWidgets import QMenu, QWidget
 
 from workbench import spec as specmod
+from workbench.runs import RunList
 from workbench.spec import ExperimentSpec
 
 from . import dialogs
@@ -81,7 +82,7 @@ class FileController:
             return False
         self.run.shutdown()
         self.session.replace(ExperimentSpec(), None, None)
-        self.loaded(self.session.spec, None, "")
+        self.loaded(self.session.spec, "")
         self.status("New experiment", 4000)
         return True
 
@@ -112,11 +113,12 @@ class FileController:
         if spec is None:
             return False
         self.run.shutdown()
-        self.session.replace(spec, experiment.result, None if example else path.resolve(),
-                             origin=path.resolve().parent)
+        runs = RunList.from_saved(experiment.runs)
+        self.session.replace(spec, runs, None if example else path.resolve(), origin=path.resolve().parent,
+                             current=experiment.current, view=experiment.view)
         if spec != experiment.spec:  # the data file was pointed to: unsaved
             self.session.mark_changed()
-        self.loaded(spec, experiment.result, spec.description)
+        self.loaded(spec, spec.description)
         self.add_recent(path.resolve())
         if example:
             self.status(f"Opened the example {path.name} as an untitled copy (Save asks where)", 8000)
@@ -153,7 +155,7 @@ class FileController:
 
     # -- Save ------------------------------------------------------------------------------
     def save(self) -> bool:
-        """Save (Ctrl+S): the spec and the last run's results (with weights)."""
+        """Save (Ctrl+S): the settings, every run (results and weights) and the view hints."""
         if self.session.path is None:
             return self.save_as()
         return self.save_to(self.session.path)
@@ -172,7 +174,7 @@ class FileController:
         return path if Path(path).suffix else path + ".json"
 
     def save_to(self, path) -> bool:
-        """Write the experiment (and the results, when they came from these settings)."""
+        """Write the experiment: the settings in the docks and every run with its own."""
         from workbench.experiment_file import ReadOnlyFile, WeightsTooLarge, save
 
         reason = self.commit()
@@ -181,12 +183,11 @@ class FileController:
             return False
         s = self.session
         path = Path(path).absolute()
-        stale = s.result is not None and not s.result_is_current
-        result = None if stale else s.result
-        options = {"base_dir": s.base_dir()}
+        runs, current = s.saved_runs()
+        options = {"base_dir": s.base_dir(), "runs": runs, "current": current, "view": s.view}
         while True:
             try:
-                save(path, s.spec, result, **options)
+                save(path, s.spec, **options)
                 break
             except ReadOnlyFile:
                 if not dialogs.ask_overwrite_readonly(self.window, path.name):
@@ -201,15 +202,10 @@ class FileController:
                 return False
         s.saved(path)
         self.add_recent(path)
-        if stale:  # results that re-running this file would not reproduce are not written
-            self.status(f"Saved {path.name} without the last run's results: they came from other settings "
-                        "(Undo back to them, or Run again)", 15000)
-        elif result is not None and options.get("without_weights"):
-            self.status(f"Saved {path.name} with the results but without the trained weights", 10000)
-        elif result is not None:
-            self.status(f"Saved {path.name} with the results of the run", 5000)
-        else:
-            self.status(f"Saved {path.name}", 5000)
+        n = sum(1 for r in runs if r.result is not None)
+        runs_text = f" with {n} run{'s' if n != 1 else ''}" if n else ""
+        weights = " (without the trained weights)" if n and options.get("without_weights") else ""
+        self.status(f"Saved {path.name}{runs_text}{weights}", 8000 if weights else 5000)
         return True
 
     def maybe_discard(self) -> bool:

@@ -3,9 +3,11 @@
 The logic lives elsewhere, one job per module:
 
 =====================  ===================================================================
-``session``            the experiment being edited: spec, undo stack, data set, result, file
+``session``            the experiment being edited: spec, undo stack, data set, runs, file
 ``run_controller``     the run in progress: worker and thread, pause/step/stop, live changes
 ``run_view``           what a run looks like: curves, read-out, progress, status messages
+``comparison``         which runs the curves overlay, and a group's live members
+``runs_panel``         the Runs dock: the table of runs, seeds, the paired difference
 ``files``              New, Open, Save, export, recent files, drag and drop
 ``actions``            every action (menus, toolbar, shortcuts) declared once
 ``view_settings``      theme, log scales, layout, screen size, presentation mode
@@ -15,7 +17,8 @@ The logic lives elsewhere, one job per module:
 An edit flows: editor ``edited`` → :meth:`Session.propose` (validated, an undo step) →
 ``Session.spec_changed`` (editors show it) and, during a run, ``Session.live_changed`` →
 :meth:`RunController.set_live`.  A run flows: :meth:`RunController.start` → paced frames
-of events → :meth:`RunView.show` → ``RunController.finished`` → the session's result.
+of events → :meth:`RunView.show` (the shown member) and :meth:`Comparison.route` (a
+group's others) → ``RunController.finished`` → :meth:`Session.finish_run` for each run.
 """
 
 from __future__ import annotations
@@ -24,20 +27,25 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QProgressBar, QSplitter, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QProgressBar, QSplitter, QStyle,
+                               QVBoxLayout, QWidget)
 
-from workbench.build import check_fits, output_label, planned_lr, task_of
-from workbench.spec import ExperimentSpec, RunResult, SpecError
+from workbench.build import check_fits, count_parameters, output_label, planned_lr, task_of
+from workbench.changes import describe_change
+from workbench.spec import ExperimentSpec, SpecError, ViewHints
 
 from . import actions as acts
 from . import boundary_source, dialogs
 from .commands import live_changes
+from .comparison import Comparison
 from .data_loader import load_with_progress
 from .editors import EDITORS, EditorDock
 from .files import FileController
 from .readout import ReadOut
 from .run_controller import RunController
 from .run_view import RunView, set_progress
+from .runs_panel import RunsPanel
+from .timeline import Timeline
 from .session import Session
 from .style import Style, apply_theme
 from .view_settings import STATE_VERSION, Presentation, ViewSettings, fit_to_screen, restore_geometry
@@ -93,6 +101,15 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.run_view = RunView(self.curves, self.readout, self.progress, self.speed_label, self.time_label,
                                 self._status)
+        self.comparison = Comparison(self.session, self.curves)
+        self._live_runs: list = []  # the runs training (member m = _live_runs[m])
+        self.runs_panel = RunsPanel(self.session, self._parameters_of, self)
+        self.timeline = Timeline(self.session, self.curves, self.boundary,
+                                 lambda: self.dataset, lambda: self.timeline.pace.rate(), self)
+        self.centralWidget().layout().addWidget(self.timeline)
+        self.runs_dock = QDockWidget("Runs", self)
+        self.runs_dock.setObjectName("runsDock")
+        self.runs_dock.setWidget(self.runs_panel)
         self.files = FileController(self, self.session, self.run_controller, self.curves, self.settings,
                                     self._status, self._show_loaded, self.commit_typed)
         self.actions = acts.build_actions(self)
@@ -101,7 +118,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.files.recent_menu
         self.menus = acts.build_menus(self, self.actions, {
             "recent": self.recent_menu, "theme": theme_menu, "toolbar": self.toolbar.toggleViewAction(),
-            "docks": [d.toggleViewAction() for d in self.docks.values()]})
+            "docks": [d.toggleViewAction() for d in self.docks.values()] + [self.runs_dock.toggleViewAction()]})
         self._place_docks()
         self._wire()
 
@@ -135,6 +152,12 @@ class MainWindow(QMainWindow):
         self.note.setContentsMargins(10, 0, 10, 2)
         self.note.hide()
         layout.addWidget(self.note)
+        self.stale_note = QLabel(central)  # the curves are of other settings than the docks'
+        self.stale_note.setObjectName("staleNote")
+        self.stale_note.setWordWrap(True)
+        self.stale_note.setContentsMargins(10, 0, 10, 2)
+        self.stale_note.hide()
+        layout.addWidget(self.stale_note)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.splitter.setObjectName("centralSplitter")
         self.curves = CurvesPanel(self.splitter)
@@ -184,6 +207,10 @@ class MainWindow(QMainWindow):
             self.addDockWidget(right, d[key])
         for key in ("schedule", "early_stopping", "training"):
             self.addDockWidget(right, d[key], Qt.Orientation.Vertical)
+        # the runs sit under the plots; the editors keep the window's full height
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runs_dock)
 
     def _arrange_default_layout(self) -> None:
         d = self.docks
@@ -225,6 +252,7 @@ class MainWindow(QMainWindow):
         s.live_changed.connect(self._on_live_changed)
         s.data_changed.connect(self._on_data_changed)
         s.state_changed.connect(self._update_actions)
+        s.current_changed.connect(self._on_current_changed)
         for section, editor in self.editors.items():
             editor.edited.connect(lambda value, section=section: self.propose(section, value))
         rc.frame_events.connect(self._on_frame_events)
@@ -232,6 +260,9 @@ class MainWindow(QMainWindow):
         rc.pause_changed.connect(self._on_pause_changed)
         rc.finished.connect(self._on_finished)
         rc.failed.connect(self._on_failed)
+        self.runs_panel.repeat_requested.connect(self.repeat_run)
+        self.timeline.pace.currentIndexChanged.connect(lambda _i: self._on_pace_changed())
+        self.runs_panel.members_check.toggled.connect(self.curves.overlays.set_show_members)
 
     # ------------------------------------------------------------------ state
     spec = property(lambda self: self.session.spec)
@@ -248,6 +279,7 @@ class MainWindow(QMainWindow):
     # what enables the actions (see actions.ACTIONS)
     idle = property(lambda self: not self.running)
     can_run = property(lambda self: (not self.running and self.dataset is not None) or (self.running and self.paused))
+    can_repeat = property(lambda self: not self.running and self.dataset is not None)
     can_step = property(lambda self: self.running or self.dataset is not None)
     can_undo = property(lambda self: self.session.can_step(-1))
     can_redo = property(lambda self: self.session.can_step(+1))
@@ -300,6 +332,7 @@ class MainWindow(QMainWindow):
 
     def _on_spec_changed(self, new: ExperimentSpec, old: ExperimentSpec) -> None:
         self._sync_editors()
+        self._show_stale()
         self._update_actions()
         self.spec_changed.emit(new)
 
@@ -359,8 +392,9 @@ class MainWindow(QMainWindow):
             self._points_of = ds
 
     # ------------------------------------------------------------------ run
-    def start_run(self, *, paused: bool = False) -> bool:
-        """Run (F5): start a new run of the current spec (or resume a paused one)."""
+    def start_run(self, *, paused: bool = False, seeds=None) -> bool:
+        """Run (F5): start a new run of the current spec (or resume a paused one);
+        ``seeds``: train one run per seed, as a group (Repeat × N)."""
         if self.running:
             if self.paused and not paused:
                 self.set_paused(False)
@@ -382,11 +416,22 @@ class MainWindow(QMainWindow):
                 self.editors[section].show_error(f"Cannot run: {exc.first_line}")
                 self._bring_to_front(section)
             return False
-        self.session.set_result(None, spec, dirty=self.session.result is not None)
-        self.run_view.begin(spec, "accuracy" if self.dataset.task == "classification" else "r2",
+        try:
+            runs, evicted = self.session.begin_runs(spec, seeds)
+        except ValueError as exc:
+            self._status(f"Cannot run: {exc}", 15000)
+            return False
+        self._live_runs = runs
+        self.comparison.begin(runs)
+        self.run_view.begin(runs[0].spec, "accuracy" if self.dataset.task == "classification" else "r2",
                             self.actions["batches"].isChecked())
         self._show_points(keep=True)
-        self.run_controller.start(spec, self.dataset, boundary_source.make_boundary_fn(self.dataset), paused=paused)
+        self.timeline.begin_live(runs[0].id)
+        self.run_controller.start([r.spec for r in runs], self.dataset, boundary_source.make_boundary_fn(self.dataset),
+                                  paused=paused, run_ids=[r.id for r in runs], snapshots=self.session.snapshots)
+        self.runs_panel.update_buttons()
+        if evicted:
+            self._status(f"Removed the oldest runs to make room: {', '.join(evicted)}", 10000)
         for editor in self.editors.values():
             editor.set_running(True)
         with _blocked(self.act_pause):
@@ -396,6 +441,29 @@ class MainWindow(QMainWindow):
                      "the learning rate and L1/L2/weight decay can change live", 8000)
         self.run_started.emit()
         return True
+
+    def repeat_run(self, n: int) -> bool:
+        """Repeat × N: train the current settings with seeds s, s+1, …, s+N−1 (s: the
+        Training dock's seed) as one group."""
+        seed = self.spec.training.seed
+        return self.start_run(seeds=list(range(seed, seed + int(n))))
+
+    def repeat_default(self) -> bool:
+        """Repeat × N with the Runs dock's N."""
+        return self.repeat_run(self.runs_panel.seeds_spin.value())
+
+    def replay(self) -> None:
+        """Replay the shown run (Ctrl+P; again: stop)."""
+        self.timeline.toggle_replay()
+
+    def _parameters_of(self, run) -> Optional[int]:
+        """A run's parameter count: from its saved weights, else from the data set."""
+        if run.result is not None and run.result.weights is not None:
+            return run.result.weights.n_params
+        ds = self.dataset
+        if ds is None or run.spec.data != self.spec.data:
+            return None
+        return count_parameters(run.spec, int(ds.X_train.shape[1]), task_of(ds)[1])
 
     def set_paused(self, paused: bool) -> None:
         """Pause/Resume (F6)."""
@@ -418,10 +486,10 @@ class MainWindow(QMainWindow):
             self._status("Stopping…", 3000)
 
     def reset_curves(self) -> None:
-        """Clear the curves and forget the last run's results."""
+        """Clear the curves: no run is shown (the runs stay in the Runs dock)."""
         if self.running:
             return
-        self.session.set_result(None)
+        self.session.select_run(None)
         self.curves.reset()
         self._show_plan()
         self._show_points(keep=True)
@@ -438,11 +506,14 @@ class MainWindow(QMainWindow):
     def _on_frame_events(self, events: list) -> None:
         if self._closing:
             return
+        if self.comparison.several:
+            events = self.comparison.route(events)
         if self.run_view.show(events, self.run_controller.active_seconds()):
+            self.timeline.live_epochs(self.run_view.epochs_done)
             self.epochs_shown.emit(self.run_view.epochs_done)
 
     def _on_frame_boundary(self, payload) -> None:
-        if not self._closing:
+        if not self._closing and self.timeline.following:
             boundary_source.show_payload(self.boundary, payload)
             self.boundary_shown.emit()
 
@@ -462,26 +533,79 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.pause_changed.emit(paused)
 
-    def _on_finished(self, result: RunResult) -> None:
+    def _on_finished(self, results: list) -> None:
         if self._closing:
             return
         self.curves.set_live(False)
-        self.session.set_result(result)  # produced by the settings the run started with (and its live changes)
-        self.run_view.end(result, self.run_controller.active_seconds())
+        runs, self._live_runs = self._live_runs, []
+        self.comparison.end()
+        for run, result in zip(runs, results):
+            self.session.finish_run(run.id, result)
+        self.run_view.end(results[0], self.run_controller.active_seconds())
         self._run_over()
-        self.run_finished.emit(result)
+        self.timeline.end_live()
+        self.run_finished.emit(results[0])
 
     def _on_failed(self, message: str) -> None:
         if self._closing:
             return
         self.curves.set_live(False)
+        runs, self._live_runs = self._live_runs, []
+        self.comparison.end()
+        for run in runs:
+            self.session.finish_run(run.id, None, "failed")
         self.run_view.fail(message)
         self._run_over()
+        self.timeline.end_live()
         self.run_failed.emit(message)
+
+    def _on_current_changed(self) -> None:
+        """Another run is shown (not while one trains: the live run stays on the curves)."""
+        if self.running or self._closing:
+            return
+        run = self.session.current_run
+        self.curves.reset()
+        self.run_view.clear(self.spec.training.epochs)
+        self._show_points(keep=True)
+        if run is not None and run.result is not None:
+            self.run_view.load(run.result, run.spec)
+            if run.result.weights is not None and run.spec.data == self.spec.data:
+                self._show_boundary_from_weights(run)
+        else:
+            self._show_plan()
+        self.timeline.show_run()
+        self._show_stale()
+        self._update_actions()
+
+    def _show_stale(self) -> None:
+        """Say when the shown run's settings are not the docks' (until the next run)."""
+        run = self.session.current_run
+        differs = "" if run is None or self.running else describe_change(run.spec, self.spec)
+        self.stale_note.setText(f"<i>The curves show {run.name}; the docks differ: {differs} — Run (F5) trains "
+                                "them.</i>" if differs else "")
+        self.stale_note.setVisible(bool(differs))
+
+    def _on_pace_changed(self) -> None:
+        """The speed: the worker waits between epochs (a replay follows it); the file keeps it."""
+        rate = self.timeline.pace.rate()
+        self.run_controller.pace.set_rate(rate)
+        self.timeline.set_rate(rate)
+        self.session.view = ViewHints(pace=rate)
+
+    def change_pace(self, direction: int) -> None:
+        """Slower (Ctrl+[) or faster (Ctrl+])."""
+        self.timeline.pace.step(direction)
+
+    def slower(self) -> None:
+        self.change_pace(-1)
+
+    def faster(self) -> None:
+        self.change_pace(+1)
 
     def _run_over(self) -> None:
         for editor in self.editors.values():
             editor.set_running(False)
+        self.runs_panel.update_buttons()
         with _blocked(self.act_pause):
             self.act_pause.setChecked(False)
         self._update_actions()
@@ -523,24 +647,20 @@ class MainWindow(QMainWindow):
     def recent_files(self) -> list[str]:
         return self.files.recent_files()
 
-    def _show_loaded(self, spec: ExperimentSpec, result: Optional[RunResult], description: str) -> None:
+    def _show_loaded(self, spec: ExperimentSpec, description: str) -> None:
         """New or Open replaced the experiment: draw it."""
-        self.curves.reset()
-        self.run_view.clear(spec.training.epochs)
         self._sync_editors()
-        if result is not None:
-            self.run_view.load(result, spec)
-            if result.weights is not None:
-                self._show_boundary_from_weights(result)
+        self._on_current_changed()
+        self.timeline.pace.set_rate(self.session.view.pace)
         self.note.setText(description)
         self.note.setVisible(bool(description))
         self._update_actions()
 
-    def _show_boundary_from_weights(self, result: RunResult) -> None:
-        """A reopened file with weights shows its decision boundary without retraining
-        (weights that do not decode or fit the network are ignored)."""
+    def _show_boundary_from_weights(self, run) -> None:
+        """A run with weights shows its decision boundary without retraining (weights
+        that do not decode or fit the network are ignored)."""
         try:
-            payload = boundary_source.payload_from_weights(self.spec, self.dataset, result.weights)
+            payload = boundary_source.payload_from_weights(run.spec, self.dataset, run.result.weights)
         except Exception:  # noqa: BLE001 - a picture is optional
             return
         if payload is not None:
@@ -595,6 +715,7 @@ class MainWindow(QMainWindow):
         style = self.current_style()
         self.curves.apply_style(style)
         self.boundary.apply_style(style)
+        self.runs_panel.apply_style(style)
         for editor in self.editors.values():
             editor.apply_style(style)
         self.readout.set_scale(2.4 if self.presentation_mode else 1.35)
@@ -611,7 +732,7 @@ class MainWindow(QMainWindow):
             return
         if on:
             self._presentation.enter(self, Style.presentation().font_scale)
-            for dock in self.docks.values():
+            for dock in (*self.docks.values(), self.runs_dock):
                 dock.hide()
         else:
             self._presentation.leave(self)
@@ -642,7 +763,7 @@ class MainWindow(QMainWindow):
         self.set_presentation_mode(False)
         if self._default_state is not None:
             self.restoreState(self._default_state, STATE_VERSION)
-        for dock in self.docks.values():
+        for dock in (*self.docks.values(), self.runs_dock):
             dock.setFloating(False)
             dock.show()
         self.toolbar.show()

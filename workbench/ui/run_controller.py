@@ -19,7 +19,9 @@ from typing import Callable, Optional, Sequence
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
-from workbench.spec import ExperimentSpec, RunResult
+from workbench.spec import ExperimentSpec
+
+from workbench.pace import Pace
 
 from .frame_pacer import GUI_BUDGET, FramePacer, GcGuard
 from .worker import TrainingWorker
@@ -47,7 +49,7 @@ class RunController(QObject):
     ``views`` are the widgets whose paint ends a frame (see FramePacer); ``exposed()``
     says whether the window is on screen.  Signals: ``started``, ``frame_events(list)``
     and ``frame_boundary(object)`` (a paced frame to draw), ``pause_changed(bool)``,
-    ``finished(RunResult)``, ``failed(str)``."""
+    ``finished(list)`` (one RunResult per spec started), ``failed(str)``."""
 
     started = Signal()
     frame_events = Signal(list)
@@ -63,8 +65,10 @@ class RunController(QObject):
         self._gc_guard = GcGuard(self)
         self._worker: Optional[TrainingWorker] = None
         self._thread: Optional[QThread] = None
-        self._spec: Optional[ExperimentSpec] = None
+        self._specs: tuple = ()
         self._paused = False
+        #: how fast runs are shown (see workbench.pace); the worker of a run shares it
+        self.pace = Pace(None)
         self._t_start = 0.0
         self._t_paused = 0.0
         self._t_pause_began: Optional[float] = None
@@ -84,8 +88,13 @@ class RunController(QObject):
 
     @property
     def spec(self) -> Optional[ExperimentSpec]:
-        """The spec the current (or last) run started with."""
-        return self._spec
+        """The spec the current (or last) run's first member started with."""
+        return self._specs[0] if self._specs else None
+
+    @property
+    def specs(self) -> tuple:
+        """The specs the current (or last) run started with, one per member."""
+        return self._specs
 
     @property
     def frame_stats(self) -> dict:
@@ -99,10 +108,17 @@ class RunController(QObject):
         return max(0.0, now - self._t_start - paused)
 
     # -- control -----------------------------------------------------------------------
-    def start(self, spec: ExperimentSpec, dataset, boundary=None, *, paused: bool = False) -> None:
-        """Train ``spec`` on ``dataset`` in a new thread (``boundary``: the worker-thread
-        callable that computes the boundary image of the network)."""
-        worker = TrainingWorker(spec, dataset, boundary=boundary, start_paused=paused, gui_budget=GUI_BUDGET)
+    def start(self, specs, dataset, boundary=None, *, paused: bool = False, run_ids: Sequence = (),
+              snapshots=None) -> None:
+        """Train ``specs`` (one spec, or several: a lockstep group when they can be one) on
+        ``dataset`` in a new thread.  ``boundary``: the worker-thread callable that computes
+        the boundary image of the first member's network; ``snapshots`` (a
+        :class:`~workbench.snapshots.SnapshotStore`) keeps each member's weights per epoch
+        under its id in ``run_ids``."""
+        specs = tuple(specs) if isinstance(specs, (list, tuple)) else (specs,)
+        self.pace.reset()
+        worker = TrainingWorker(specs, dataset, boundary=boundary, start_paused=paused, gui_budget=GUI_BUDGET,
+                                run_ids=run_ids, snapshots=snapshots, pace=self.pace)
         thread = QThread()
         thread.setObjectName("trainingThread")
         worker.moveToThread(thread)
@@ -115,7 +131,7 @@ class RunController(QObject):
         worker.pause_changed.connect(self._on_pause_changed)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
-        self._worker, self._thread, self._spec = worker, thread, spec
+        self._worker, self._thread, self._specs = worker, thread, specs
         self.pacer.attach(worker.gate)
         self._gc_guard.set_running(True)
         self._paused = paused
@@ -153,7 +169,7 @@ class RunController(QObject):
             return str(exc)
         return ""
 
-    def finish_now(self) -> Optional[RunResult]:
+    def finish_now(self) -> Optional[list]:
         """Stop the run and wait for its result (Save while closing): a batch that takes
         long shows a progress dialog instead of freezing the window."""
         worker, thread = self._worker, self._thread
@@ -226,9 +242,9 @@ class RunController(QObject):
         self.pause_changed.emit(paused)
 
     @Slot(object)
-    def _on_finished(self, result: RunResult) -> None:
+    def _on_finished(self, results: list) -> None:
         self._end_thread()
-        self.finished.emit(result)
+        self.finished.emit(results)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

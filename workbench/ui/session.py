@@ -1,4 +1,4 @@
-"""The experiment being edited: its spec, undo stack, data set, last result and file.
+"""The experiment being edited: its spec, undo stack, data set, runs and file.
 
 :class:`Session` holds no widgets.  Editors propose a new spec part
 (:meth:`Session.propose`); the session validates it, loads the data when the data recipe
@@ -7,6 +7,10 @@ kept), and pushes a :class:`~workbench.ui.commands.SpecCommand`.  Applying a com
 replaces the spec and announces it (``spec_changed``); a command made during a run also
 carries the live changes the trainer is to pick up (``live_changed``).  What may change
 during a run is decided by :attr:`Session.lock`, set by the window from its run controller.
+
+Every run is kept in :attr:`Session.runs` (a :class:`~workbench.runs.RunList`): Run adds
+one (or a group of seeds), made from the run shown before (:attr:`Session.current_run`),
+so the Runs dock can say what differs.  Deleting runs is an undo step too.
 
 Data sets are cached by recipe (:data:`MAX_CACHED_DATASETS`); the CSV parser caches parsed
 files by content, so changing the split of a large CSV does not parse it again.
@@ -23,9 +27,12 @@ from PySide6.QtGui import QUndoStack
 
 from workbench import spec as specmod
 from workbench.data import load_dataset
-from workbench.spec import ExperimentSpec, RunResult
+from workbench.limits import MAX_RUNS
+from workbench.runs import Run, RunList
+from workbench.snapshots import SnapshotStore
+from workbench.spec import ExperimentSpec, RunResult, ViewHints
 
-from .commands import MAX_UNDO_STEPS, SpecCommand
+from .commands import MAX_UNDO_STEPS, DeleteRunsCommand, SpecCommand
 
 #: loaded data sets kept, by recipe and folder
 MAX_CACHED_DATASETS = 6
@@ -40,13 +47,17 @@ class Session(QObject):
     """The experiment being edited (see the module docstring).
 
     Signals: ``spec_changed(new, old)``, ``live_changed(dict)`` (live settings to apply
-    to the running trainer), ``data_changed()`` (the data set or its error), and
-    ``state_changed()`` (dirty state, path, result: the title and the actions follow)."""
+    to the running trainer), ``data_changed()`` (the data set or its error),
+    ``state_changed()`` (dirty state, path, result: the title and the actions follow),
+    ``runs_changed()`` (runs added, removed, renamed, finished, shown or hidden) and
+    ``current_changed()`` (another run is shown)."""
 
     spec_changed = Signal(object, object)
     live_changed = Signal(dict)
     data_changed = Signal()
     state_changed = Signal()
+    runs_changed = Signal()
+    current_changed = Signal()
 
     def __init__(self, spec: Optional[ExperimentSpec] = None, parent: Optional[QObject] = None):
         super().__init__(parent)
@@ -57,9 +68,13 @@ class Session(QObject):
         self._spec = spec if spec is not None else ExperimentSpec()
         self._path: Optional[Path] = None
         self._origin: Optional[Path] = None
-        self._result: Optional[RunResult] = None
-        self._result_spec: Optional[ExperimentSpec] = None  # the settings that produced it
-        self._result_dirty = False
+        self.runs = RunList()
+        self._current: Optional[int] = None  # the id of the run shown
+        self._runs_dirty = False
+        #: how the experiment's file suggests watching it (its pace)
+        self.view = ViewHints()
+        #: the runs' weights per epoch (the timeline), within one memory budget
+        self.snapshots = SnapshotStore()
         self._dataset = None
         self._data_error = ""
         self._cache: OrderedDict = OrderedDict()
@@ -96,16 +111,24 @@ class Session(QObject):
         return self._data_error
 
     @property
+    def current_run(self) -> Optional[Run]:
+        """The run shown on the curves (None: none)."""
+        return self.runs.get(self._current)
+
+    @property
     def result(self) -> Optional[RunResult]:
-        return self._result
+        """The shown run's result (None while it trains, or when no run is shown)."""
+        run = self.current_run
+        return run.result if run is not None else None
 
     @property
     def result_is_current(self) -> bool:
-        """The last results came from the current settings (Save writes only those)."""
-        return self._result is not None and self._result_spec == self._spec
+        """The shown result came from the settings in the docks (else it is marked stale)."""
+        run = self.current_run
+        return run is not None and run.result is not None and run.spec == self._spec
 
     def is_dirty(self) -> bool:
-        return (not self.undo_stack.isClean()) or self._result_dirty
+        return (not self.undo_stack.isClean()) or self._runs_dirty
 
     def display_name(self) -> str:
         return self._path.name if self._path is not None else self._spec.name
@@ -155,8 +178,11 @@ class Session(QObject):
         if new.data != old.data or self._dataset is None:
             self.reload_data()
         running = live and self.running()
-        if running:
-            self._result_spec = new  # the run goes on with these settings
+        if running:  # the runs training go on with these settings
+            for run in self.runs:
+                if run.status == "running":
+                    run.spec = specmod.replace(run.spec, "", optimizer=new.optimizer,
+                                               regularization=new.regularization)
         self.spec_changed.emit(new, old)
         if running:
             self.live_changed.emit(live)
@@ -169,6 +195,8 @@ class Session(QObject):
         if not 0 <= index < stack.count():
             return False
         cmd = stack.command(index)
+        if not isinstance(cmd, SpecCommand):  # deleting runs: never the ones training
+            return not self.running()
         old, new = (cmd.new, cmd.old) if direction < 0 else (cmd.old, cmd.new)
         return self.lock(old, new) == ""
 
@@ -209,45 +237,132 @@ class Session(QObject):
             self._data_error = f"data: {first_line(exc)}"
         self.data_changed.emit()
 
-    # -- files and results -------------------------------------------------------------------
-    def replace(self, spec: ExperimentSpec, result: Optional[RunResult], path: Optional[Path],
-                origin: Optional[Path] = None) -> None:
+    # -- runs -----------------------------------------------------------------------------------
+    def begin_runs(self, spec: ExperimentSpec, seeds=None) -> tuple[list[Run], list[str]]:
+        """New runs of ``spec`` that start training now: one, or one per seed of ``seeds``
+        (a group), made from the run shown so far; the first is shown.  When the list is
+        full the oldest finished unpinned runs make room.  Returns the new runs and the
+        names of those removed; ValueError when pinned or training runs leave no room."""
+        n = len(seeds) if seeds else 1
+        if n > MAX_RUNS:
+            raise ValueError(f"at most {MAX_RUNS} runs at once")
+        short = n - (MAX_RUNS - len(self.runs))
+        evicted = self.runs.evictable(short, keep=[self._current]) if short > 0 else []
+        if short > 0 and len(evicted) < short:
+            raise ValueError(f"a session keeps at most {MAX_RUNS} runs and the others are pinned or training; "
+                             "delete or unpin some")
+        self.runs.remove([r.id for r in evicted])
+        parent = self._current if self.runs.get(self._current) is not None else None
+        new = self.runs.add_group(spec, seeds, parent=parent) if seeds else [self.runs.add(spec, parent=parent)]
+        for run in new:
+            run.status = "running"
+        self._current = new[0].id
+        self._changed_runs(current=True, dirty=bool(evicted))  # a run is work to keep once it has a result
+        return new, [r.name for r in evicted]
+
+    def finish_run(self, run_id: int, result: Optional[RunResult], status: str = "") -> None:
+        """A run ended with ``result`` (None: it failed before recording anything)."""
+        run = self.runs.get(run_id)
+        if run is None:  # deleted meanwhile
+            return
+        run.result = result
+        run.status = status or (result.status if result is not None else "failed")
+        self._changed_runs()
+
+    def select_run(self, run_id: Optional[int]) -> None:
+        """Show another run (None: none) on the curves."""
+        if run_id == self._current:
+            return
+        self._current = run_id if self.runs.get(run_id) is not None else None
+        self.current_changed.emit()
+        self.state_changed.emit()
+
+    def update_run(self, run_id: int, **fields) -> None:
+        """Rename, show/hide or pin a run (``name``, ``visible``, ``pinned``, ``color``)."""
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        for key, value in fields.items():
+            if key not in ("name", "visible", "pinned", "color"):
+                raise ValueError(f"{key}: not a field the user changes")
+            if key == "name":
+                value = str(value).strip()[:200] or run.name
+            setattr(run, key, value)
+        self._changed_runs()
+
+    def delete_runs(self, run_ids) -> str:
+        """Delete runs (an undo step); '' done, else why not (training runs stay)."""
+        ids = [i for i in run_ids if self.runs.get(i) is not None]
+        if any(not self.runs.get(i).done for i in ids):
+            return "a run that is training cannot be deleted; stop it first"
+        if ids:
+            self.undo_stack.push(DeleteRunsCommand(self.runs, ids, self._after_delete))
+        return ""
+
+    def _after_delete(self) -> None:
+        if self.runs.get(self._current) is None:
+            self._current = self.runs[-1].id if len(self.runs) else None
+            self.current_changed.emit()
+        self._changed_runs()
+
+    def branch_from(self, run_id: int) -> str:
+        """Duplicate and change: the run's settings go into the docks (an undo step) and
+        it is shown, so the next run is made from it (same seed: same initial weights and
+        batch order wherever the change allows)."""
+        run = self.runs.get(run_id)
+        if run is None:
+            return "no such run"
+        reason = self.set_spec(run.spec, "settings of " + run.name)
+        if not reason:
+            self.select_run(run_id)
+        return reason
+
+    def _changed_runs(self, current: bool = False, dirty: bool = True) -> None:
+        self._runs_dirty = self._runs_dirty or dirty
+        self.runs_changed.emit()
+        if current:
+            self.current_changed.emit()
+        self.state_changed.emit()
+
+    # -- files -------------------------------------------------------------------------------------
+    def replace(self, spec: ExperimentSpec, runs: Optional[RunList], path: Optional[Path],
+                origin: Optional[Path] = None, current: Optional[int] = None,
+                view: Optional[ViewHints] = None) -> None:
         """A new experiment (New, Open): forget the undo history.  ``path`` is where Save
         writes (None: untitled); ``origin`` the folder relative data paths are read from
-        when that differs (an example opened as an untitled copy)."""
+        when that differs (an example opened as an untitled copy); ``current`` the index
+        of the run shown."""
         self._path = path
         self._origin = origin
         self.undo_stack.clear()
         old = self._spec
         self._spec = spec
-        self._result = result
-        self._result_spec = spec
-        self._result_dirty = False
+        self.runs = runs if runs is not None else RunList()
+        self.snapshots = SnapshotStore()  # run ids start again
+        self._current = self.runs[current].id if current is not None and 0 <= current < len(self.runs) else None
+        self._runs_dirty = False
+        self.view = view or ViewHints()
         self.reload_data()
         self.undo_stack.setClean()
         self.spec_changed.emit(spec, old)
+        self.runs_changed.emit()
+        self.current_changed.emit()
         self.state_changed.emit()
 
-    def set_result(self, result: Optional[RunResult], spec: Optional[ExperimentSpec] = None,
-                   dirty: bool = True) -> None:
-        """The result shown (None: forget it) and ``spec``, the settings that produce it
-        (None: those already noted, e.g. when a run started and followed live changes)."""
-        had = self._result is not None
-        self._result = result
-        if spec is not None:
-            self._result_spec = spec
-        if result is not None or had:
-            self._result_dirty = dirty
-        self.state_changed.emit()
+    def saved_runs(self) -> tuple[tuple, Optional[int]]:
+        """The runs as the file keeps them and the index of the shown one."""
+        saved = self.runs.to_saved()
+        current = next((i for i, r in enumerate(self.runs) if r.id == self._current), None)
+        return saved, current
 
     def mark_changed(self) -> None:
         """The experiment differs from its file (e.g. its data file was pointed to anew)."""
-        self._result_dirty = True
+        self._runs_dirty = True
         self.state_changed.emit()
 
     def saved(self, path: Path) -> None:
         """The experiment was written to ``path``."""
         self._path = path
         self.undo_stack.setClean()
-        self._result_dirty = False
+        self._runs_dirty = False
         self.state_changed.emit()

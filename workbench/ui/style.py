@@ -267,3 +267,15 @@ def blend(color: str, background: str, t: float) -> QtGui.QColor:
         round(a.green() * t + b.green() * (1 - t)),
         round(a.blue() * t + b.blue() * (1 - t)),
     )
+
+
+#: Colours of runs compared on one plot (index = a run's colour, :mod:`workbench.runs`):
+#: Okabe & Ito's set without black (it vanishes on dark backgrounds), grey last.
+RUN_COLORS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, YELLOW, "#7F7F7F")
+#: the contrast a run's colour keeps against the plot background (yellow on white is darkened)
+RUN_LINE_CONTRAST = 2.2
+
+
+def run_color(index: int, dark: bool) -> QtGui.QColor:
+    """The colour of run colour ``index`` on the light or dark plot background."""
+    return legible_on(RUN_COLORS[int(index) % len(RUN_COLORS)], theme_colors(dark).background, RUN_LINE_CONTRAST)

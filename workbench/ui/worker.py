@@ -31,16 +31,18 @@ in :meth:`run` and has no free event loop).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import traceback
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from workbench.engine.events import EpochEnd
+from workbench.engine.events import EarlyStop, EpochEnd
 from workbench.engine.trainer import LiveSettings
+from workbench.pace import Pace
 
 from .frame_pacer import EMIT_INTERVAL, FrameGate
 
@@ -71,8 +73,8 @@ class TrainingWorker(QObject):
         True when the worker has actually stopped and waits, False when it resumes.
         All events up to the pause point are emitted before ``pause_changed(True)``.
     ``finished(object)``
-        the :class:`~workbench.spec.RunResult` (also after :meth:`stop`: status
-        ``stopped``).
+        the list of :class:`~workbench.spec.RunResult`, one per spec (also after
+        :meth:`stop`: status ``stopped``).
     ``failed(str)``
         an unexpected exception (a message with the exception type).
 
@@ -87,10 +89,14 @@ class TrainingWorker(QObject):
 
     def __init__(
         self,
-        spec,
+        specs,
         dataset,
         *,
         boundary: Optional[BoundaryFn] = None,
+        shown: int = 0,
+        snapshots=None,
+        run_ids: Sequence = (),
+        pace: Optional[Pace] = None,
         emit_interval: float = EMIT_INTERVAL,
         boundary_interval: float = 0.25,
         gui_budget: Optional[float] = None,
@@ -99,12 +105,16 @@ class TrainingWorker(QObject):
         start_paused: bool = False,
         build=None,
         recorder=None,
-        live=None,
     ) -> None:
         super().__init__()
-        self._spec = spec
+        self._specs = list(specs) if isinstance(specs, (list, tuple)) else [specs]
         self._dataset = dataset
         self._boundary = boundary
+        self._shown = int(shown)
+        self._snapshots = snapshots
+        self._run_ids = list(run_ids) or list(range(len(self._specs)))
+        #: the speed limit (None: as fast as it trains); set_rate() on it from any thread
+        self.pace = pace if pace is not None else Pace(None)
         #: where this run meets the GUI's frames (see workbench.ui.frame_pacer)
         self.gate = FrameGate(emit_interval, gui_budget, max_hold, max_hold_frame)
         self.boundary_interval = float(boundary_interval)
@@ -116,10 +126,9 @@ class TrainingWorker(QObject):
         if not start_paused:
             self._go.set()
         self._step_pending = False
-        #: the run's live settings (the one channel for changes mid-run; see set_live)
-        self.live = live if live is not None else LiveSettings()
+        #: each member's live settings (the one channel for changes mid-run; see set_live)
+        self.lives = [LiveSettings() for _ in self._specs]
         self.emissions = 0  # events_ready signals emitted (for tests / benchmarks)
-        self.run_object = None  # the engine Run, once built (worker thread only)
 
     @property
     def held_seconds(self) -> float:
@@ -128,32 +137,43 @@ class TrainingWorker(QObject):
 
     # -- control (any thread) -------------------------------------------------
     def stop(self) -> None:
-        """Ask the run to end after the current event; wakes a paused worker."""
+        """Ask the run to end after the current event; wakes a paused or pacing worker."""
         self._stop.set()
         self._go.set()
         self.gate.open()
+        self.pace.interrupt()
 
     def pause(self) -> None:
-        """Pause before the next event (between batches)."""
+        """Pause before the next event (between batches); cuts a pace wait short."""
         with self._lock:
             self._step_pending = False
         self._go.clear()
+        self.pace.interrupt()
 
     def resume(self) -> None:
         with self._lock:
             self._step_pending = False
+        self.pace.reset()
         self._go.set()
 
     def step_epoch(self) -> None:
         """Run until the next epoch ends, then pause (pauses a running worker too)."""
         with self._lock:
             self._step_pending = True
+        self.pace.reset()
         self._go.set()
 
+    @property
+    def live(self) -> LiveSettings:
+        """The (first) member's live settings."""
+        return self.lives[0]
+
     def set_live(self, **values: float) -> None:
-        """Change live settings (lr, l1, l2, weight_decay) from the next epoch on; a bad
-        value raises ValueError naming it (``run.live.set`` validates)."""
-        self.live.set(**values)
+        """Change live settings (lr, l1, l2, weight_decay) of every member from the next
+        epoch on; a bad value raises ValueError naming it (``LiveSettings.set`` validates)."""
+        with self._lock:
+            for live in self.lives:
+                live.set(**values)
 
     @property
     def is_stopping(self) -> bool:
@@ -170,23 +190,48 @@ class TrainingWorker(QObject):
             return
         self.finished.emit(result)
 
+    def _build_members(self) -> "_Members":
+        """The engine run(s) of the specs: one solo run, one lockstep group, or -- when
+        the specs cannot be one group -- solo runs one after the other."""
+        from workbench.build import build_group, build_run, lockstep_plan
+
+        specs, dataset = self._specs, self._dataset
+        if self._build is not None or len(specs) == 1:  # (tests' stand-in runs: _build)
+            run = build_run(specs[0], dataset, live=self.lives[0]) if self._build is None else \
+                self._build(specs[0], dataset)
+            return _Members(run.events(), lambda m: run.network.params, lambda m: run.network,
+                            [getattr(run, "stopping", None)], False)
+        if lockstep_plan(specs, dataset)[0]:
+            group = build_group(specs, dataset)
+            with self._lock:  # changes made while it was built carry over
+                for live, own in zip(self.lives, group.lives):
+                    own.set(**live.take())
+                self.lives = list(group.lives)
+            return _Members(group.events(), group.member_params, group.member_network, group.stoppings, False)
+        runs = [build_run(spec, dataset, live=live) for spec, live in zip(specs, self.lives)]
+        return _Members(_one_after_another(runs), lambda m: runs[m].network.params, lambda m: runs[m].network,
+                        [run.stopping for run in runs], True)
+
     def _run(self):
-        from workbench.build import build_run
         from workbench.history import Recorder as DefaultRecorder
 
-        if self._build is None:
-            run = build_run(self._spec, self._dataset, live=self.live)
-        else:  # tests' stand-in runs
-            run = self._build(self._spec, self._dataset)
+        members = self._build_members()
+        events, params_of, network_of, sequential = members.events, members.params, members.network, \
+            members.sequential
         Recorder = self._recorder_cls or DefaultRecorder  # noqa: N806
-        self.run_object = run
-        recorder = Recorder(self._spec)
+        recorders = [Recorder(spec) for spec in self._specs]
+        shown = self._shown
+        store, ids = self._snapshots, self._run_ids
+        if store is not None:
+            for m, run_id in enumerate(ids):
+                store.add(run_id, 0, params_of(m))
         pending: list = []
         clock = time.perf_counter
-        gate = self.gate
+        gate, pace = self.gate, self.pace
         gate.sent(clock())
         last_boundary = -1e9  # first epoch's boundary is sent at once
         boundary_dirty = False
+        paced_epoch, paced_member = 1, 0  # the first epoch starts at once
 
         def flush() -> None:
             nonlocal pending
@@ -202,24 +247,42 @@ class TrainingWorker(QObject):
             last_boundary = clock()
             boundary_dirty = False
             try:
-                payload = self._boundary(run.network)
+                payload = self._boundary(network_of(shown))
             except Exception:  # a view helper must never kill the run
                 return
             if payload is not None:
                 self.boundary_ready.emit(_copy_payload(payload))
 
-        events = run.events()
         has_boundary = self._boundary is not None
         go, stop = self._go, self._stop
-        add = recorder.add
         try:
             for event in events:
-                add(event)
+                kind = type(event)
+                member = event.member
+                epoch = getattr(event, "epoch", 0)
+                if pace.rate is not None and (epoch > paced_epoch or (sequential and member != paced_member)):
+                    # a new epoch's first event: what came before is shown, then the pace waits
+                    if has_boundary and boundary_dirty:
+                        send_boundary()
+                    flush()
+                    pace.before_epoch()
+                    paced_epoch, paced_member = epoch, member
+                recorders[member].add(event)
                 pending.append(event)
                 now = clock()
-                epoch_done = type(event) is EpochEnd
-                if epoch_done and has_boundary:
-                    boundary_dirty = True
+                epoch_done = kind is EpochEnd
+                if epoch_done:
+                    if member == shown and has_boundary:
+                        boundary_dirty = True
+                    if store is not None and event.phase == "train":
+                        # the best epoch so far (up to the last one) is kept before the
+                        # snapshot of this one may thin it away
+                        best = members.best_epoch(member)
+                        if best:
+                            store.protect(ids[member], best)
+                        store.add(ids[member], event.epoch, params_of(member))
+                elif kind is EarlyStop and store is not None:
+                    store.protect(ids[member], event.best_epoch)
                 if gate.due(now):
                     # the boundary goes out just before the events it belongs to, so the
                     # GUI's acknowledgement covers drawing both
@@ -244,8 +307,40 @@ class TrainingWorker(QObject):
                 if stop.is_set():
                     break
         finally:
-            events.close()
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
         flush()
         if self._boundary is not None and boundary_dirty:
             send_boundary()
-        return recorder.result(weights=run.network.params)
+        return [rec.result(weights=params_of(m)) for m, rec in enumerate(recorders)]
+
+
+@dataclasses.dataclass
+class _Members:
+    """What the worker drives: the events (each with its ``member``), member m's
+    parameters and network, its early stopping (None: none), and whether the members
+    train one after the other."""
+
+    events: Any
+    params: Callable
+    network: Callable
+    stoppings: list
+    sequential: bool
+
+    def best_epoch(self, member: int) -> int:
+        """The best epoch early stopping has seen so far (0: none yet)."""
+        stopping = self.stoppings[member] if member < len(self.stoppings) else None
+        return int(getattr(stopping, "best_epoch", 0) or 0)
+
+
+def _one_after_another(runs):
+    """The events of solo ``runs`` one run after the other, each event's ``member`` its
+    run's index (runs that cannot train in lockstep)."""
+    for m, run in enumerate(runs):
+        events = run.events()
+        try:
+            for event in events:
+                yield dataclasses.replace(event, member=m) if m else event
+        finally:
+            events.close()

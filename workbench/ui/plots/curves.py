@@ -12,7 +12,10 @@ Curves are created once and fed with ``setData`` on views of growing buffers
 (:mod:`.series`); every curve clips to the view and peak-downsamples, so a 100 000-epoch
 history redraws smoothly.  The panel's parts each live in their own module: the numbers
 (:mod:`.series`), markers and the early-stopping overlay (:mod:`.overlays`), the axis
-ranges (:mod:`.live_range`) and hovering (:mod:`.hover`).
+ranges (:mod:`.live_range`), hovering (:mod:`.hover`) and the other runs compared
+with the shown one (:mod:`.run_overlays`: with any of them on the plots, the shown run is
+drawn in its run colour too -- validation solid, training dashed -- and the legend names
+each run).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from workbench.ui.plots._axis import epoch_axes, uncached
 from .hover import Hover
 from .live_range import Ranges
 from .overlays import EarlyStopOverlay, Markers
+from .run_overlays import RunOverlays
 from .series import EPOCH_COLUMNS, METRIC_KEYS, BatchSeries, ColumnBuffer, epoch_rows, history_columns, log10
 
 CURVE_NAMES = ("train_loss", "val_loss", "batch_loss", "batch_loss_ema", "train_metric", "val_metric", "lr")
@@ -169,11 +173,15 @@ class CurvesPanel(QtWidgets.QWidget):
             self._curves[name].setVisible(False)
         self._legend.addItem(self._curves["train_loss"], "train")
         self._legend.addItem(self._curves["val_loss"], "validation")
+        self._until: Optional[int] = None  # a replay draws the shown run up to this epoch
+        self._shown_run: Optional[tuple[int, str]] = None  # (colour, label) of the shown run when comparing
+        self._run_legend: list = []  # [(sample item, text)] while comparing
 
         self.markers = Markers(self.plots, lambda: self._style, self._font, self._marker_span)
         self.early_stop = EarlyStopOverlay(self)
         self.ranges = Ranges(self)
         self.hover = Hover(self, self._readout)
+        self.overlays = RunOverlays(self)
         for i, p in enumerate(self.plots):
             p.vb.sigRangeChangedManually.connect(lambda mask, i=i: self.ranges.on_manual_range(i, mask))
         vb = self.loss_plot.vb
@@ -187,6 +195,7 @@ class CurvesPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """Forget the history, markers, early-stopping items and message."""
+        self._until = None
         self._epochs.clear()
         self._followup.clear()
         self._batches.reset()
@@ -255,6 +264,7 @@ class CurvesPanel(QtWidgets.QWidget):
 
     def _max_x(self) -> float:
         m = float(self._epochs.view("epoch")[-1]) if self._epochs.n else 0.0
+        m = max(m, self.overlays.max_epoch())
         if self._batches.n:
             m = max(m, float(np.nanmax(self._batches.view("x")[-1:])))
         return m
@@ -264,6 +274,13 @@ class CurvesPanel(QtWidgets.QWidget):
 
     def _y_data(self, i: int):
         """The values plot ``i`` shows, in its view coordinates (log10 for a log axis)."""
+        cols = self._own_y_data(i)
+        if len(self.overlays):
+            extra = self.overlays.y_columns(i)
+            cols = cols + ([log10(c) for c in extra] if self._is_log(i) else extra)
+        return cols
+
+    def _own_y_data(self, i: int):
         if i == 0:
             cols = [self._epochs.view("train_loss"), self._epochs.view("val_loss"), self._followup.view("train_loss")]
             if self._show_batches:
@@ -334,6 +351,7 @@ class CurvesPanel(QtWidgets.QWidget):
         kind = "r2" if has_r2 and not has_acc else "accuracy"
         if kind != self._metric_kind:
             self._metric_kind = kind
+            self.overlays.set_metric_kind(kind)
             self._set_axis_labels()
 
     def load_result(self, result) -> None:
@@ -379,15 +397,45 @@ class CurvesPanel(QtWidgets.QWidget):
     def _refresh_epoch_curves(self) -> None:
         self._dirty = True
         b = self._epochs
-        x = b.view("epoch")
+        n = b.n if self._until is None else min(b.n, max(0, self._until))
+        x = b.view("epoch")[:n]
         c = self._curves
-        self._set_antialias(("train_loss", "val_loss", "train_metric", "val_metric", "lr"), b.n)
-        c["train_loss"].setData(x, b.view("train_loss"))
-        c["val_loss"].setData(x, b.view("val_loss"))
-        c["train_metric"].setData(x, b.view(f"train_{self._metric_kind}"))
-        c["val_metric"].setData(x, b.view(f"val_{self._metric_kind}"))
-        c["lr"].setData(x, b.view("lr"))
-        self._follow()
+        self._set_antialias(("train_loss", "val_loss", "train_metric", "val_metric", "lr"), n)
+        c["train_loss"].setData(x, b.view("train_loss")[:n])
+        c["val_loss"].setData(x, b.view("val_loss")[:n])
+        c["train_metric"].setData(x, b.view(f"train_{self._metric_kind}")[:n])
+        c["val_metric"].setData(x, b.view(f"val_{self._metric_kind}")[:n])
+        c["lr"].setData(x, b.view("lr")[:n])
+        if self._until is None:
+            self._follow()
+
+    # ------------------------------------------------------------------ timeline
+    def set_cursor(self, epoch: Optional[float]) -> None:
+        """A vertical line at ``epoch`` across the three plots (the timeline's); None: none."""
+        if not hasattr(self, "_cursors"):
+            self._cursors = [pg.InfiniteLine(angle=90, movable=False) for _ in self.plots]
+            for plot, line in zip(self.plots, self._cursors):
+                line.setZValue(30)
+                plot.addItem(line, ignoreBounds=True)
+            self._style_cursors()
+        for line in self._cursors:
+            line.setVisible(epoch is not None)
+            if epoch is not None:
+                line.setValue(float(epoch))
+        self._dirty = True
+
+    def _style_cursors(self) -> None:
+        if hasattr(self, "_cursors"):
+            pen = pg.mkPen(st.with_alpha(self._style.colors.foreground, 160), width=self._style.px(1.5),
+                           style=QtCore.Qt.PenStyle.DashLine)
+            for line in self._cursors:
+                line.setPen(pen)
+
+    def show_until(self, epoch: Optional[int]) -> None:
+        """Draw the shown run only up to ``epoch`` (a replay); None: all of it."""
+        if epoch != self._until:
+            self._until = None if epoch is None else int(epoch)
+            self._refresh_epoch_curves()
 
     def _refresh_batch_curves(self) -> None:
         self._dirty = True
@@ -413,6 +461,47 @@ class CurvesPanel(QtWidgets.QWidget):
         self.ranges.grow_x(self._max_x())
         self.ranges.fit_y()
 
+    # ------------------------------------------------------------------ compared runs
+    def set_shown_run(self, color: Optional[int], label: str = "") -> None:
+        """The shown run's colour and legend name while other runs are overlaid (None:
+        the usual training-blue / validation-orange roles)."""
+        self._shown_run = None if color is None else (int(color), label)
+        self.apply_style(self._style)
+
+    def set_run_legend(self, entries) -> None:
+        """The legend while comparing: line styles, then the shown run and ``entries``
+        (``(colour, label)`` of each overlay); no entries: the usual train/validation key."""
+        legend = self._legend
+        for sample, _text in self._run_legend:
+            legend.removeItem(sample)
+        self._run_legend = []
+        comparing = bool(entries)
+        for name, text in (("train_loss", "train"), ("val_loss", "validation")):
+            legend.removeItem(self._curves[name])
+        if not comparing:
+            legend.addItem(self._curves["train_loss"], "train")
+            legend.addItem(self._curves["val_loss"], "validation")
+        else:
+            neutral = self._style.colors.foreground
+            w = self._style.px(self._style.pen_width * 0.85)
+            rows = [(pg.mkPen(neutral, width=w), "validation"),
+                    (pg.mkPen(neutral, width=w * 0.7, style=QtCore.Qt.PenStyle.DashLine), "train")]
+            if self._shown_run is not None:
+                rows.append((pg.mkPen(st.run_color(self._shown_run[0], self._style.dark), width=w * 1.3),
+                             f"{self._shown_run[1]} (shown)"))
+            rows += [(pg.mkPen(st.run_color(c, self._style.dark), width=w), text) for c, text in entries]
+            for pen, text in rows:
+                sample = pg.PlotDataItem(pen=pen)
+                legend.addItem(sample, _elide(text))
+                self._run_legend.append((sample, text))
+        self._legend_row.fit(self._left_width)
+        self._dirty = True
+
+    def fit_overlays(self, _columns=None) -> None:
+        """The ranges follow the overlays' data."""
+        self._dirty = True
+        self._follow()
+
     # ------------------------------------------------------------------ options
     def set_metric_kind(self, kind: str) -> None:
         """``"accuracy"`` (classification) or ``"r2"`` (regression)."""
@@ -421,6 +510,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._metric_kind_explicit = True
         if kind != self._metric_kind:
             self._metric_kind = kind
+            self.overlays.set_metric_kind(kind)
             self._set_axis_labels()
             self._refresh_epoch_curves()
             self.ranges.fit_y(force=True)
@@ -574,6 +664,12 @@ class CurvesPanel(QtWidgets.QWidget):
             "batch_loss_ema": pg.mkPen(st.with_alpha(st.SKY, 230), width=style.px(max(1.0, style.pen_width * 0.5))),
             "followup_loss": pg.mkPen(style.line_color("followup"), width=w, style=dash),
         }
+        if self._shown_run is not None:  # comparing: the shown run in its own colour
+            color = st.run_color(self._shown_run[0], style.dark)
+            for name in ("val_loss", "val_metric", "lr"):
+                pens[name] = pg.mkPen(color, width=w * 1.3)
+            for name in ("train_loss", "train_metric"):
+                pens[name] = pg.mkPen(color, width=w * 0.9, style=dash)
         for name, pen in pens.items():
             self._curves[name].setPen(pen)
         tick_font = self._font(1.0)
@@ -599,11 +695,15 @@ class CurvesPanel(QtWidgets.QWidget):
         self._left_width = left_width
         self._legend_row.fit(left_width)
         self.markers.restyle()
+        self.overlays.apply_style(style)
+        if self._run_legend:
+            self.set_run_legend([(c, t) for (c, t) in self.overlays.legend_entries()])
         self.early_stop.restyle()
         self.early_stop.place_labels()
         self._place_marker_labels()
         self._style_message()
         self._lr_zero.setPen(pg.mkPen(st.with_alpha(colors.foreground, 90), width=style.px(1)))
+        self._style_cursors()
         self.hover.restyle()
 
     def current_style(self) -> st.Style:
@@ -659,3 +759,8 @@ class CurvesPanel(QtWidgets.QWidget):
             writer.writerows(rows(main, "train"))
             if with_phase:
                 writer.writerows(rows(follow, "followup"))
+
+
+def _elide(text: str, limit: int = 48) -> str:
+    """A legend label of at most ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
