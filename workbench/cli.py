@@ -161,11 +161,13 @@ def _follow(events, recorders, bar, names: Optional[Sequence[str]] = None) -> No
             bar.write(f"{who}follow-up: {event.phase} on train+validation")
 
 
-def _save(out: Path, spec, base_dir: Path, **content) -> int:
-    """Write ``spec`` with ``content`` (``result=`` or ``runs=, current=``) to ``out``;
-    weights too large for a file are left out with a warning.  0, or 2 after an error."""
+def _save(out: Path, spec, base_dir: Path, writer=None, **content) -> int:
+    """Write ``spec`` with ``content`` (``result=`` or ``runs=, current=``) to ``out``
+    (with ``writer``, a function like ``experiment_file.save``: the sweep's); weights too
+    large for a file are left out with a warning.  0, or 2 after an error."""
     from .experiment_file import ExperimentFileError, WeightsTooLarge, save
 
+    save = writer or save
     try:
         try:
             save(out, spec, base_dir=base_dir, **content)
