@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from workbench.cli import main
 from workbench.spec import DataSpec, ExperimentSpec, TrainingSpec
 from workbench.sweep import file as sweep_file
@@ -50,8 +48,7 @@ def test_sweep_runs_on_a_local_cluster_prints_best_first_and_writes_runs(tmp_pat
     code = main(["sweep", str(path), "--workers", "2", "--out", str(out), "--csv", str(rows_csv)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "CLI sweep: random search of 5 points (seed 1) x 2 seeds = 10 runs on a local cluster of 2 workers" \
-        in captured.err
+    assert "CLI sweep: 5 random points (seed 1) × 2 seeds = 10 runs on a local cluster of 2 workers" in captured.err
     assert "10/10" in captured.err  # the progress bar over the trials
     rows = table_rows(captured.out)
     assert len(rows) == 10

@@ -112,4 +112,4 @@ def test_failed_and_cancelled_trials_are_rows_without_numbers():
     assert R.row(t, None).status == "queued" and R.row(t, None, running=True).status == "running"
     infos = check_sweep(BASE, SweepSpec(axes=(Axis("optimizer.lr", values=(0.01,)),)))
     text = R.table_text([r], infos)
-    assert "cancelled" in text and "–" in text
+    assert "cancelled" in text and "—" in text

@@ -55,16 +55,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return sweep_file(args)
 
 
-def plan_text(spec, sweep, where: str) -> str:
-    """``"Two spirals: grid of 3x2 points x 2 seeds = 12 runs on a local cluster of 2 workers"``."""
-    if sweep.method == "grid":
-        how = "grid of " + "x".join(str(a.grid_size(sweep.points_per_axis)) for a in sweep.axes) + " points"
-    else:
-        how = f"random search of {sweep.samples} points (seed {sweep.seed})"
-    seeds = f" x {sweep.repeats} seeds" if sweep.repeats > 1 else ""
-    return f"{spec.name}: {how}{seeds} = {sweep.n_runs} runs on {where}"
-
-
 def sweep_file(args: argparse.Namespace) -> int:
     from ..cli import _cannot_write, _with_progress
     from ..data import DataError, load_dataset
@@ -72,6 +62,7 @@ def sweep_file(args: argparse.Namespace) -> int:
     from . import results as R
     from .file import load
     from .runner import Cluster, SweepError, SweepRunner, default_workers
+    from .spec import plan_text
 
     if args.workers is not None and args.scheduler is not None:
         return _fail("sweep: --workers and --scheduler: give one of them (a scheduler's workers are its own)")
@@ -100,7 +91,7 @@ def sweep_file(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     where = (f"the cluster at {args.scheduler}" if args.scheduler
              else f"a local cluster of {args.workers or default_workers()} workers")
-    print(plan_text(spec, sweep, where), file=sys.stderr)
+    print(f"{spec.name}: {plan_text(sweep)} on {where}", file=sys.stderr)
 
     def train(bar) -> None:
         def progress(outcome, done, total) -> None:

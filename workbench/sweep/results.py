@@ -162,9 +162,11 @@ def point_rows(table: Sequence[Row]) -> list[PointRow]:
 # Text and CSV
 
 
-def _cell(value, key: str) -> str:
+def cell_text(key: str, value) -> str:
+    """A table cell: — for no value, seconds with 2 decimals, metrics and losses with 4
+    significant digits, other values as :func:`~workbench.sweep.fields.format_value`."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
+        return "—"
     if key == "wall_time":
         return f"{value:.2f}"
     if key in ("val_metric", "test_metric", "val_loss", "train_loss"):
@@ -188,7 +190,7 @@ def table_text(table: Sequence[Row], infos: Mapping[str, FieldInfo], *, reason_w
     keys = ["index"] + fields + [k for k, _ in COLUMNS[1:]]
     lines = [headers(infos, fields)]
     for r in table:
-        cells = [_cell(v, k) for v, k in zip(_cells(r, fields), keys)]
+        cells = [cell_text(k, v) for v, k in zip(_cells(r, fields), keys)]
         if len(cells[-1]) > reason_width:
             cells[-1] = cells[-1][:reason_width - 1] + "…"
         lines.append(cells)
@@ -264,6 +266,6 @@ def best_index(trials: Sequence[Trial], outcomes: Mapping[int, TrialOutcome], ke
     return sort_rows(table, key)[0].index if table else None
 
 
-__all__ = ["COLUMNS", "NUMERIC", "PointRow", "Row", "best_index", "better_high", "headers", "metric_keys",
+__all__ = ["COLUMNS", "NUMERIC", "PointRow", "Row", "best_index", "better_high", "cell_text", "headers", "metric_keys",
            "point_rows", "row", "rows", "rows_csv", "saved_run", "saved_runs", "sort_rows", "table_text",
            "trial_name"]

@@ -325,6 +325,11 @@ class SweepRunner:
     def total(self) -> int:
         return len(self.trials)
 
+    @property
+    def over(self) -> bool:
+        """Whether the sweep has ended (finished, cancelled or failed)."""
+        return self._over.is_set()
+
     def start(self) -> None:
         """Start the sweep in a thread of its own (the cluster starts there too); returns at once."""
         if self._thread is not None:

@@ -318,6 +318,16 @@ def trials(base: ExperimentSpec, sweep: SweepSpec) -> list[Trial]:
     return out
 
 
+def plan_text(sweep: SweepSpec) -> str:
+    """``"grid of 3×2 points × 2 seeds = 12 runs"``, ``"16 random points (seed 0) = 16 runs"``."""
+    if sweep.method == "grid":
+        how = "grid of " + "×".join(str(a.grid_size(sweep.points_per_axis)) for a in sweep.axes) + " points"
+    else:
+        how = f"{sweep.samples} random points (seed {sweep.seed})"
+    seeds = f" × {sweep.repeats} seeds" if sweep.repeats > 1 else ""
+    return f"{how}{seeds} = {sweep.n_runs} run{'s' if sweep.n_runs != 1 else ''}"
+
+
 def point_label(point: dict, infos: dict[str, FieldInfo], separator: str = ", ") -> str:
     """``"η 0.01, L2 α 0.0001"``: each field's short label and value."""
     return separator.join(f"{infos[path].label if path in infos else path} {format_value(value)}"
@@ -325,5 +335,5 @@ def point_label(point: dict, infos: dict[str, FieldInfo], separator: str = ", ")
 
 
 __all__ = ["Axis", "Budget", "MAX_AXIS_VALUES", "MAX_REPEATS", "MAX_SWEEP_AXES", "MAX_SWEEP_RUNS",
-           "MAX_SWEEP_SECONDS", "SweepSpec", "Trial", "check_sweep", "point_label",
+           "MAX_SWEEP_SECONDS", "SweepSpec", "Trial", "check_sweep", "plan_text", "point_label",
            "points", "trials"]
