@@ -6,10 +6,14 @@ a local cluster.
 
 * **speed-up**: 8 configurations (random η and L2 over two spirals, 2000 samples, a 2-32-32-1
   tanh network, Adam, batch 32, ``--epochs`` epochs each) run (a) one after the other in
-  this process (``SweepRunner(workers=0)``: the same ``train_point`` the workers run) and
-  (b) on a local cluster of 2 worker processes that is already up (its start-up is the
-  third figure).  Blocks alternate (a, b, b, a, ...); the ratio is taken per round and
-  its median reported.  Foreign CPU (other processes on this shared machine, not ours or
+  this process (``SweepRunner(workers=0)``: the same ``train_point`` the workers run,
+  OpenBLAS with its default threads, as the window and ``run`` train), (b) on a local
+  cluster of 2 worker processes that is already up (its start-up is the third figure),
+  (c) two plain spawned processes with one BLAS thread each (no Dask: the ceiling this
+  machine gives two trainers at once), and, with threadpoolctl installed, (d) as (a) with
+  one BLAS thread (the workers' setting).
+  The order rotates every round; the ratios a/b and c/b are taken per round and their
+  medians reported.  Foreign CPU (other processes on this shared machine, not ours or
   our workers') is measured during every block.  The script checks first that (a) and
   (b) give bit-identical results.
 * **per-trial overhead** of the Dask path: ``--trials`` one-epoch trials (two spirals, 400
@@ -107,6 +111,34 @@ def timed_sweep(base, sweep, dataset, **how) -> tuple[float, list]:
     return seconds, outcomes
 
 
+def _train_one(args):
+    """One trial in a plain worker process (the ceiling: no Dask)."""
+    from workbench.sweep.trial import train_point
+
+    index, spec, dataset = args
+    return train_point([(index, spec)], dataset)[0].seconds
+
+
+def process_pool():
+    """Two plain spawned processes with one BLAS thread each, warmed up (NumPy and the
+    workbench imported): what the machine gives two single-threaded trainers at once."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update({k: "1" for k in saved})
+    try:
+        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+        list(pool.map(abs, [1, 2]))  # start both
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return pool
+
+
 def measure_speedup(rounds: int, epochs: int, cluster, log=print) -> dict:
     from workbench.data import load_dataset
 
@@ -119,26 +151,62 @@ def measure_speedup(rounds: int, epochs: int, cluster, log=print) -> dict:
     log(f"results of the cluster and of this process bit-identical: {identical} (BLAS threads here: "
         f"{blas_threads()}; on the workers: 1)")
     meter = ForeignMeter()
+    from workbench.sweep.spec import trials as expand
+
+    pool = process_pool()
+    jobs = [(t.index, t.spec, dataset) for t in expand(base, sweep)]
+    list(pool.map(_train_one, jobs[:2]))  # warm: the workbench imported in both
+
+    def processes() -> float:
+        start = time.perf_counter()
+        list(pool.map(_train_one, jobs))
+        return time.perf_counter() - start
+
+    variants = {"sequential": lambda: timed_sweep(base, sweep, dataset, workers=0)[0],
+                "cluster": lambda: timed_sweep(base, sweep, dataset, cluster=cluster)[0],
+                "processes": processes}
+    try:
+        from threadpoolctl import threadpool_limits
+
+        def one_blas_thread() -> float:
+            with threadpool_limits(1):
+                return timed_sweep(base, sweep, dataset, workers=0)[0]
+
+        variants["sequential_1blas"] = one_blas_thread
+    except ImportError:
+        log("threadpoolctl is not installed: no sequential run with one BLAS thread")
+    names = list(variants)
     rows = []
     for r in range(rounds):
-        order = ("sequential", "cluster") if r % 2 == 0 else ("cluster", "sequential")
         got = {}
-        for name in order:
+        for name in names[r % len(names):] + names[:r % len(names)]:
             meter.start()
-            seconds, _ = timed_sweep(base, sweep, dataset, **({"workers": 0} if name == "sequential"
-                                                               else {"cluster": cluster}))
-            got[name] = (seconds, meter.stop())
-        rows.append({"sequential_s": got["sequential"][0], "cluster_s": got["cluster"][0],
-                     "ratio": got["sequential"][0] / got["cluster"][0],
-                     "foreign_cores": max(got["sequential"][1], got["cluster"][1])})
-        log(f"round {r + 1}/{rounds}: sequential {got['sequential'][0]:.2f} s, cluster {got['cluster'][0]:.2f} s, "
-            f"ratio {rows[-1]['ratio']:.2f} (others used up to {rows[-1]['foreign_cores']:.2f} cores)")
+            got[name] = (variants[name](), meter.stop())
+        row = {f"{name}_s": got[name][0] for name in names}
+        row["ratio"] = got["sequential"][0] / got["cluster"][0]
+        row["ratio_processes"] = got["sequential"][0] / got["processes"][0]
+        if "sequential_1blas" in got:
+            row["ratio_1blas"] = got["sequential_1blas"][0] / got["cluster"][0]
+        row["foreign_cores"] = max(f for _, f in got.values())
+        rows.append(row)
+        log(f"round {r + 1}/{rounds}: " + ", ".join(f"{name} {got[name][0]:.2f} s" for name in names)
+            + f": ratio {row['ratio']:.2f}" + (f" ({row['ratio_1blas']:.2f} against one BLAS thread)"
+                                                if "ratio_1blas" in row else "")
+            + f"; plain processes {row['ratio_processes']:.2f}"
+            + f" (others used up to {row['foreign_cores']:.2f} cores)")
+    pool.shutdown()
     trial_seconds = [o.seconds for o in there]
-    return {"rounds": rows, "median_ratio": statistics.median(r["ratio"] for r in rows),
-            "median_sequential_s": statistics.median(r["sequential_s"] for r in rows),
-            "median_cluster_s": statistics.median(r["cluster_s"] for r in rows),
-            "trial_seconds_on_workers": trial_seconds, "bit_identical": identical, "blas_here": blas_threads(),
-            "epochs": epochs}
+    out = {"rounds": rows, "median_ratio": statistics.median(r["ratio"] for r in rows),
+           "median_ratio_processes": statistics.median(r["ratio_processes"] for r in rows),
+           "median_processes_s": statistics.median(r["processes_s"] for r in rows),
+           "median_sequential_s": statistics.median(r["sequential_s"] for r in rows),
+           "median_cluster_s": statistics.median(r["cluster_s"] for r in rows),
+           "trial_seconds_on_workers": trial_seconds, "bit_identical": identical, "blas_here": blas_threads(),
+           "epochs": epochs}
+    if "sequential_1blas" in variants:
+        out["median_ratio_1blas"] = statistics.median(r["ratio_1blas"] for r in rows)
+        out["median_sequential_1blas_s"] = statistics.median(r["sequential_1blas_s"] for r in rows)
+    return out
 
 
 def measure_overhead(trials: int, log=print) -> dict:
@@ -215,7 +283,9 @@ def main(argv=None) -> int:
     out["overhead"] = measure_overhead(args.trials)
     s = out["speedup"]
     print(f"\n8 configurations x {args.epochs} epochs: sequential {s['median_sequential_s']:.2f} s, 2 local workers "
-          f"{s['median_cluster_s']:.2f} s: {s['median_ratio']:.2f}x (median of {args.rounds} rounds; target >= 1.7x)")
+          f"{s['median_cluster_s']:.2f} s: {s['median_ratio']:.2f}x (median of {args.rounds} rounds; target >= 1.7x)"
+          + (f"; against one BLAS thread {s['median_ratio_1blas']:.2f}x" if "median_ratio_1blas" in s else "")
+          + f"; two plain processes (no Dask) {s['median_ratio_processes']:.2f}x")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
