@@ -69,13 +69,13 @@ def metric_columns(result: Optional[RunResult]) -> tuple[str, str]:
 
 #: the runs table's columns: (key, header, tooltip); the window and the CSV export share them
 COLUMNS = (
-    ("name", "Run", "The run's name (double-click to rename)"),
+    ("name", "Run", "The run's name (double-click to show it, F2 to rename)"),
     ("differs", "Differs", "What differs from the run it was made from"),
-    ("status", "Status", "finished, early_stopped, stopped, diverged, failed — or queued / running"),
-    ("best_epoch", "Best epoch", "The epoch with the best monitored value (early stopping), else the last"),
     ("val_metric", "Val. metric", "Validation accuracy (or R²) at the epoch read: the best or the last"),
+    ("best_epoch", "Best epoch", "The epoch with the best monitored value (early stopping), else the last"),
     ("test_metric", "Test metric", "Accuracy (or R²) of the final model on the held-out test split"),
     ("train_loss", "Train loss", "Training loss at the epoch read: the best or the last"),
+    ("status", "Status", "finished, early_stopped, stopped, diverged, failed — or queued / running"),
     ("wall_time", "Time (s)", "Wall-clock training time"),
     ("params", "Params", "Number of trainable parameters (weights and biases)"),
 )
@@ -140,7 +140,7 @@ class RunList:
         if len(self._runs) + len(seeds) > MAX_RUNS:
             raise ValueError(f"a session keeps at most {MAX_RUNS} runs; delete some first")
         first = self._next_id
-        group = f"group {first}: seeds {seeds_text(seeds)}"
+        group = f"group {first} · seeds {seeds_text(seeds)}"
         color = self.free_color()
         return [self.add(_with_seed(spec, s), parent=parent, group=group, name=f"run {first} · seed {s}", color=color)
                 for s in seeds]
@@ -195,7 +195,7 @@ class RunList:
         text = self.differs(run)
         if run.group is not None:
             members = self.members(run.group)
-            text = (text or run.group.split(": ", 1)[0]) + f" (× {len(members)} seeds)"
+            text = (text or run.group.split(" · ", 1)[0]) + f" × {len(members)}"
         elif not text:
             return run.name
         if parent is not None:
@@ -293,7 +293,7 @@ class RunList:
 def _with_seed(spec: ExperimentSpec, seed: int) -> ExperimentSpec:
     from .spec import replace
 
-    return replace(spec, "training", seed=int(seed))
+    return replace(spec, "", training=replace(spec.training, "training", seed=int(seed)))
 
 
 def _without_seed(spec: ExperimentSpec, other: Run) -> ExperimentSpec:

@@ -57,7 +57,8 @@ class Comparison:
         sources = self.sources()
         shown = self.session.current_run
         comparing = bool(sources) and shown is not None
-        label = self.session.runs.label(shown) if shown is not None else ""
+        # the shown run by its name when it is one seed of a group (the group has the label)
+        label = "" if shown is None else shown.name if shown.group else self.session.runs.label(shown)
         self.curves.set_shown_run(shown.color if comparing else None, label)
         self.overlays.set_runs(sources)
         self._map_live()

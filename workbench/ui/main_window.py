@@ -51,6 +51,8 @@ from .style import Style, apply_theme
 from .view_settings import STATE_VERSION, Presentation, ViewSettings, fit_to_screen, restore_geometry
 
 LOCKED = "This setting is locked while training — Stop first."
+#: the smallest window height in which the Runs dock shows itself (else the plots would be cramped)
+RUNS_DOCK_MIN_WINDOW = 880
 
 
 class _blocked:
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
         self.runs_dock = QDockWidget("Runs", self)
         self.runs_dock.setObjectName("runsDock")
         self.runs_dock.setWidget(self.runs_panel)
+        self._runs_dock_offered = False  # shown by itself once, when a second run starts
         self.files = FileController(self, self.session, self.run_controller, self.curves, self.settings,
                                     self._status, self._show_loaded, self.commit_typed)
         self.actions = acts.build_actions(self)
@@ -211,6 +214,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runs_dock)
+        self.runs_dock.hide()
 
     def _arrange_default_layout(self) -> None:
         d = self.docks
@@ -253,6 +257,7 @@ class MainWindow(QMainWindow):
         s.data_changed.connect(self._on_data_changed)
         s.state_changed.connect(self._update_actions)
         s.current_changed.connect(self._on_current_changed)
+        s.runs_changed.connect(self._offer_runs_dock)
         for section, editor in self.editors.items():
             editor.edited.connect(lambda value, section=section: self.propose(section, value))
         rc.frame_events.connect(self._on_frame_events)
@@ -584,6 +589,21 @@ class MainWindow(QMainWindow):
         self.stale_note.setText(f"<i>The curves show {run.name}; the docks differ: {differs} — Run (F5) trains "
                                 "them.</i>" if differs else "")
         self.stale_note.setVisible(bool(differs))
+
+    def _offer_runs_dock(self) -> None:
+        """The Runs dock starts hidden (the plots keep the room) and shows itself, a third
+        of the window tall, the first time there is more than one run to compare -- in a
+        window at least :data:`RUNS_DOCK_MIN_WINDOW` tall; a smaller one says where it is."""
+        if self._runs_dock_offered or len(self.session.runs) < 2 or self.presentation_mode:
+            return
+        self._runs_dock_offered = True
+        if self.runs_dock.isVisible():
+            return
+        if self.height() < RUNS_DOCK_MIN_WINDOW:
+            self._status("Every run is kept: View → Runs shows the table, seeds and paired differences", 10000)
+            return
+        self.runs_dock.show()
+        self.resizeDocks([self.runs_dock], [self.height() // 3], Qt.Orientation.Vertical)
 
     def _on_pace_changed(self) -> None:
         """The speed: the worker waits between epochs (a replay follows it); the file keeps it."""

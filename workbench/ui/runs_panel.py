@@ -33,6 +33,8 @@ from .runs_model import RunsModel
 #: seeds Repeat × N trains by default, and at most
 DEFAULT_SEEDS, MAX_SEEDS = 8, 32
 #: what the difference plot can compare: (column of the history, label)
+#: widest the name and "differs" columns get (pixels; longer text is elided)
+MAX_TEXT_COLUMN = 170
 DIFFERENCE_COLUMNS = (("val_loss", "validation loss"), ("val_metric", "validation metric"),
                       ("train_loss", "training loss"))
 
@@ -67,7 +69,10 @@ class RunsPanel(QWidget):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
                                   | QAbstractItemView.EditTrigger.SelectedClicked)
         self.view.doubleClicked.connect(lambda _i: self.show_selected())
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.selectionModel().selectionChanged.connect(lambda *_a: self.update_buttons())
 
         def button(text: str, tip: str, slot, name: str) -> QPushButton:
@@ -162,8 +167,8 @@ class RunsPanel(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.view)
         self.splitter.addWidget(diff_box)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -191,8 +196,17 @@ class RunsPanel(QWidget):
             if row >= 0:
                 sel.select(self.model.index(row, 0),
                            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+        self._fit_columns()
         self._fill_group_combos()
         self.update_buttons()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their contents, the run's name and what differs at most
+        :data:`MAX_TEXT_COLUMN` pixels (the full text is in the tooltip)."""
+        self.view.resizeColumnsToContents()
+        for column in (0, 1):
+            if self.view.columnWidth(column) > MAX_TEXT_COLUMN:
+                self.view.setColumnWidth(column, MAX_TEXT_COLUMN)
 
     def _set_visible(self, key, visible: bool) -> None:
         """The show/hide box of a run, or of a group (all its seeds)."""

@@ -65,10 +65,20 @@ class _LegendRow(pg.GraphicsWidget):
 
     def __init__(self, legend: pg.LegendItem):
         super().__init__()
+        self.legend = None
+        self.set_legend(legend)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+
+    def set_legend(self, legend: pg.LegendItem) -> None:
+        """Hold ``legend`` instead of the one before (which leaves the scene)."""
+        old = self.legend
+        if old is not None:
+            old.setParentItem(None)
+            if old.scene() is not None:
+                old.scene().removeItem(old)
         self.legend = legend
         legend.setParentItem(self)
         legend.anchor = lambda *a, **k: None  # placed by this row, not anchored to a parent
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
 
     def fit(self, left: float = 40.0) -> None:
         """Follow the legend's size; ``left``: where the plots' data areas begin."""
@@ -123,7 +133,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._readout.updateMin = _readout_update_min
         self._glw.addItem(self._readout, row=0, col=0)
         # one key for all three plots, in its own row above them (inside a plot it hid curves)
-        self._legend = pg.LegendItem(colCount=4, horSpacing=18, frame=False)
+        self._legend = pg.LegendItem(colCount=4, horSpacing=18, frame=False)  # filled by _refresh_legend
         self._legend_row = _LegendRow(self._legend)
         self._glw.addItem(self._legend_row, row=1, col=0)
         self.loss_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0, axisItems=epoch_axes())
@@ -171,11 +181,9 @@ class CurvesPanel(QtWidgets.QWidget):
         }
         for name in ("batch_loss", "batch_loss_ema", "followup_loss", "planned_lr"):
             self._curves[name].setVisible(False)
-        self._legend.addItem(self._curves["train_loss"], "train")
-        self._legend.addItem(self._curves["val_loss"], "validation")
         self._until: Optional[int] = None  # a replay draws the shown run up to this epoch
         self._shown_run: Optional[tuple[int, str]] = None  # (colour, label) of the shown run when comparing
-        self._run_legend: list = []  # [(sample item, text)] while comparing
+        self._run_entries: list = []  # [(colour, label)] of the overlays while comparing
 
         self.markers = Markers(self.plots, lambda: self._style, self._font, self._marker_span)
         self.early_stop = EarlyStopOverlay(self)
@@ -206,8 +214,7 @@ class CurvesPanel(QtWidgets.QWidget):
             item.setData([], [])
         for name in ("followup_loss", "planned_lr"):
             self._curves[name].setVisible(False)
-        self._legend.removeItem(self._curves["followup_loss"])  # (its entry came with a follow-up)
-        self._legend_row.fit(self._left_width)
+        self._refresh_legend()  # (a follow-up's entry goes)
         self.markers.clear()
         self.early_stop.clear()
         self.clear_message()
@@ -452,8 +459,7 @@ class CurvesPanel(QtWidgets.QWidget):
         item.setData(f.view("epoch"), f.view("train_loss"))
         if f.n and not item.isVisible():
             item.setVisible(True)
-            self._legend.addItem(item, "follow-up (train+val)")
-            self._legend_row.fit(self._left_width)
+            self._refresh_legend()
         self._follow()
 
     def _follow(self) -> None:
@@ -469,31 +475,50 @@ class CurvesPanel(QtWidgets.QWidget):
         self.apply_style(self._style)
 
     def set_run_legend(self, entries) -> None:
-        """The legend while comparing: line styles, then the shown run and ``entries``
-        (``(colour, label)`` of each overlay); no entries: the usual train/validation key."""
-        legend = self._legend
-        for sample, _text in self._run_legend:
-            legend.removeItem(sample)
-        self._run_legend = []
-        comparing = bool(entries)
-        for name, text in (("train_loss", "train"), ("val_loss", "validation")):
-            legend.removeItem(self._curves[name])
-        if not comparing:
-            legend.addItem(self._curves["train_loss"], "train")
-            legend.addItem(self._curves["val_loss"], "validation")
+        """The runs compared: ``(colour, label)`` of each overlay (none: the usual key)."""
+        self._run_entries = list(entries)
+        self._refresh_legend()
+
+    def _legend_rows(self) -> list[tuple]:
+        """``(sample item, text)`` of each legend entry now.  Comparing runs, the line
+        styles come first (validation solid, train dashed), then the shown run and the
+        overlays in their colours; otherwise the train and validation roles."""
+        c = self._curves
+        if self._run_entries:
+            style = self._style
+            neutral, w = style.colors.foreground, style.px(style.pen_width * 0.85)
+            rows = [(pg.PlotDataItem(pen=pg.mkPen(neutral, width=w)), "validation"),
+                    (pg.PlotDataItem(pen=pg.mkPen(neutral, width=w * 0.7, style=QtCore.Qt.PenStyle.DashLine)),
+                     "train")]
+            runs = ([(self._shown_run[0], f"{self._shown_run[1]} (shown)", 1.3)] if self._shown_run else []) + \
+                [(color, text, 1.0) for color, text in self._run_entries]
+            rows += [(pg.PlotDataItem(pen=pg.mkPen(st.run_color(color, style.dark), width=w * k)), text)
+                     for color, text, k in runs]
         else:
-            neutral = self._style.colors.foreground
-            w = self._style.px(self._style.pen_width * 0.85)
-            rows = [(pg.mkPen(neutral, width=w), "validation"),
-                    (pg.mkPen(neutral, width=w * 0.7, style=QtCore.Qt.PenStyle.DashLine), "train")]
-            if self._shown_run is not None:
-                rows.append((pg.mkPen(st.run_color(self._shown_run[0], self._style.dark), width=w * 1.3),
-                             f"{self._shown_run[1]} (shown)"))
-            rows += [(pg.mkPen(st.run_color(c, self._style.dark), width=w), text) for c, text in entries]
-            for pen, text in rows:
-                sample = pg.PlotDataItem(pen=pen)
-                legend.addItem(sample, _elide(text))
-                self._run_legend.append((sample, text))
+            rows = [(c["train_loss"], "train"), (c["val_loss"], "validation")]
+        if self._show_batches:
+            rows.append((c["batch_loss_ema"], "train (per batch, smoothed)"))
+        if c["followup_loss"].isVisible():
+            rows.append((c["followup_loss"], "follow-up (train+val)"))
+        return rows
+
+    def _refresh_legend(self) -> None:
+        """A new legend (pyqtgraph's does not re-flow after removals): two entries to a
+        row when comparing runs (their names are long), else four; styled like the plots."""
+        legend = pg.LegendItem(colCount=2 if self._run_entries else 4, horSpacing=18, frame=False)
+        legend.setBrush(pg.mkBrush(None))
+        legend.setPen(pg.mkPen(None))
+        legend.setLabelTextColor(self._style.colors.text)
+        legend.setLabelTextSize(f"{self._pt(0.95):.1f}pt")
+        columns = 2 if self._run_entries else 4
+        room = (max(self.width(), 320) - self._left_width) / columns - 60  # minus the line sample
+        fm = QtGui.QFontMetricsF(self._font(0.95))
+        rows = self._legend_rows()
+        legend.full_texts = [text for _item, text in rows]  # before eliding
+        for item, text in rows:
+            legend.addItem(item, fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, max(60.0, room)))
+        self._legend = legend
+        self._legend_row.set_legend(legend)
         self._legend_row.fit(self._left_width)
         self._dirty = True
 
@@ -551,11 +576,7 @@ class CurvesPanel(QtWidgets.QWidget):
             return
         self._show_batches = show
         item = self._curves["batch_loss_ema"]
-        if show:
-            self._legend.addItem(item, "train (per batch, smoothed)")
-        else:
-            self._legend.removeItem(item)
-        self._legend_row.fit(self._left_width)
+        self._refresh_legend()
         self._curves["batch_loss"].setVisible(show)
         item.setVisible(show)
         if show:
@@ -621,6 +642,8 @@ class CurvesPanel(QtWidgets.QWidget):
         super().resizeEvent(event)
         self._readout.item.setTextWidth(max(100, self.width() - 24))
         self._readout.updateMin()
+        if self._run_entries and event.oldSize().width() != event.size().width():
+            self._refresh_legend()  # run names elided to the new width
 
     def readout_text(self) -> str:
         """The read-out line above the plots, as plain text."""
@@ -685,19 +708,10 @@ class CurvesPanel(QtWidgets.QWidget):
             p.showGrid(x=True, y=True, alpha=colors.grid_alpha)
         self.lr_plot.getAxis("bottom").setHeight(int(fm.height() * 2.6 + 10))
         self._set_axis_labels()
-        legend = self._legend
-        legend.setBrush(pg.mkBrush(None))
-        legend.setPen(pg.mkPen(None))
-        legend.setLabelTextColor(colors.text)
-        legend.setLabelTextSize(f"{self._pt(0.95):.1f}pt")
-        for _sample, label in legend.items:
-            label.setText(label.text)
         self._left_width = left_width
-        self._legend_row.fit(left_width)
+        self._refresh_legend()
         self.markers.restyle()
         self.overlays.apply_style(style)
-        if self._run_legend:
-            self.set_run_legend([(c, t) for (c, t) in self.overlays.legend_entries()])
         self.early_stop.restyle()
         self.early_stop.place_labels()
         self._place_marker_labels()
@@ -759,8 +773,3 @@ class CurvesPanel(QtWidgets.QWidget):
             writer.writerows(rows(main, "train"))
             if with_phase:
                 writer.writerows(rows(follow, "followup"))
-
-
-def _elide(text: str, limit: int = 48) -> str:
-    """A legend label of at most ``limit`` characters."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -27,6 +27,8 @@ class DifferencePlot(pg.PlotWidget):
         self.setMinimumSize(260, 160)
         self.plotItem.hideButtons()
         self.plotItem.showGrid(x=True, y=True, alpha=0.15)
+        for name in ("left", "bottom"):
+            self.plotItem.getAxis(name).enableAutoSIPrefix(False)  # -0.6 is -0.6, not -600 (x0.001)
         self._mean = self.plot(connect="finite")
         self._low = self.plot(connect="finite")
         self._high = self.plot(connect="finite")
