@@ -143,7 +143,7 @@ from .limits import (  # noqa: E402  (bounds live in one module)
     MAX_SAVED_WEIGHTS_B64,
 )
 
-_TOP_KEYS = ("format", "version", "spec", "runs", "current", "view")
+_TOP_KEYS = ("format", "version", "spec", "runs", "current", "view", "sweep")
 _MAX_INT_DIGITS = 40
 _ITEMS_PER_LINE = 8
 
@@ -208,6 +208,7 @@ class Experiment:
     view: ViewHints = ViewHints()
     path: Optional[Path] = None
     source_version: int = CURRENT_VERSION
+    sweep: Optional[Any] = None  # a workbench.sweep.spec.SweepSpec: the file's "sweep" key
 
     @property
     def result(self) -> Optional[RunResult]:
@@ -287,7 +288,8 @@ def _weights_bytes(blob: WeightsBlob, path: str = "weights") -> bytes:
 
 
 def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, runs: Optional[tuple] = None,
-          current: Optional[int] = None, view: Optional[ViewHints] = None, without_weights: bool = False) -> str:
+          current: Optional[int] = None, view: Optional[ViewHints] = None, without_weights: bool = False,
+          sweep=None) -> str:
     """The experiment file text for ``spec`` and its ``runs`` (SavedRun) with ``current``
     the one shown; ``result`` alone saves one run ("run 1", trained with ``spec``).
 
@@ -314,6 +316,9 @@ def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, runs: Opt
         doc["current"] = current
     if view is not None and view != ViewHints():
         doc["view"] = to_plain(view)
+    if sweep is not None:
+        from .sweep.file import sweep_to_plain
+        doc["sweep"] = sweep_to_plain(sweep)
     parts: list[str] = []
     _emit(doc, 0, parts)
     parts.append("\n")
@@ -366,6 +371,7 @@ def save(
     without_weights: bool = False,
     overwrite_readonly: bool = False,
     base_dir: Union[str, os.PathLike, None] = None,
+    sweep=None,
 ) -> None:
     """Write the experiment file atomically: the file at ``path`` is afterwards either
     the complete new file or (after an exception) untouched, and no temporary file
@@ -396,7 +402,8 @@ def save(
         runs, current, result = (SavedRun(name="run 1", spec=spec, result=result),), 0, None
     runs = tuple(dataclasses.replace(run, spec=_with_csv_path_for(run.spec, given, directory, base_dir))
                  for run in (runs or ()))
-    data = dumps(spec, runs=runs, current=current, view=view, without_weights=without_weights).encode("utf-8")
+    data = dumps(spec, runs=runs, current=current, view=view, without_weights=without_weights,
+                 sweep=sweep).encode("utf-8")
     remove_stale_temporaries(directory, base)
     while True:
         tmp = os.path.join(directory, _temporary_name(base))
@@ -858,9 +865,17 @@ def loads(text: Union[str, bytes, bytearray], source: str = "<string>") -> Exper
             view = _validate(ViewHints, doc["view"], "view")
         except SpecError as exc:
             errors.extend(exc.errors)
+    sweep = None
+    if "sweep" in doc and spec is not None:
+        from .sweep.file import parse_sweep
+        try:
+            sweep = parse_sweep(doc["sweep"], spec, "sweep")
+        except SpecError as exc:
+            errors.extend(exc.errors)
     if errors:
         raise ExperimentFileError(errors, source)
-    return Experiment(spec=spec, runs=tuple(runs), current=current, view=view, path=None, source_version=version)
+    return Experiment(spec=spec, runs=tuple(runs), current=current, view=view, path=None, source_version=version,
+                      sweep=sweep)
 
 
 def _too_big(size: int) -> str:

@@ -26,19 +26,15 @@ and nothing is unpickled or evaluated.  Errors name the JSON path:
 ``sweep.axes.0.low: optimizer.lr must be in (0, 10], got 0``.
 
 :func:`parse_sweep` and :func:`sweep_to_plain` are what :mod:`workbench.experiment_file`
-calls for the key.  :func:`load` / :func:`loads` / :func:`dumps` / :func:`save` read and
-write a file with its sweep through :mod:`workbench.experiment_file` (while that module
-does not know the key yet, they take it out of the document and put it back themselves,
-under the same bounds).
+calls for the key; :func:`load` / :func:`loads` / :func:`dumps` / :func:`save` read and
+write a file with its sweep through it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Optional, Union
 
 from pydantic import TypeAdapter, ValidationError
@@ -119,55 +115,17 @@ class SweepFile:
         return self.experiment.spec
 
 
-def _file_knows_sweeps() -> bool:
-    return SWEEP_KEY in {f.name for f in dataclasses.fields(ef.Experiment)}
-
-
 def loads(text: Union[str, bytes, bytearray], source: str = "<string>") -> SweepFile:
     """Read experiment file text with its sweep; :class:`~workbench.experiment_file.ExperimentFileError`
     naming the JSON path."""
-    try:
-        experiment = ef.loads(text, source)
-        return SweepFile(experiment, getattr(experiment, SWEEP_KEY, None))
-    except ef.ExperimentFileError as exc:
-        if _file_knows_sweeps() or exc.errors != [(SWEEP_KEY, "unknown key")]:
-            raise
-    # the file's reader does not know the key yet: it has bounded and parsed the document
-    # already (the unknown key is found after that), so it is safe to parse it here
-    if isinstance(text, (bytes, bytearray)):
-        text = bytes(text).decode("utf-8-sig")
-    doc = json.loads(text.lstrip("\ufeff"))
-    raw = doc.pop(SWEEP_KEY)
-    experiment = ef.loads(json.dumps(doc), source)
-    try:
-        sweep = parse_sweep(raw, experiment.spec)
-    except SpecError as exc:
-        raise ef.ExperimentFileError(exc.errors, source) from None
-    return SweepFile(experiment, sweep)
+    experiment = ef.loads(text, source)
+    return SweepFile(experiment, experiment.sweep)
 
 
 def load(path: Union[str, os.PathLike]) -> SweepFile:
-    """Read an experiment file with its sweep (the safety rules of
-    :func:`workbench.experiment_file.load`: regular files only, bounded, strict)."""
-    if _file_knows_sweeps():
-        experiment = ef.load(path)
-        return SweepFile(experiment, getattr(experiment, SWEEP_KEY))
-    problem = ef.regular_file_problem(path)
-    if problem:
-        raise ef.ExperimentFileError([("", problem)], os.fspath(path))
-    with open(path, "rb") as f:
-        data = f.read(ef.MAX_FILE_BYTES + 1)
-    found = loads(data, os.fspath(path))
-    return dataclasses.replace(found, experiment=dataclasses.replace(found.experiment, path=os.fspath(path)))
-
-
-def _with_sweep(text: str, sweep: SweepSpec) -> str:
-    """Experiment file ``text`` with the ``sweep`` key added at its end (while the file's
-    writer does not know the key)."""
-    body = json.dumps(sweep_to_plain(sweep), indent=2, ensure_ascii=False).replace("\n", "\n  ")
-    text = text.rstrip()[:-1].rstrip() + f',\n  "{SWEEP_KEY}": {body}\n}}\n'
-    loads(text)  # what cannot be read back is never written
-    return text
+    """Read an experiment file with its sweep (the rules of :func:`workbench.experiment_file.load`)."""
+    experiment = ef.load(path)
+    return SweepFile(experiment, experiment.sweep)
 
 
 def dumps(spec: ExperimentSpec, sweep: Optional[SweepSpec], **content) -> str:
@@ -175,10 +133,7 @@ def dumps(spec: ExperimentSpec, sweep: Optional[SweepSpec], **content) -> str:
     ``current``, ``view``, ``without_weights`` as :func:`workbench.experiment_file.dumps`)."""
     if sweep is not None:
         check_sweep(spec, sweep)
-    if _file_knows_sweeps():
-        return ef.dumps(spec, **content, **{SWEEP_KEY: sweep})
-    text = ef.dumps(spec, **content)
-    return text if sweep is None else _with_sweep(text, sweep)
+    return ef.dumps(spec, **content, sweep=sweep)
 
 
 def save(path: Union[str, os.PathLike], spec: ExperimentSpec, sweep: Optional[SweepSpec], **content) -> None:
@@ -186,21 +141,7 @@ def save(path: Union[str, os.PathLike], spec: ExperimentSpec, sweep: Optional[Sw
     :func:`workbench.experiment_file.save`; ``content`` as there)."""
     if sweep is not None:
         check_sweep(spec, sweep)
-    if _file_knows_sweeps():
-        ef.save(path, spec, **content, **{SWEEP_KEY: sweep})
-        return
-    ef.save(path, spec, **content)  # every rule of the file's writer (atomic, CSV paths, links)
-    if sweep is None:
-        return
-    target = Path(os.path.realpath(path))
-    text = _with_sweep(target.read_text(encoding="utf-8"), sweep)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.sweep-tmp")
-    try:  # the file's writer checked the target above; the sweep goes in by one more rename
-        tmp.write_text(text, encoding="utf-8")
-        os.chmod(tmp, target.stat().st_mode & 0o7777)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    ef.save(path, spec, **content, sweep=sweep)
 
 
 def save_experiment(sweep: Optional[SweepSpec]):
