@@ -223,6 +223,12 @@ def _targets(y: Optional[np.ndarray], task: str) -> Optional[np.ndarray]:
     return y.reshape(-1, 1) if y.ndim == 1 else y
 
 
+def training_targets(dataset) -> np.ndarray:
+    """The training split's targets as the network takes them (class indices, a column of
+    0/1 for binary classification, regression values)."""
+    return _targets(dataset.y_train, task_of(dataset)[0])
+
+
 def apply_target_scaling(net: Network, dataset) -> None:
     """Regression with ``data.standardize_targets``: the network trains on targets
     standardised with the training split's mean ``m`` and std ``s`` per output
@@ -252,6 +258,20 @@ def make_network(spec: ExperimentSpec, n_inputs: int, task: str, n_outputs: int,
     )
     init_seq = np.random.SeedSequence([spec.training.seed, 1])
     net.initialize(np.random.default_rng(init_seq))
+    return net
+
+
+def network_with(spec: ExperimentSpec, dataset, params: np.ndarray) -> Optional[Network]:
+    """The network of ``spec`` for ``dataset`` holding the flat parameter vector ``params``
+    (saved weights, a timeline snapshot), or None when they do not fit it (checked before
+    anything is built)."""
+    task, n_out = task_of(dataset)
+    n_in = int(dataset.X_train.shape[1])
+    if params.size != count_parameters(spec, n_in, n_out):
+        return None
+    net = make_network(spec, n_in, task, n_out)
+    apply_target_scaling(net, dataset)  # the weights are those of the standardised problem
+    net.params[:] = params
     return net
 
 

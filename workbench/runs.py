@@ -145,6 +145,22 @@ class RunList:
         return [self.add(_with_seed(spec, s), parent=parent, group=group, name=f"run {first} · seed {s}", color=color)
                 for s in seeds]
 
+    def add_saved(self, saved: Sequence[SavedRun]) -> list[Run]:
+        """Finished runs from elsewhere (a sweep's trials), appended in order; their groups
+        get names of this list's own (a file's group names may already be in use here)."""
+        if len(self._runs) + len(saved) > MAX_RUNS:
+            raise ValueError(f"a session keeps at most {MAX_RUNS} runs; delete some first")
+        groups: dict = {}
+        out = []
+        for s in saved:
+            group = None
+            if s.group is not None:
+                group = groups.setdefault(s.group, (f"group {self._next_id} · {s.group}", self.free_color()))
+            run = self.add(s.spec, name=s.name, group=group[0] if group else None, color=group[1] if group else None)
+            run.result, run.status = s.result, (s.result.status if s.result is not None else "stopped")
+            out.append(run)
+        return out
+
     def free_color(self) -> int:
         """The palette index fewest runs (or groups, counted once) use, lowest first."""
         used = [0] * N_COLORS

@@ -78,6 +78,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("log", "&Log-scale loss", "set_log_scale", "Ctrl+L", None, "Logarithmic loss axis", checkable=True),
     ActionSpec("log_lr", "Log-scale &η", "set_lr_log_scale", "Ctrl+Shift+L", None,
                "Logarithmic learning-rate axis (decays over decades read as lines)", checkable=True),
+    # tools
+    ActionSpec("inside", "Look &inside", "show_inside", "Ctrl+I", None,
+               "The network diagram, layer health, initialisation spread, errors and the gradient check"),
+    ActionSpec("lr_find", "Find a learning &rate…", "find_learning_rate", "Ctrl+Shift+F", None,
+               "The learning-rate range test: the loss over one short run while η grows", enabled_when="can_repeat"),
+    ActionSpec("sweep", "S&weep…", "show_sweep", "Ctrl+Shift+W", None,
+               "Grid or random search over any settings, on every core or a Dask cluster"),
+    ActionSpec("playground", "See the &optimizers…", "open_playground", "Ctrl+Shift+O", None,
+               "Every optimizer's path on 2-D surfaces (a ravine, a saddle, Rosenbrock), step by step"),
     # help
     ActionSpec("shortcuts", "&Keyboard shortcuts", "show_shortcuts", "F1", None, "Every keyboard shortcut"),
     ActionSpec("features", "&What you can switch on", "show_features", None, None,
@@ -94,6 +103,7 @@ MENUS: tuple = (
     ("&Edit", ("undo", "redo")),
     ("&Run", ("run", "pause", "step", "stop", "-", "repeat", "-", "slower", "faster", "replay", "-", "reset")),
     ("&View", ("@docks", "@toolbar", "reset_layout", "-", "batches", "log", "log_lr", "-", "presentation", "@theme")),
+    ("&Tools", ("inside", "lr_find", "sweep", "-", "playground")),
     ("&Help", ("shortcuts", "features", "-", "about")),
 )
 TOOLBAR = ("run", "pause", "step", "stop", "-", "reset", "-", "undo", "redo")

@@ -48,6 +48,7 @@ def run_gui(path: Optional[str] = None) -> int:
 
     from PySide6.QtCore import QTimer
 
+    from .lr_range import live_threads
     from .run_controller import wait_for_stragglers
 
     app = create_application()
@@ -68,5 +69,7 @@ def run_gui(path: Optional[str] = None) -> int:
         tick.stop()
         signal.signal(signal.SIGINT, previous)
         wait_for_stragglers()  # a run still finishing its batch is joined, never destroyed running
+        for thread in live_threads():  # a learning-rate range test stopping at its next step
+            thread.wait()
     del window
     return int(code)

@@ -141,19 +141,13 @@ def payload_from_params(spec, dataset, params: np.ndarray, fn=None) -> Optional[
     """The payload of the network of ``spec`` with the flat parameter vector ``params``
     (a weight snapshot of the timeline); ``fn`` the data set's boundary function if made
     already.  None if the data set has nothing to show or the parameters do not fit."""
-    from workbench.build import apply_target_scaling, count_parameters, make_network, task_of  # noqa: PLC0415
+    from workbench.build import network_with  # noqa: PLC0415
 
     fn = fn or make_boundary_fn(dataset)
     if fn is None:
         return None
-    task, n_out = task_of(dataset)
-    n_in = int(dataset.X_train.shape[1])
-    if params.size != count_parameters(spec, n_in, n_out):  # before building anything that big
-        return None
-    net = make_network(spec, n_in, task, n_out)
-    apply_target_scaling(net, dataset)  # the weights are those of the standardised problem
-    net.params[:] = params
-    return fn(net)
+    net = network_with(spec, dataset, params)
+    return None if net is None else fn(net)
 
 
 def show_payload(view, payload) -> None:

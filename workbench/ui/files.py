@@ -115,7 +115,7 @@ class FileController:
         self.run.shutdown()
         runs = RunList.from_saved(experiment.runs)
         self.session.replace(spec, runs, None if example else path.resolve(), origin=path.resolve().parent,
-                             current=experiment.current, view=experiment.view)
+                             current=experiment.current, view=experiment.view, sweep=experiment.sweep)
         if spec != experiment.spec:  # the data file was pointed to: unsaved
             self.session.mark_changed()
         self.loaded(spec, spec.description)
@@ -184,7 +184,7 @@ class FileController:
         s = self.session
         path = Path(path).absolute()
         runs, current = s.saved_runs()
-        options = {"base_dir": s.base_dir(), "runs": runs, "current": current, "view": s.view}
+        options = {"base_dir": s.base_dir(), "runs": runs, "current": current, "view": s.view, "sweep": s.sweep}
         while True:
             try:
                 save(path, s.spec, **options)

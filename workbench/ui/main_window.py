@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QProgressBar, QSplitter, QStyle,
+from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QProgressBar, QSplitter, QStyle,
                                QVBoxLayout, QWidget)
 
 from workbench.build import check_fits, count_parameters, output_label, planned_lr, task_of
@@ -39,20 +39,22 @@ from . import boundary_source, dialogs
 from .commands import live_changes
 from .comparison import Comparison
 from .data_loader import load_with_progress
-from .editors import EDITORS, EditorDock
+from .editors import EDITORS
 from .files import FileController
 from .readout import ReadOut
 from .run_controller import RunController
 from .run_view import RunView, set_progress
+from .docks import Docks, panel_dock
+from .inside import InsidePanel
+from .inside_link import InsideLink
 from .runs_panel import RunsPanel
+from .sweep import SweepPanel
 from .timeline import Timeline
 from .session import Session
 from .style import Style, apply_theme
 from .view_settings import STATE_VERSION, Presentation, ViewSettings, fit_to_screen, restore_geometry
 
 LOCKED = "This setting is locked while training — Stop first."
-#: the smallest window height in which the Runs dock shows itself (else the plots would be cramped)
-RUNS_DOCK_MIN_WINDOW = 880
 
 
 class _blocked:
@@ -98,7 +100,6 @@ class MainWindow(QMainWindow):
 
         self._build_central()
         self.editors = {section: cls() for section, cls in EDITORS.items()}
-        self.docks = {section: EditorDock(editor, self) for section, editor in self.editors.items()}
         self.run_controller = RunController(self, (self.curves, self.boundary), self._is_exposed)
         self._build_status_bar()
         self.run_view = RunView(self.curves, self.readout, self.progress, self.speed_label, self.time_label,
@@ -109,10 +110,15 @@ class MainWindow(QMainWindow):
         self.timeline = Timeline(self.session, self.curves, self.boundary,
                                  lambda: self.dataset, lambda: self.timeline.pace.rate(), self)
         self.centralWidget().layout().addWidget(self.timeline)
-        self.runs_dock = QDockWidget("Runs", self)
-        self.runs_dock.setObjectName("runsDock")
-        self.runs_dock.setWidget(self.runs_panel)
-        self._runs_dock_offered = False  # shown by itself once, when a second run starts
+        self.inside_panel = InsidePanel(self)
+        self.sweep_panel = SweepPanel(self.spec, None, self.session.base_dir(), self)
+        self.panels = Docks(self, self.editors, {
+            "runs": panel_dock(self, "Runs", "runsDock", self.runs_panel),
+            "inside": panel_dock(self, "Inside", "insideDock", self.inside_panel),
+            "sweep": panel_dock(self, "Sweep", "sweepDock", self.sweep_panel)})
+        self.docks = self.panels.editors
+        self.inside = InsideLink(self.session, self.inside_panel, lambda: self.dataset,
+                                 lambda: self.panels["inside"].isVisible(), self)
         self.files = FileController(self, self.session, self.run_controller, self.curves, self.settings,
                                     self._status, self._show_loaded, self.commit_typed)
         self.actions = acts.build_actions(self)
@@ -121,8 +127,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.files.recent_menu
         self.menus = acts.build_menus(self, self.actions, {
             "recent": self.recent_menu, "theme": theme_menu, "toolbar": self.toolbar.toggleViewAction(),
-            "docks": [d.toggleViewAction() for d in self.docks.values()] + [self.runs_dock.toggleViewAction()]})
-        self._place_docks()
+            "docks": self.panels.toggle_actions()})
+        self.panels.place()
         self._wire()
 
         self._default_state: Optional[QByteArray] = None  # made on first show
@@ -199,55 +205,6 @@ class MainWindow(QMainWindow):
         self.speed_label.setMinimumWidth(fm.horizontalAdvance("9,999,999 samples/s") + 20)
         self.time_label.setMinimumWidth(fm.horizontalAdvance("elapsed 0:00:00 · left 0:00:00") + 20)
 
-    def _place_docks(self) -> None:
-        """Left: the data and the network; right: how it learns.  The tab groups are made
-        when the window is first shown: tabifying before that leaves a stray tab bar (Qt 6.10)."""
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        d = self.docks
-        self.addDockWidget(left, d["data"])
-        self.addDockWidget(left, d["architecture"], Qt.Orientation.Vertical)
-        for key in ("optimizer", "regularization"):
-            self.addDockWidget(right, d[key])
-        for key in ("schedule", "early_stopping", "training"):
-            self.addDockWidget(right, d[key], Qt.Orientation.Vertical)
-        # the runs sit under the plots; the editors keep the window's full height
-        self.setCorner(Qt.Corner.BottomLeftCorner, left)
-        self.setCorner(Qt.Corner.BottomRightCorner, right)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runs_dock)
-        self.runs_dock.hide()
-
-    def _arrange_default_layout(self) -> None:
-        d = self.docks
-        self.tabifyDockWidget(d["optimizer"], d["regularization"])
-        self.tabifyDockWidget(d["schedule"], d["early_stopping"])
-        d["optimizer"].raise_()
-        d["schedule"].raise_()
-        self._default_dock_sizes()
-
-    def _default_dock_sizes(self) -> None:
-        d = self.docks
-
-        def wide(*docks) -> int:  # the width each side's content asks for (it scrolls when narrower)
-            return max(dock.widget().sizeHint().width() for dock in docks)
-
-        self.resizeDocks([d["data"], d["optimizer"]], [wide(d["data"], d["architecture"]),
-                                                        wide(d["optimizer"], d["schedule"], d["training"])],
-                         Qt.Orientation.Horizontal)
-        total = max(400, self.splitter.width())
-        self.splitter.setSizes([int(total * 0.6), total - int(total * 0.6)])
-
-        def want(*docks) -> int:  # heights in proportion to what each dock's content asks for
-            return max(dock.widget().sizeHint().height() for dock in docks) + 28
-
-        # the data dock (whose preview would otherwise be cut) first; the architecture
-        # dock keeps its parameter count at the top, so it may scroll at the bottom
-        left = d["data"].height() + d["architecture"].height()
-        data_h = min(want(d["data"]), left - 300)
-        self.resizeDocks([d["data"], d["architecture"]], [data_h, left - data_h], Qt.Orientation.Vertical)
-        self.resizeDocks([d["optimizer"], d["schedule"], d["training"]],
-                         [want(d["optimizer"], d["regularization"]), want(d["schedule"], d["early_stopping"]),
-                          want(d["training"])], Qt.Orientation.Vertical)
-
     def _wire(self) -> None:
         s, rc = self.session, self.run_controller
         s.lock = self._lock
@@ -257,7 +214,8 @@ class MainWindow(QMainWindow):
         s.data_changed.connect(self._on_data_changed)
         s.state_changed.connect(self._update_actions)
         s.current_changed.connect(self._on_current_changed)
-        s.runs_changed.connect(self._offer_runs_dock)
+        s.runs_changed.connect(lambda: self.panels.offer_runs(len(s.runs), self._status)
+                               if not self.presentation_mode else None)
         for section, editor in self.editors.items():
             editor.edited.connect(lambda value, section=section: self.propose(section, value))
         rc.frame_events.connect(self._on_frame_events)
@@ -266,6 +224,13 @@ class MainWindow(QMainWindow):
         rc.finished.connect(self._on_finished)
         rc.failed.connect(self._on_failed)
         self.runs_panel.repeat_requested.connect(self.repeat_run)
+        rc.inside_ready.connect(self.inside.receive)
+        inside_dock = self.panels["inside"]
+        inside_dock.visibilityChanged.connect(lambda on: (rc.set_inside(on), self.inside.refresh() if on else None))
+        self.timeline.epoch_shown.connect(self._inside_at_epoch)
+        self.sweep_panel.open_trial.connect(self._open_trial)
+        self.sweep_panel.use_settings.connect(lambda spec: self.set_spec(spec, "settings of a sweep trial"))
+        self.sweep_panel.sweep_started.connect(self._sweep_started)
         self.timeline.pace.currentIndexChanged.connect(lambda _i: self._on_pace_changed())
         self.runs_panel.members_check.toggled.connect(self.curves.overlays.set_show_members)
 
@@ -337,6 +302,7 @@ class MainWindow(QMainWindow):
 
     def _on_spec_changed(self, new: ExperimentSpec, old: ExperimentSpec) -> None:
         self._sync_editors()
+        self.sweep_panel.set_base(new, self.dataset, self.session.base_dir())
         self._show_stale()
         self._update_actions()
         self.spec_changed.emit(new)
@@ -368,6 +334,7 @@ class MainWindow(QMainWindow):
     def _on_data_changed(self) -> None:
         ds = self.dataset
         self.editors["data"].set_preview(ds)
+        self.sweep_panel.set_base(self.spec, ds, self.session.base_dir())
         if ds is None:
             if self.session.data_error:
                 self._status(self.session.data_error, 15000)
@@ -432,8 +399,10 @@ class MainWindow(QMainWindow):
                             self.actions["batches"].isChecked())
         self._show_points(keep=True)
         self.timeline.begin_live(runs[0].id)
+        self.inside.begin(runs[0].spec)
         self.run_controller.start([r.spec for r in runs], self.dataset, boundary_source.make_boundary_fn(self.dataset),
-                                  paused=paused, run_ids=[r.id for r in runs], snapshots=self.session.snapshots)
+                                  paused=paused, run_ids=[r.id for r in runs], snapshots=self.session.snapshots,
+                                  inside_grid=self.inside.grid(), inside=self.panels["inside"].isVisible())
         self.runs_panel.update_buttons()
         if evicted:
             self._status(f"Removed the oldest runs to make room: {', '.join(evicted)}", 10000)
@@ -579,6 +548,7 @@ class MainWindow(QMainWindow):
         else:
             self._show_plan()
         self.timeline.show_run()
+        self.inside.refresh()
         self._show_stale()
         self._update_actions()
 
@@ -590,20 +560,60 @@ class MainWindow(QMainWindow):
                                 "them.</i>" if differs else "")
         self.stale_note.setVisible(bool(differs))
 
-    def _offer_runs_dock(self) -> None:
-        """The Runs dock starts hidden (the plots keep the room) and shows itself, a third
-        of the window tall, the first time there is more than one run to compare -- in a
-        window at least :data:`RUNS_DOCK_MIN_WINDOW` tall; a smaller one says where it is."""
-        if self._runs_dock_offered or len(self.session.runs) < 2 or self.presentation_mode:
+    def show_inside(self) -> None:
+        """Look inside (Ctrl+I): the Inside dock."""
+        self.panels.show_bottom("inside")
+
+    def show_sweep(self) -> None:
+        """Sweep (Ctrl+Shift+W): the Sweep dock."""
+        self.panels.show_bottom("sweep")
+
+    def open_playground(self):
+        """See the optimizers (Ctrl+Shift+O): the optimizer playground window."""
+        from .playground import open_playground
+
+        return open_playground(self)
+
+    def find_learning_rate(self):
+        """Find a learning rate (Ctrl+Shift+F): the range test on the current settings; its
+        suggestion goes into the docks as an undo step."""
+        from .lr_range import LrRangeDialog
+
+        if self.dataset is None:
+            return None
+        dialog = self.findChild(LrRangeDialog)
+        if dialog is None:
+            dialog = LrRangeDialog(self, self.spec, self.dataset,
+                                   apply=lambda spec: self.set_spec(spec, "learning rate from the range test"))
+            self.spec_changed.connect(lambda spec: dialog.set_spec(spec, self.dataset) if dialog.isVisible() else None)
+        else:
+            dialog.set_spec(self.spec, self.dataset)
+        dialog.show()
+        return dialog
+
+    def _sweep_started(self) -> None:
+        """A sweep started: the file keeps it."""
+        self.session.sweep = self.sweep_panel.sweep()
+        self.session.mark_changed()
+
+    def _inside_at_epoch(self, k: int) -> None:
+        """The timeline's epoch k in the Inside dock (the network from that snapshot)."""
+        run = self.session.current_run
+        if run is None or self.running:
             return
-        self._runs_dock_offered = True
-        if self.runs_dock.isVisible():
+        found = self.session.snapshots.nearest(run.id, k)
+        if found is not None:
+            self.inside.show_weights(run.spec, found[1], found[0])
+
+    def _open_trial(self, saved) -> None:
+        """A sweep trial (or a point's seeds) becomes runs in the Runs dock, shown."""
+        try:
+            added = self.session.add_saved(saved if isinstance(saved, tuple) else (saved,))
+        except ValueError as exc:
+            self._status(f"Cannot open the trial: {exc}", 10000)
             return
-        if self.height() < RUNS_DOCK_MIN_WINDOW:
-            self._status("Every run is kept: View → Runs shows the table, seeds and paired differences", 10000)
-            return
-        self.runs_dock.show()
-        self.resizeDocks([self.runs_dock], [self.height() // 3], Qt.Orientation.Vertical)
+        self.session.select_run(added[0].id)
+        self.panels.show_bottom("runs")
 
     def _on_pace_changed(self) -> None:
         """The speed: the worker waits between epochs (a replay follows it); the file keeps it."""
@@ -672,6 +682,8 @@ class MainWindow(QMainWindow):
         self._sync_editors()
         self._on_current_changed()
         self.timeline.pace.set_rate(self.session.view.pace)
+        if self.session.sweep is not None:
+            self.sweep_panel.set_sweep(self.session.sweep)
         self.note.setText(description)
         self.note.setVisible(bool(description))
         self._update_actions()
@@ -735,7 +747,8 @@ class MainWindow(QMainWindow):
         style = self.current_style()
         self.curves.apply_style(style)
         self.boundary.apply_style(style)
-        self.runs_panel.apply_style(style)
+        for panel in (self.runs_panel, self.inside_panel, self.sweep_panel):
+            panel.apply_style(style)
         for editor in self.editors.values():
             editor.apply_style(style)
         self.readout.set_scale(2.4 if self.presentation_mode else 1.35)
@@ -752,7 +765,7 @@ class MainWindow(QMainWindow):
             return
         if on:
             self._presentation.enter(self, Style.presentation().font_scale)
-            for dock in (*self.docks.values(), self.runs_dock):
+            for dock in self.panels.all():
                 dock.hide()
         else:
             self._presentation.leave(self)
@@ -783,13 +796,8 @@ class MainWindow(QMainWindow):
         self.set_presentation_mode(False)
         if self._default_state is not None:
             self.restoreState(self._default_state, STATE_VERSION)
-        for dock in (*self.docks.values(), self.runs_dock):
-            dock.setFloating(False)
-            dock.show()
         self.toolbar.show()
-        self.docks["optimizer"].raise_()
-        self.docks["schedule"].raise_()
-        self._default_dock_sizes()
+        self.panels.reset(self.splitter)
 
     def _bring_to_front(self, section: str) -> None:
         """Show the dock with a reason in it (it may be a hidden tab)."""
@@ -844,7 +852,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            self._arrange_default_layout()
+            self.panels.arrange_default(self.splitter)
             fit_to_screen(self)  # the docks' first layout may have asked for more room
             self._default_state = self.saveState(STATE_VERSION)
             if self._pending_state is not None:
@@ -865,6 +873,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.shutdown_worker()
+        self.sweep_panel.shutdown()  # its workers stop (at most a few seconds) and its cluster goes
         self.save_layout()
         self._closing = True
         if self.presentation_mode:

@@ -54,6 +54,7 @@ class RunController(QObject):
     started = Signal()
     frame_events = Signal(list)
     frame_boundary = Signal(object)
+    inside_ready = Signal(object)
     pause_changed = Signal(bool)
     finished = Signal(object)
     failed = Signal(str)
@@ -109,16 +110,18 @@ class RunController(QObject):
 
     # -- control -----------------------------------------------------------------------
     def start(self, specs, dataset, boundary=None, *, paused: bool = False, run_ids: Sequence = (),
-              snapshots=None) -> None:
+              snapshots=None, inside_grid=None, inside: bool = False) -> None:
         """Train ``specs`` (one spec, or several: a lockstep group when they can be one) on
         ``dataset`` in a new thread.  ``boundary``: the worker-thread callable that computes
         the boundary image of the first member's network; ``snapshots`` (a
         :class:`~workbench.snapshots.SnapshotStore`) keeps each member's weights per epoch
-        under its id in ``run_ids``."""
+        under its id in ``run_ids``; ``inside``: compute what the Inside dock draws (its maps
+        on ``inside_grid``)."""
         specs = tuple(specs) if isinstance(specs, (list, tuple)) else (specs,)
         self.pace.reset()
         worker = TrainingWorker(specs, dataset, boundary=boundary, start_paused=paused, gui_budget=GUI_BUDGET,
-                                run_ids=run_ids, snapshots=snapshots, pace=self.pace)
+                                run_ids=run_ids, snapshots=snapshots, pace=self.pace, inside_grid=inside_grid)
+        worker.set_inside(inside)
         thread = QThread()
         thread.setObjectName("trainingThread")
         worker.moveToThread(thread)
@@ -128,6 +131,7 @@ class RunController(QObject):
         worker.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         worker.events_ready.connect(self._on_events)
         worker.boundary_ready.connect(self._on_boundary)
+        worker.inside_ready.connect(self.inside_ready)
         worker.pause_changed.connect(self._on_pause_changed)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
@@ -158,6 +162,11 @@ class RunController(QObject):
         """End the run after the current batch; its result comes through ``finished``."""
         if self._worker is not None:
             self._worker.stop()
+
+    def set_inside(self, on: bool) -> None:
+        """The Inside dock was shown or hidden: the worker computes its pictures or not."""
+        if self._worker is not None:
+            self._worker.set_inside(on)
 
     def set_live(self, changes: dict) -> str:
         """Hand live settings to the running trainer ('' done, else why not)."""
@@ -200,6 +209,7 @@ class RunController(QObject):
         if worker is None or thread is None:
             return True
         for sig, slot in ((worker.events_ready, self._on_events), (worker.boundary_ready, self._on_boundary),
+                          (worker.inside_ready, self.inside_ready),
                           (worker.pause_changed, self._on_pause_changed), (worker.finished, self._on_finished),
                           (worker.failed, self._on_failed)):
             try:

@@ -75,6 +75,8 @@ class Session(QObject):
         self.view = ViewHints()
         #: the runs' weights per epoch (the timeline), within one memory budget
         self.snapshots = SnapshotStore()
+        #: the file's sweep (a workbench.sweep.spec.SweepSpec) or None
+        self.sweep = None
         self._dataset = None
         self._data_error = ""
         self._cache: OrderedDict = OrderedDict()
@@ -260,6 +262,13 @@ class Session(QObject):
         self._changed_runs(current=True, dirty=bool(evicted))  # a run is work to keep once it has a result
         return new, [r.name for r in evicted]
 
+    def add_saved(self, saved) -> list[Run]:
+        """Finished runs from elsewhere (a sweep's trials) join the list (ValueError when
+        it is full)."""
+        new = self.runs.add_saved(saved)
+        self._changed_runs()
+        return new
+
     def finish_run(self, run_id: int, result: Optional[RunResult], status: str = "") -> None:
         """A run ended with ``result`` (None: it failed before recording anything)."""
         run = self.runs.get(run_id)
@@ -327,7 +336,7 @@ class Session(QObject):
     # -- files -------------------------------------------------------------------------------------
     def replace(self, spec: ExperimentSpec, runs: Optional[RunList], path: Optional[Path],
                 origin: Optional[Path] = None, current: Optional[int] = None,
-                view: Optional[ViewHints] = None) -> None:
+                view: Optional[ViewHints] = None, sweep=None) -> None:
         """A new experiment (New, Open): forget the undo history.  ``path`` is where Save
         writes (None: untitled); ``origin`` the folder relative data paths are read from
         when that differs (an example opened as an untitled copy); ``current`` the index
@@ -342,6 +351,7 @@ class Session(QObject):
         self._current = self.runs[current].id if current is not None and 0 <= current < len(self.runs) else None
         self._runs_dirty = False
         self.view = view or ViewHints()
+        self.sweep = sweep
         self.reload_data()
         self.undo_stack.setClean()
         self.spec_changed.emit(spec, old)

@@ -40,7 +40,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from workbench.engine.events import EarlyStop, EpochEnd
+from workbench.engine.events import BatchEnd, EarlyStop, EpochEnd
 from workbench.engine.trainer import LiveSettings
 from workbench.pace import Pace
 
@@ -83,6 +83,7 @@ class TrainingWorker(QObject):
 
     events_ready = Signal(list)
     boundary_ready = Signal(object)
+    inside_ready = Signal(object)
     pause_changed = Signal(bool)
     finished = Signal(object)
     failed = Signal(str)
@@ -105,6 +106,7 @@ class TrainingWorker(QObject):
         start_paused: bool = False,
         build=None,
         recorder=None,
+        inside_grid=None,
     ) -> None:
         super().__init__()
         self._specs = list(specs) if isinstance(specs, (list, tuple)) else [specs]
@@ -120,6 +122,9 @@ class TrainingWorker(QObject):
         self.boundary_interval = float(boundary_interval)
         self._build = build
         self._recorder_cls = recorder
+        #: the Inside dock is shown: diagram, layer health and errors are computed (see set_inside)
+        self._inside = threading.Event()
+        self._inside_grid = inside_grid
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._go = threading.Event()  # set = running, clear = paused
@@ -163,6 +168,13 @@ class TrainingWorker(QObject):
         self.pace.reset()
         self._go.set()
 
+    def set_inside(self, on: bool) -> None:
+        """Compute what the Inside dock draws (the dock is shown) or not (any thread)."""
+        if on:
+            self._inside.set()
+        else:
+            self._inside.clear()
+
     @property
     def live(self) -> LiveSettings:
         """The (first) member's live settings."""
@@ -200,17 +212,18 @@ class TrainingWorker(QObject):
             run = build_run(specs[0], dataset, live=self.lives[0]) if self._build is None else \
                 self._build(specs[0], dataset)
             return _Members(run.events(), lambda m: run.network.params, lambda m: run.network,
-                            [getattr(run, "stopping", None)], False)
+                            [getattr(run, "stopping", None)], False, getattr(run, "data", None))
         if lockstep_plan(specs, dataset)[0]:
             group = build_group(specs, dataset)
             with self._lock:  # changes made while it was built carry over
                 for live, own in zip(self.lives, group.lives):
                     own.set(**live.take())
                 self.lives = list(group.lives)
-            return _Members(group.events(), group.member_params, group.member_network, group.stoppings, False)
+            return _Members(group.events(), group.member_params, group.member_network, group.stoppings, False,
+                            group.data, copies=True)
         runs = [build_run(spec, dataset, live=live) for spec, live in zip(specs, self.lives)]
         return _Members(_one_after_another(runs), lambda m: runs[m].network.params, lambda m: runs[m].network,
-                        [run.stopping for run in runs], True)
+                        [run.stopping for run in runs], True, runs[0].data)
 
     def _run(self):
         from workbench.history import Recorder as DefaultRecorder
@@ -225,6 +238,9 @@ class TrainingWorker(QObject):
         if store is not None:
             for m, run_id in enumerate(ids):
                 store.add(run_id, 0, params_of(m))
+        inside = self._live_diagnostics(members)
+        if inside is not None and self._inside.is_set():
+            self._send_inside(inside.start())
         pending: list = []
         clock = time.perf_counter
         gate, pace = self.gate, self.pace
@@ -271,6 +287,12 @@ class TrainingWorker(QObject):
                 pending.append(event)
                 now = clock()
                 epoch_done = kind is EpochEnd
+                if (inside is not None and (kind is BatchEnd or epoch_done) and member == shown
+                        and event.phase == "train" and self._inside.is_set()):
+                    if epoch_done:
+                        self._send_inside(inside.epoch_done(event.epoch))
+                    else:
+                        inside.step_done()
                 if epoch_done:
                     if member == shown and has_boundary:
                         boundary_dirty = True
@@ -313,7 +335,28 @@ class TrainingWorker(QObject):
         flush()
         if self._boundary is not None and boundary_dirty:
             send_boundary()
+        if inside is not None and self._inside.is_set():
+            early = recorders[shown].early
+            last = recorders[shown].last_epoch
+            self._send_inside(inside.finish(early.best_epoch if early is not None and early.restored else last))
+            self._send_inside(_errors_of(network_of(shown), self._dataset))
         return [rec.result(weights=params_of(m)) for m, rec in enumerate(recorders)]
+
+    def _live_diagnostics(self, members: "_Members"):
+        """The Inside dock's live source for the shown member (None for tests' stand-ins)."""
+        if self._build is not None or members.data is None:
+            return None
+        from .inside.live import LiveDiagnostics
+
+        shown = self._shown
+        seed = self._specs[shown].training.seed
+        if members.copies:
+            return LiveDiagnostics(None, members.data, self._inside_grid, seed, copy=lambda: members.network(shown))
+        return LiveDiagnostics(members.network(shown), members.data, self._inside_grid, seed)
+
+    def _send_inside(self, payloads) -> None:
+        for payload in payloads:
+            self.inside_ready.emit(payload)
 
 
 @dataclasses.dataclass
@@ -327,6 +370,8 @@ class _Members:
     network: Callable
     stoppings: list
     sequential: bool
+    data: Any = None  # the TrainData (the evaluation batch of the layer health)
+    copies: bool = False  # network(m) is a fresh copy (a lockstep member)
 
     def best_epoch(self, member: int) -> int:
         """The best epoch early stopping has seen so far (0: none yet)."""
@@ -344,3 +389,13 @@ def _one_after_another(runs):
                 yield dataclasses.replace(event, member=m) if m else event
         finally:
             events.close()
+
+
+def _errors_of(network, dataset) -> list:
+    """The Errors tab's numbers for the final (restored) network: ``[{"errors": ...}]``."""
+    from .inside.errors_view import errors_for
+
+    try:
+        return [{"errors": errors_for(network, dataset)}]
+    except Exception:  # noqa: BLE001 - a view helper must never fail the run
+        return []

@@ -515,8 +515,9 @@ class CurvesPanel(QtWidgets.QWidget):
         fm = QtGui.QFontMetricsF(self._font(0.95))
         rows = self._legend_rows()
         legend.full_texts = [text for _item, text in rows]  # before eliding
-        for item, text in rows:
-            legend.addItem(item, fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, max(60.0, room)))
+        for item, text in rows:  # run names are elided to the room there is (the roles' names are short)
+            legend.addItem(item, fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, max(60.0, room))
+                           if self._run_entries else text)
         self._legend = legend
         self._legend_row.set_legend(legend)
         self._legend_row.fit(self._left_width)

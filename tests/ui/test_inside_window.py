@@ -1,0 +1,105 @@
+"""Issue 11 and 12 in the window: the Inside dock fed by the worker (only while shown), the
+timeline's epoch in the diagram, and the Tools menu (range test, playground, sweep)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from window_kit import quick_spec, run_to_end
+
+from workbench import spec as S
+from workbench.build import network_with
+from workbench.engine.diagnostics import HealthSnapshot
+from workbench.experiment_file import decode_weights
+from workbench.ui.inside.errors_view import errors_for
+from workbench.ui.inside.maps import DiagramSnapshot
+
+
+def collect(w):
+    got = []
+    w.run_controller.inside_ready.connect(got.append)
+    return got
+
+
+def test_the_inside_dock_shows_what_the_network_is_at_each_epoch(qtbot, make_window):
+    w = make_window(quick_spec(epochs=30))
+    w.act_inside.trigger()
+    assert w.panels["inside"].isVisible()
+    got = collect(w)
+    run_to_end(qtbot, w)
+    run, ds = w.session.current_run, w.dataset
+    diagrams = [p for p in got if isinstance(p, DiagramSnapshot)]
+    healths = [p for p in got if isinstance(p, HealthSnapshot)]
+    errors = [p for p in got if isinstance(p, dict)]
+    assert diagrams[0].epoch == 0 and healths[0].epoch == 0 and len(errors) == 1
+    for snap in (diagrams[-1], healths[-1]):  # each equals the network rebuilt from that epoch's weights
+        epoch, params = w.session.snapshots.nearest(run.id, snap.epoch)
+        assert epoch == snap.epoch
+        net = network_with(run.spec, ds, params)
+        if isinstance(snap, DiagramSnapshot):
+            for l, b in enumerate(snap.biases):
+                np.testing.assert_array_equal(np.ravel(b), np.ravel(net.biases[l]))
+        else:
+            for l, layer in enumerate(snap.layers):
+                assert layer.weights.norm == pytest.approx(float(np.linalg.norm(net.weights[l].astype(np.float64))),
+                                                           rel=1e-6)
+    # the errors are the final (restored) model's
+    final = network_with(run.spec, ds, decode_weights(run.result.weights))
+    expected = errors_for(final, ds)
+    np.testing.assert_array_equal(errors[0]["errors"]["validation"].confusion, expected["validation"].confusion)
+    assert w.inside_panel.errors._errors["validation"].accuracy == expected["validation"].accuracy
+    # the layer-health update ratio exists after the first epoch (the last step's, probed)
+    assert healths[-1].layers[0].update_ratio is not None and healths[-1].layers[0].update_ratio > 0
+
+
+def test_the_worker_computes_nothing_for_a_hidden_dock(qtbot, make_window):
+    w = make_window(quick_spec(epochs=5))
+    assert not w.panels["inside"].isVisible()
+    got = collect(w)
+    run_to_end(qtbot, w)
+    assert got == []
+
+
+def test_the_timeline_epoch_is_shown_in_the_diagram(qtbot, make_window):
+    w = make_window(quick_spec(epochs=10))
+    run_to_end(qtbot, w)
+    w.act_inside.trigger()
+    w.timeline.slider.setValue(4)
+    snap = w.inside_panel.diagram._snapshot
+    assert snap.epoch == 4
+    run = w.session.current_run
+    net = network_with(run.spec, w.dataset, w.session.snapshots.nearest(run.id, 4)[1])
+    np.testing.assert_array_equal(np.ravel(snap.biases[0]), np.ravel(net.biases[0]))
+
+
+def test_tools_menu_opens_the_range_test_playground_and_sweep(qtbot, make_window):
+    w = make_window(quick_spec(epochs=5))
+    titles = [a.text() for a in w.menus["Tools"].actions() if a.text()]
+    assert titles == ["Look &inside", "Find a learning &rate…", "S&weep…", "See the &optimizers…"]
+    dialog = w.find_learning_rate()
+    assert dialog is not None and dialog.isVisible()
+    w.propose("optimizer", S.replace(w.spec.optimizer, lr=0.02))
+    assert dialog.findChild(type(dialog)) is None  # (one dialog)
+    dialog._apply(S.replace(w.spec, optimizer=S.replace(w.spec.optimizer, lr=0.3)))  # "Use as η"
+    assert w.spec.optimizer.lr == 0.3
+    w.undo()  # an undo step like any edit (merged with the edit of the same field before it)
+    assert w.spec.optimizer.lr == 0.01
+    dialog.close()
+    playground = w.open_playground()
+    assert playground.isVisible() and w.open_playground() is playground
+    playground.close()
+    w.act_sweep.trigger()
+    assert w.panels["sweep"].isVisible()
+
+
+def test_a_sweep_trial_opens_as_runs(qtbot, make_window):
+    from window_kit import headless_result
+
+    w = make_window(quick_spec(epochs=3))
+    spec = S.replace(w.spec, optimizer=S.replace(w.spec.optimizer, lr=0.05))
+    saved = S.SavedRun(name="trial 1: η 0.05", spec=spec, result=headless_result(spec), group="point 1")
+    w._open_trial((saved, saved))
+    runs = list(w.session.runs)
+    assert [r.name for r in runs] == ["trial 1: η 0.05"] * 2 and runs[0].group == runs[1].group
+    assert runs[0].group.endswith("point 1") and w.session.current_run is runs[0]
+    assert w.curves.history_length() == 3
