@@ -90,7 +90,7 @@ def test_line_of_each_weight_has_the_width_and_colour_the_legend_states(diagram,
     # the legend's mapping, stated in its text
     widest = dg.LINE_WIDTH * style.pen_width / 2.0
     assert f"width {widest:g} px × |w| / max|w| of the layer" in diagram.legend.text()
-    assert "blue: w &gt; 0" in diagram.legend.text() and "orange: w &lt; 0" in diagram.legend.text()
+    assert "orange: w &gt; 0" in diagram.legend.text() and "blue: w &lt; 0" in diagram.legend.text()
     blue, orange = (QtGui.QColor(st.BLUE), QtGui.QColor(st.ORANGE)) if not style.dark else (
         st.legible_on(st.BLUE, style.colors.background, cm.SIGN_CONTRAST),
         st.legible_on(st.ORANGE, style.colors.background, cm.SIGN_CONTRAST))
@@ -107,7 +107,7 @@ def test_line_of_each_weight_has_the_width_and_colour_the_legend_states(diagram,
                 t = abs(w) / wmax
                 assert pen.widthF() == pytest.approx(max(dg.LINE_WIDTH_MIN, widest * t), rel=1e-6)
                 c = pen.color()
-                sign = blue if w > 0 else orange  # mixed with the background: paler when smaller
+                sign = orange if w > 0 else blue  # mixed with the background: paler when smaller
                 share = dg.FADE_MIN + (1 - dg.FADE_MIN) * t
                 bg = QtGui.QColor(style.colors.background)
                 want = [round(getattr(sign, ch)() * share + getattr(bg, ch)() * (1 - share))
@@ -132,7 +132,7 @@ def test_bias_rings_follow_the_legend(diagram):
     for j in range(6):
         pen = diagram.node(1, j).ring.pen()
         assert pen.widthF() == pytest.approx(dg.RING_MIN + (dg.RING_MAX - dg.RING_MIN) * abs(b[j]) / bmax)
-        want = st.BLUE if b[j] > 0 else st.ORANGE if b[j] < 0 else st.LIGHT.foreground
+        want = st.ORANGE if b[j] > 0 else st.BLUE if b[j] < 0 else st.LIGHT.foreground
         assert pen.color().name().upper() == want.upper()
 
 

@@ -11,7 +11,7 @@ window tall enough (:data:`RUNS_DOCK_MIN_WINDOW`).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
 from .editors import EditorDock
 
@@ -22,9 +22,16 @@ LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.R
 
 
 def panel_dock(window: QMainWindow, title: str, name: str, widget: QWidget) -> QDockWidget:
+    """A bottom dock holding ``widget`` in a scroll area: the panel scrolls rather than
+    making the window taller than a laptop's screen."""
     dock = QDockWidget(title, window)
     dock.setObjectName(name)
-    dock.setWidget(widget)
+    scroll = QScrollArea(dock)
+    scroll.setObjectName(f"{name}Scroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(widget)
+    dock.setWidget(scroll)
     return dock
 
 

@@ -1,8 +1,9 @@
 """Colours and small helpers shared by the "look inside" widgets.
 
-Signs: positive = Okabe-Ito blue, negative = Okabe-Ito orange (TensorFlow Playground's
-convention), on the dark theme lightened to :data:`SIGN_CONTRAST` against the
-background.  Pass / fail: green / vermillion, always with a word as well.
+Signs: positive = Okabe-Ito orange, negative = Okabe-Ito blue -- the boundary view's
+class colours (class 1, where the output's logit is > 0, is orange there; class 0 blue),
+so a student sees one colour for one class -- on the dark theme lightened to
+:data:`SIGN_CONTRAST` against the background.  Pass / fail: green / vermillion, always with a word as well.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from PySide6 import QtGui
 
 from workbench.ui import style as st
 
+#: The colours of a positive and a negative value (the classes 1 and 0 of the boundary view).
+POSITIVE, NEGATIVE = st.CLASS_COLORS[1], st.CLASS_COLORS[0]
 #: Least contrast of the sign colours against the dark theme's background (lines, rings).
 SIGN_CONTRAST = 3.0
 
@@ -25,11 +28,11 @@ LUT_SIZE = 256
 
 
 def sign_colors(style: st.Style) -> tuple[QtGui.QColor, QtGui.QColor]:
-    """``(positive, negative)``: blue and orange, legible on the theme's background."""
+    """``(positive, negative)``: orange and blue, legible on the theme's background."""
     if not style.dark:
-        return QtGui.QColor(st.BLUE), QtGui.QColor(st.ORANGE)
+        return QtGui.QColor(POSITIVE), QtGui.QColor(NEGATIVE)
     bg = style.colors.background
-    return st.legible_on(st.BLUE, bg, SIGN_CONTRAST), st.legible_on(st.ORANGE, bg, SIGN_CONTRAST)
+    return st.legible_on(POSITIVE, bg, SIGN_CONTRAST), st.legible_on(NEGATIVE, bg, SIGN_CONTRAST)
 
 
 def pass_fail_colors(style: st.Style) -> tuple[QtGui.QColor, QtGui.QColor]:
@@ -42,8 +45,8 @@ def pass_fail_colors(style: st.Style) -> tuple[QtGui.QColor, QtGui.QColor]:
 
 @lru_cache(maxsize=8)
 def diverging_lut(dark: bool) -> np.ndarray:
-    """``(LUT_SIZE, 4)`` uint8 RGBA: orange (index 0, most negative) through the theme's
-    neutral :data:`MAP_CENTRE` (the middle) to blue (last, most positive)."""
+    """``(LUT_SIZE, 4)`` uint8 RGBA: blue (index 0, most negative) through the theme's
+    neutral :data:`MAP_CENTRE` (the middle) to orange (last, most positive)."""
     style = st.Style.normal(dark=dark)
     pos, neg = sign_colors(style)
     mid = QtGui.QColor(MAP_CENTRE[dark])

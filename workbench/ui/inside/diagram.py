@@ -6,14 +6,15 @@ Columns from left to right: the input, each hidden layer, the output.  What is d
 * a **line** for weight ``w = W^(l)[i, j]`` (unit ``i`` of position ``l - 1`` to unit ``j``
   of position ``l``): width ``LINE_WIDTH * |w| / max|W^(l)|`` px (at least
   :data:`LINE_WIDTH_MIN`; ``LINE_WIDTH`` is :func:`max_line_width`, 6 px, 10.5 px in
-  presentation mode), colour blue for ``w > 0``, orange for ``w < 0``, mixed with the
+  presentation mode), colour orange for ``w > 0``, blue for ``w < 0`` (the boundary view's
+  class 1 and class 0), mixed with the
   background so that a small weight is paler: ``FADE_MIN + (1 - FADE_MIN) |w| / max|W^(l)|``
   of the colour (:func:`line_style`; opaque colours, stronger lines drawn on top --
   translucent wide antialiased lines cost six times as much to paint);
 * a **ring** round each hidden and output unit for its bias ``b^(l)[j]``: the same
   colours, width ``RING_MIN + (RING_MAX - RING_MIN) |b| / max|b^(l)|``;
 * inside each node, for 2-D inputs, the unit's value over the input plane (see
-  :mod:`.maps`): blue above the layer's centre (0; 0.5 for sigmoid), orange below,
+  :mod:`.maps`): orange above the layer's centre (0; 0.5 for sigmoid), blue below,
   pale at it; the scale is shared by the units of one layer (tanh and hard tanh
   ``[-1, 1]``, sigmoid ``[0, 1]``, otherwise ``± max |value|`` of the layer);
 * a layer wider than :data:`~.maps.WIDE_LAYER` units is a **strip** (its biases as
@@ -869,15 +870,16 @@ class NetworkDiagram(QtWidgets.QWidget):
             "<b>Lines</b>: weight w = W⁽ˡ⁾[i, j] (unit i of the layer on the left, unit j on the right); "
             f"width {max_line_width(style):g} px × |w| / max|w| of the layer "
             f"(at least {LINE_WIDTH_MIN:g} px), fainter (nearer the background colour) when smaller; "
-            f"<span style='color:{tp}'>■ blue: w &gt; 0</span>, "
-            f"<span style='color:{tn}'>■ orange: w &lt; 0</span>.",
+            f"<span style='color:{tp}'>■ orange: w &gt; 0</span>, "
+            f"<span style='color:{tn}'>■ blue: w &lt; 0</span>.",
             f"<b>Ring</b>: bias b, same colours, {RING_MIN * k:g} + {(RING_MAX - RING_MIN) * k:g} px × |b| / max|b| "
             f"of the layer.",
         ]
         if self._maps and any(m is not None for m in self._maps):
             parts.append("<b>Squares</b>: each unit's value over the input plane "
-                         "(x₁ across, x₂ up): blue above 0 (sigmoid: 0.5), orange below, pale at it; "
-                         "one scale per layer (hover for it). The output shows its logit: &gt; 0 means class 1.")
+                         "(x₁ across, x₂ up): orange above 0 (sigmoid: 0.5), blue below, pale at it; "
+                         "one scale per layer (hover for it). The output shows its logit: &gt; 0 (orange) means "
+                         "class 1, as in the boundary view.")
         wide = [k_ for k_, n in enumerate(self._sizes) if n > WIDE_LAYER]
         if wide:
             parts.append(f"<b>Layers over {WIDE_LAYER} units</b> are strips (bias colours) with only the "
