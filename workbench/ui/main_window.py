@@ -5,12 +5,17 @@ The logic lives elsewhere, one job per module:
 =====================  ===================================================================
 ``session``            the experiment being edited: spec, undo stack, data set, runs, file
 ``run_controller``     the run in progress: worker and thread, pause/step/stop, live changes
+``window_runs``        Run, Repeat x N, pace and what follows a run (a part of the window)
 ``run_view``           what a run looks like: curves, read-out, progress, status messages
 ``comparison``         which runs the curves overlay, and a group's live members
 ``runs_panel``         the Runs dock: the table of runs, seeds, the paired difference
+``timeline``           the slider over the shown run's epochs, Replay, the speed
+``inside_link``        what the Inside dock shows (the worker's pictures, a run's weights)
 ``files``              New, Open, Save, export, recent files, drag and drop
 ``actions``            every action (menus, toolbar, shortcuts) declared once
-``view_settings``      theme, log scales, layout, screen size, presentation mode
+``window_view``        themes, presentation mode, layout, Help (a part of the window)
+``view_settings``      what the view remembers: theme, log scales, geometry
+``docks``              where every dock goes and how big it starts
 ``editors``            one editor per spec section, each in a dock
 =====================  ===================================================================
 
@@ -25,53 +30,45 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QProgressBar, QSplitter, QStyle,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
-from workbench.build import check_fits, count_parameters, output_label, planned_lr, task_of
-from workbench.changes import describe_change
-from workbench.spec import ExperimentSpec, SpecError, ViewHints
+from workbench.build import output_label, planned_lr, task_of
+from workbench.spec import ExperimentSpec
 
 from . import actions as acts
 from . import boundary_source, dialogs
 from .commands import live_changes
 from .comparison import Comparison
 from .data_loader import load_with_progress
+from .docks import Docks, panel_dock
 from .editors import EDITORS
 from .files import FileController
+from .inside import InsidePanel
+from .inside_link import InsideLink
 from .readout import ReadOut
 from .run_controller import RunController
 from .run_view import RunView, set_progress
-from .docks import Docks, panel_dock
-from .inside import InsidePanel
-from .inside_link import InsideLink
 from .runs_panel import RunsPanel
+from .session import Session
+from .style import apply_theme
 from .sweep import SweepPanel
 from .timeline import Timeline
-from .session import Session
-from .style import Style, apply_theme
-from .view_settings import STATE_VERSION, Presentation, ViewSettings, fit_to_screen, restore_geometry
+from .view_settings import (
+    STATE_VERSION,
+    Presentation,
+    ViewSettings,
+    fit_to_screen,
+    restore_geometry,
+)
+from .window_runs import RunActions
+from .window_view import ViewActions
 
 LOCKED = "This setting is locked while training — Stop first."
 
 
-class _blocked:
-    """``with _blocked(obj):`` block a QObject's signals."""
-
-    def __init__(self, obj):
-        self.obj = obj
-
-    def __enter__(self):
-        self.old = self.obj.blockSignals(True)
-
-    def __exit__(self, *exc):
-        self.obj.blockSignals(self.old)
-        return False
-
-
-class MainWindow(QMainWindow):
+class MainWindow(RunActions, ViewActions, QMainWindow):
     """The workbench.  ``MainWindow(spec=None, settings=None)``; ``spec`` defaults to the
     ready-to-run default experiment; ``settings`` (a ``QSettings``) defaults to the
     application's (tests pass an INI file in a temporary folder)."""
@@ -363,283 +360,6 @@ class MainWindow(QMainWindow):
             boundary_source.set_points(self.boundary, ds, info)
             self._points_of = ds
 
-    # ------------------------------------------------------------------ run
-    def start_run(self, *, paused: bool = False, seeds=None) -> bool:
-        """Run (F5): start a new run of the current spec (or resume a paused one);
-        ``seeds``: train one run per seed, as a group (Repeat × N)."""
-        if self.running:
-            if self.paused and not paused:
-                self.set_paused(False)
-            return False
-        reason = self.commit_typed()
-        if reason:
-            self._status(f"Cannot run: {reason}", 15000)
-            return False
-        if self.dataset is None:
-            self._status(f"Cannot run: {self.session.data_error or 'No data set loaded.'}", 10000)
-            return False
-        spec = self.spec
-        try:
-            check_fits(spec, self.dataset)
-        except SpecError as exc:
-            self._status(f"Cannot run: {exc.first_line}", 15000)
-            section = exc.errors[0][0].split(".")[0]
-            if section in self.editors:
-                self.editors[section].show_error(f"Cannot run: {exc.first_line}")
-                self._bring_to_front(section)
-            return False
-        try:
-            runs, evicted = self.session.begin_runs(spec, seeds)
-        except ValueError as exc:
-            self._status(f"Cannot run: {exc}", 15000)
-            return False
-        self._live_runs = runs
-        self.comparison.begin(runs)
-        self.run_view.begin(runs[0].spec, "accuracy" if self.dataset.task == "classification" else "r2",
-                            self.actions["batches"].isChecked())
-        self._show_points(keep=True)
-        self.timeline.begin_live(runs[0].id)
-        self.inside.begin(runs[0].spec)
-        self.run_controller.start([r.spec for r in runs], self.dataset, boundary_source.make_boundary_fn(self.dataset),
-                                  paused=paused, run_ids=[r.id for r in runs], snapshots=self.session.snapshots,
-                                  inside_grid=self.inside.grid(), inside=self.panels["inside"].isVisible())
-        self.runs_panel.update_buttons()
-        if evicted:
-            self._status(f"Removed the oldest runs to make room: {', '.join(evicted)}", 10000)
-        for editor in self.editors.values():
-            editor.set_running(True)
-        with _blocked(self.act_pause):
-            self.act_pause.setChecked(paused)
-        self._update_actions()
-        self._status("Training — data, architecture, schedule and training settings are locked; "
-                     "the learning rate and L1/L2/weight decay can change live", 8000)
-        self.run_started.emit()
-        return True
-
-    def repeat_run(self, n: int) -> bool:
-        """Repeat × N: train the current settings with seeds s, s+1, …, s+N−1 (s: the
-        Training dock's seed) as one group."""
-        seed = self.spec.training.seed
-        return self.start_run(seeds=list(range(seed, seed + int(n))))
-
-    def repeat_default(self) -> bool:
-        """Repeat × N with the Runs dock's N."""
-        return self.repeat_run(self.runs_panel.seeds_spin.value())
-
-    def replay(self) -> None:
-        """Replay the shown run (Ctrl+P; again: stop)."""
-        self.timeline.toggle_replay()
-
-    def _parameters_of(self, run) -> Optional[int]:
-        """A run's parameter count: from its saved weights, else from the data set."""
-        if run.result is not None and run.result.weights is not None:
-            return run.result.weights.n_params
-        ds = self.dataset
-        if ds is None or run.spec.data != self.spec.data:
-            return None
-        return count_parameters(run.spec, int(ds.X_train.shape[1]), task_of(ds)[1])
-
-    def set_paused(self, paused: bool) -> None:
-        """Pause/Resume (F6)."""
-        self.run_controller.set_paused(paused)
-        with _blocked(self.act_pause):
-            self.act_pause.setChecked(paused and self.running)
-
-    def step_epoch(self) -> None:
-        """Step one epoch (F10): train one more epoch, then pause (starts a paused run)."""
-        if not self.running and not self.start_run(paused=True):
-            return
-        self.run_controller.step()
-        with _blocked(self.act_pause):
-            self.act_pause.setChecked(True)
-
-    def stop_run(self) -> None:
-        """Stop (Esc): end the run after the current batch; the results so far are kept."""
-        if self.running:
-            self.run_controller.stop()
-            self._status("Stopping…", 3000)
-
-    def reset_curves(self) -> None:
-        """Clear the curves: no run is shown (the runs stay in the Runs dock)."""
-        if self.running:
-            return
-        self.session.select_run(None)
-        self.curves.reset()
-        self._show_plan()
-        self._show_points(keep=True)
-        self.run_view.clear(self.spec.training.epochs)
-        self._update_actions()
-
-    def shutdown_worker(self, timeout_ms: Optional[int] = None) -> bool:
-        """Stop a live run at once (close, New, Open); True if its thread ended in time."""
-        ok = self.run_controller.shutdown() if timeout_ms is None else self.run_controller.shutdown(timeout_ms)
-        self.curves.set_live(False)
-        self._run_over()
-        return ok
-
-    def _on_frame_events(self, events: list) -> None:
-        if self._closing:
-            return
-        if self.comparison.several:
-            events = self.comparison.route(events)
-        if self.run_view.show(events, self.run_controller.active_seconds()):
-            self.timeline.live_epochs(self.run_view.epochs_done)
-            self.epochs_shown.emit(self.run_view.epochs_done)
-
-    def _on_frame_boundary(self, payload) -> None:
-        if not self._closing and self.timeline.following:
-            boundary_source.show_payload(self.boundary, payload)
-            self.boundary_shown.emit()
-
-    def _is_exposed(self) -> bool:
-        window = self.windowHandle()
-        return window is not None and window.isExposed()
-
-    def _on_pause_changed(self, paused: bool) -> None:
-        if self._closing:
-            return
-        with _blocked(self.act_pause):
-            self.act_pause.setChecked(paused)
-        if paused:
-            self._status(f"Paused after epoch {self.run_view.epochs_done} — F6 resumes, F10 steps one epoch", 0)
-        else:
-            self.statusBar().clearMessage()
-        self._update_actions()
-        self.pause_changed.emit(paused)
-
-    def _on_finished(self, results: list) -> None:
-        if self._closing:
-            return
-        self.curves.set_live(False)
-        runs, self._live_runs = self._live_runs, []
-        self.comparison.end()
-        for run, result in zip(runs, results):
-            self.session.finish_run(run.id, result)
-        self.run_view.end(results[0], self.run_controller.active_seconds())
-        self._run_over()
-        self.timeline.end_live()
-        self.run_finished.emit(results[0])
-
-    def _on_failed(self, message: str) -> None:
-        if self._closing:
-            return
-        self.curves.set_live(False)
-        runs, self._live_runs = self._live_runs, []
-        self.comparison.end()
-        for run in runs:
-            self.session.finish_run(run.id, None, "failed")
-        self.run_view.fail(message)
-        self._run_over()
-        self.timeline.end_live()
-        self.run_failed.emit(message)
-
-    def _on_current_changed(self) -> None:
-        """Another run is shown (not while one trains: the live run stays on the curves)."""
-        if self.running or self._closing:
-            return
-        run = self.session.current_run
-        self.curves.reset()
-        self.run_view.clear(self.spec.training.epochs)
-        self._show_points(keep=True)
-        if run is not None and run.result is not None:
-            self.run_view.load(run.result, run.spec)
-            if run.result.weights is not None and run.spec.data == self.spec.data:
-                self._show_boundary_from_weights(run)
-        else:
-            self._show_plan()
-        self.timeline.show_run()
-        self.inside.refresh()
-        self._show_stale()
-        self._update_actions()
-
-    def _show_stale(self) -> None:
-        """Say when the shown run's settings are not the docks' (until the next run)."""
-        run = self.session.current_run
-        differs = "" if run is None or self.running else describe_change(run.spec, self.spec)
-        self.stale_note.setText(f"<i>The curves show {run.name}; the docks differ: {differs} — Run (F5) trains "
-                                "them.</i>" if differs else "")
-        self.stale_note.setVisible(bool(differs))
-
-    def show_inside(self) -> None:
-        """Look inside (Ctrl+I): the Inside dock."""
-        self.panels.show_bottom("inside")
-
-    def show_sweep(self) -> None:
-        """Sweep (Ctrl+Shift+W): the Sweep dock."""
-        self.panels.show_bottom("sweep")
-
-    def open_playground(self):
-        """See the optimizers (Ctrl+Shift+O): the optimizer playground window."""
-        from .playground import open_playground
-
-        return open_playground(self)
-
-    def find_learning_rate(self):
-        """Find a learning rate (Ctrl+Shift+F): the range test on the current settings; its
-        suggestion goes into the docks as an undo step."""
-        from .lr_range import LrRangeDialog
-
-        if self.dataset is None:
-            return None
-        dialog = self.findChild(LrRangeDialog)
-        if dialog is None:
-            dialog = LrRangeDialog(self, self.spec, self.dataset,
-                                   apply=lambda spec: self.set_spec(spec, "learning rate from the range test"))
-            self.spec_changed.connect(lambda spec: dialog.set_spec(spec, self.dataset) if dialog.isVisible() else None)
-        else:
-            dialog.set_spec(self.spec, self.dataset)
-        dialog.show()
-        return dialog
-
-    def _sweep_started(self) -> None:
-        """A sweep started: the file keeps it."""
-        self.session.sweep = self.sweep_panel.sweep()
-        self.session.mark_changed()
-
-    def _inside_at_epoch(self, k: int) -> None:
-        """The timeline's epoch k in the Inside dock (the network from that snapshot)."""
-        run = self.session.current_run
-        if run is None or self.running:
-            return
-        found = self.session.snapshots.nearest(run.id, k)
-        if found is not None:
-            self.inside.show_weights(run.spec, found[1], found[0])
-
-    def _open_trial(self, saved) -> None:
-        """A sweep trial (or a point's seeds) becomes runs in the Runs dock, shown."""
-        try:
-            added = self.session.add_saved(saved if isinstance(saved, tuple) else (saved,))
-        except ValueError as exc:
-            self._status(f"Cannot open the trial: {exc}", 10000)
-            return
-        self.session.select_run(added[0].id)
-        self.panels.show_bottom("runs")
-
-    def _on_pace_changed(self) -> None:
-        """The speed: the worker waits between epochs (a replay follows it); the file keeps it."""
-        rate = self.timeline.pace.rate()
-        self.run_controller.pace.set_rate(rate)
-        self.timeline.set_rate(rate)
-        self.session.view = ViewHints(pace=rate)
-
-    def change_pace(self, direction: int) -> None:
-        """Slower (Ctrl+[) or faster (Ctrl+])."""
-        self.timeline.pace.step(direction)
-
-    def slower(self) -> None:
-        self.change_pace(-1)
-
-    def faster(self) -> None:
-        self.change_pace(+1)
-
-    def _run_over(self) -> None:
-        for editor in self.editors.values():
-            editor.set_running(False)
-        self.runs_panel.update_buttons()
-        with _blocked(self.act_pause):
-            self.act_pause.setChecked(False)
-        self._update_actions()
-
     # ------------------------------------------------------------------ files
     def new_experiment(self) -> bool:
         return self.files.new_experiment()
@@ -705,142 +425,6 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
         event.acceptProposedAction() if self.files.drop(event.mimeData()) else event.ignore()
-
-    # ------------------------------------------------------------------ view
-    def set_show_batches(self, on: bool) -> None:
-        self.curves.set_show_batches(on)
-        self.view.show_batches = bool(on)
-        self.view.save(self.settings)
-
-    def set_log_scale(self, on: bool) -> None:
-        self.curves.set_log_scale(on)
-        self.view.log_loss = bool(on)
-        self.view.save(self.settings)
-        self._show_plan()
-
-    def set_lr_log_scale(self, on: bool) -> None:
-        self.curves.set_lr_log_scale(on)
-        self.view.log_lr = bool(on)
-        self.view.save(self.settings)
-
-    def current_style(self) -> Style:
-        make = Style.presentation if self.presentation_mode else Style.normal
-        return make(self._dark, pixel_ratio=self.devicePixelRatioF())
-
-    def set_theme(self, theme: str) -> None:
-        self._apply_theme(theme, save=True)
-
-    def _on_color_scheme_changed(self, *_args) -> None:
-        if self.view.theme == "system" and not self._closing:
-            self._apply_theme("system", save=False)
-
-    def _apply_theme(self, theme: str, save: bool) -> None:
-        theme = theme if theme in self.theme_actions else "system"
-        self._dark = apply_theme(QApplication.instance(), theme) == "dark"
-        self.view.theme = theme
-        self.theme_actions[theme].setChecked(True)
-        if save:
-            self.view.save(self.settings)
-        self._restyle()
-
-    def _restyle(self) -> None:
-        style = self.current_style()
-        self.curves.apply_style(style)
-        self.boundary.apply_style(style)
-        for panel in (self.runs_panel, self.inside_panel, self.sweep_panel):
-            panel.apply_style(style)
-        for editor in self.editors.values():
-            editor.apply_style(style)
-        self.readout.set_scale(2.4 if self.presentation_mode else 1.35)
-        self.readout.set_colors(style.line_color("train").name(), style.line_color("val").name())
-        self._size_status_labels()
-
-    def set_presentation_mode(self, on: bool) -> None:
-        """Presentation mode (F11 / Ctrl+Shift+P): 1.6x fonts, thick curves, only the plots
-        and a big read-out; off restores fonts, docks, size and pens exactly."""
-        on = bool(on)
-        with _blocked(self.act_presentation):
-            self.act_presentation.setChecked(on)
-        if on == self.presentation_mode:
-            return
-        if on:
-            self._presentation.enter(self, Style.presentation().font_scale)
-            for dock in self.panels.all():
-                dock.hide()
-        else:
-            self._presentation.leave(self)
-            QTimer.singleShot(0, self._settle_restored_docks)
-        big = self.toolbar.iconSize() * 1.5 if on else self.toolbar.iconSize() / 1.5
-        self.toolbar.setIconSize(big)
-        # the big read-out says where the run is; the status bar keeps room for messages
-        self.speed_label.setVisible(not on)
-        self.time_label.setVisible(not on)
-        self._restyle()
-
-    def _settle_restored_docks(self) -> None:
-        """After presentation mode: the docks kept the 1.6x font's minimum sizes (the scroll
-        areas cache their content's hint); refresh them, then restore the layout again."""
-        if self.presentation_mode or self._closing or self._presentation.state is None:
-            return
-        for dock in self.docks.values():
-            for widget in (dock.editor.form_host, dock.editor, dock.widget()):
-                widget.updateGeometry()
-                widget.layout() is not None and widget.layout().invalidate()
-            dock.layout().invalidate()
-        self.restoreState(self._presentation.state, STATE_VERSION)
-        if self._presentation.size is not None and not (self.isMaximized() or self.isFullScreen()):
-            self.resize(self._presentation.size)
-
-    def reset_layout(self) -> None:
-        """View → Reset layout: every dock back where it started."""
-        self.set_presentation_mode(False)
-        if self._default_state is not None:
-            self.restoreState(self._default_state, STATE_VERSION)
-        self.toolbar.show()
-        self.panels.reset(self.splitter)
-
-    def _bring_to_front(self, section: str) -> None:
-        """Show the dock with a reason in it (it may be a hidden tab)."""
-        if not self.presentation_mode:
-            self.docks[section].show()
-            self.docks[section].raise_()
-
-    def _status(self, text: str, ms: int = 5000) -> None:
-        self.statusBar().showMessage(text, ms)
-
-    def show_shortcuts(self) -> None:
-        from .help import HelpDialog, shortcuts_html
-
-        HelpDialog("Keyboard shortcuts", shortcuts_html(), self).show()
-
-    def show_features(self) -> None:
-        from .help import HelpDialog, features_html
-
-        HelpDialog("What you can switch on", features_html(), self).show()
-
-    def show_about(self) -> None:
-        from .help import HelpDialog, about_html
-
-        HelpDialog("About", about_html(), self).show()
-
-    def _update_actions(self, *_args) -> None:
-        if self._closing or not hasattr(self, "actions"):
-            return
-        acts.update_enabled(self, self.actions)
-        paused = self.running and self.paused
-        self.act_pause.setText("&Resume" if paused else "&Pause")
-        self.act_pause.setIcon(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
-        self.act_pause.setToolTip(("Resume training" if paused else "Pause training") + " (F6)")
-        stack = self.undo_stack
-        self.act_undo.setText(f"&Undo {stack.undoText()}".rstrip())
-        self.act_redo.setText(f"&Redo {stack.redoText()}".rstrip())
-        self.act_undo.setIconText("Undo")  # the toolbar stays short; the menu names the change
-        self.act_redo.setIconText("Redo")
-        self.act_undo.setToolTip(f"Undo {stack.undoText()} (Ctrl+Z)".replace("  ", " "))
-        self.act_redo.setToolTip(f"Redo {stack.redoText()} (Ctrl+Shift+Z)".replace("  ", " "))
-        self.setWindowTitle(f"{self.display_name()}[*] — {dialogs.APP_NAME}")
-        self.setWindowModified(self.is_dirty())
 
     # ------------------------------------------------------------------ show, close
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
