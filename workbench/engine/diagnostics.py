@@ -53,6 +53,7 @@ import numpy as np
 
 from . import activations as _act
 from .initializers import initialize as _initialize
+from .rate_limit import RateLimit
 
 # ----------------------------------------------------------------------------- constants
 EVAL_BATCH_ROWS = 512
@@ -689,8 +690,9 @@ def _health_snapshot(network, X_eval, y_eval, prev_params, epoch, grads_buffer) 
     return HealthSnapshot(int(epoch), tuple(layers), loss, int(X_eval.shape[0]), time.perf_counter() - t0)
 
 
-class HealthMonitor:
-    """The evaluation batch, an :class:`UpdateProbe` and a rate limit, for the trainer.
+class HealthMonitor(RateLimit):
+    """The evaluation batch, an :class:`UpdateProbe` and a :class:`~.rate_limit.RateLimit`
+    (:data:`MIN_INTERVAL`, :data:`BUDGET`), for the trainer.
 
     ``due()`` is True for the first snapshot and afterwards only when at least
     ``min_interval`` seconds have passed since the previous snapshot ended *and* the
@@ -719,32 +721,17 @@ class HealthMonitor:
         self.X, self.y = choose_eval_batch(X, y, seed, max_rows=max_rows)
         self.probe = UpdateProbe(network)
         self._grads = np.empty_like(network.params)
-        self.min_interval = float(min_interval)
-        self.budget = float(budget)
-        self.clock = clock
-        self.start = clock()
-        self.last_end: Optional[float] = None
-        self.spent = 0.0
-        self.count = 0
-
-    def due(self) -> bool:
-        if self.last_end is None:
-            return True
-        now = self.clock()
-        if now - self.last_end < self.min_interval:
-            return False
-        return self.spent <= self.budget * (now - self.start)
+        super().__init__(min_interval, budget, clock)
 
     def snapshot(self, epoch: int) -> HealthSnapshot:
         """A :class:`HealthSnapshot` now; the update ratios come from the probe when a
         ``probe.before`` has been taken since the last snapshot (it is consumed)."""
-        t0 = self.clock()
+        return self.measured(lambda: self._snapshot(epoch))
+
+    def _snapshot(self, epoch: int) -> HealthSnapshot:
         prev = self.probe.previous
         snap = health_snapshot(self.network, self.X, self.y, prev_params=prev, epoch=epoch, grads_buffer=self._grads)
         self.probe.disarm()
-        self.last_end = self.clock()
-        self.spent += self.last_end - t0
-        self.count += 1
         return snap
 
 

@@ -51,6 +51,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from workbench.engine import activations as _act
+from workbench.engine.rate_limit import RateLimit
 
 # ----------------------------------------------------------------------------- bounds
 WIDE_LAYER = 24
@@ -322,44 +323,25 @@ def snapshot_from_arrays(weights: Sequence[np.ndarray], biases: Sequence[np.ndar
     return DiagramSnapshot(sizes, tuple(activations), conns, bs, maps, int(epoch), time.perf_counter() - t0)
 
 
-class DiagramSource:
-    """The diagram's snapshots at a bounded rate, for the training worker::
+class DiagramSource(RateLimit):
+    """The diagram's snapshots at a bounded rate (a :class:`~workbench.engine.rate_limit.RateLimit`,
+    as :class:`~workbench.engine.diagnostics.HealthMonitor`), for the training worker::
 
         source = DiagramSource(run.network, map_grid_for(dataset))   # once per run
         ... after an epoch:  if source.due(): emit(source.snapshot(epoch))
 
     ``due()`` is True for the first snapshot, then only when ``min_interval`` seconds
     have passed since the last one ended and the snapshots so far used at most
-    ``budget`` of the wall time (as :class:`~workbench.engine.diagnostics.HealthMonitor`).
-    ``clock`` is injectable for tests."""
+    ``budget`` of the wall time.  ``clock`` is injectable for tests."""
 
     def __init__(self, network, grid: Optional[MapGrid] = None, *, min_interval: float = MIN_INTERVAL,
                  budget: float = BUDGET, clock: Callable[[], float] = time.perf_counter):
         self.network = network
         self.grid = grid
-        self.min_interval = float(min_interval)
-        self.budget = float(budget)
-        self.clock = clock
-        self.start = clock()
-        self.last_end: Optional[float] = None
-        self.spent = 0.0
-        self.count = 0
-
-    def due(self) -> bool:
-        if self.last_end is None:
-            return True
-        now = self.clock()
-        if now - self.last_end < self.min_interval:
-            return False
-        return self.spent <= self.budget * (now - self.start)
+        super().__init__(min_interval, budget, clock)
 
     def snapshot(self, epoch: int = 0) -> DiagramSnapshot:
-        t0 = self.clock()
-        snap = diagram_snapshot(self.network, self.grid, epoch=epoch)
-        self.last_end = self.clock()
-        self.spent += self.last_end - t0
-        self.count += 1
-        return snap
+        return self.measured(lambda: diagram_snapshot(self.network, self.grid, epoch=epoch))
 
 
 # ----------------------------------------------------------------------------- dropout
