@@ -89,6 +89,7 @@ def test_screenshot_mid_run(qtbot, window, shoot):
 
 def test_screenshot_early_stopping(qtbot, window, shoot):
     assert window.open_path(EXAMPLES / "overfitting.json")
+    window.timeline.pace.set_rate(None)  # the example's demonstration pace: not for a test
     with qtbot.waitSignal(window.run_finished, timeout=120_000):
         window.act_run.trigger()
     assert probe.early_stop_items(window.curves) is not None
@@ -118,13 +119,15 @@ def test_screenshot_dark_theme(qtbot, window, shoot):
 
 def test_screenshot_regression_and_no_boundary(qtbot, window, shoot):
     assert window.open_path(EXAMPLES / "sine_regression.json")
+    window.timeline.pace.set_rate(None)  # the example's demonstration pace: not for a test
     window.propose("training", S.replace(window.spec.training, epochs=120))
     with qtbot.waitSignal(window.run_finished, timeout=120_000):
         window.act_run.trigger()
     xs, ys = window.boundary.curve_data()
     assert len(xs) == 200 and np.isfinite(ys).all()
     shoot(window, "06_regression")
-    assert window.open_path(EXAMPLES / "iris.json")  # 4 features: no boundary view
+    assert window.open_path(EXAMPLES / "iris.json")
+    window.timeline.pace.set_rate(None)  # 4 features: no boundary view; no demonstration pace in a test
     qtbot.waitUntil(lambda: not window.boundary.isVisible(), timeout=5000)
     with qtbot.waitSignal(window.run_finished, timeout=120_000):
         window.act_run.trigger()
