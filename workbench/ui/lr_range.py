@@ -34,8 +34,7 @@ from typing import Callable, Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtGui
-from PySide6.QtCore import QEvent, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -60,6 +59,7 @@ from workbench.lr_find import MAX_SEEDS, MAX_STEPS, MIN_STEPS, lr_find
 from workbench.spec import ExperimentSpec, SpecError
 
 from . import style as st
+from .playground.tool_style import FollowsApplicationStyle, palette_is_dark, style_axes, unscaled_base_font
 from .plots._axis import fast_axes
 from .widgets.forms import label_styles
 from .widgets.spinboxes import IntSpinBox, SciSpinBox, format_number
@@ -166,7 +166,7 @@ def _eta(lr: float) -> str:
     return f"{lr:.3g}" if 1e-3 <= lr < 1e3 else f"{lr:.2e}"
 
 
-class LrRangeDialog(QDialog):
+class LrRangeDialog(FollowsApplicationStyle, QDialog):
     """The range test for ``spec`` on ``dataset`` (see the module docstring);
     ``apply(new_spec)`` receives the spec with the chosen η."""
 
@@ -195,12 +195,8 @@ class LrRangeDialog(QDialog):
         self._seed_order: list[int] = []
         self._finished_curves: dict[int, RangeCurve] = {}
         style = style if style is not None else self._parent_style()
-        base = st.base_font()
-        if style is not None and style.font_scale != 1.0:
-            base.setPointSizeF(st.point_size(base) / style.font_scale)
-        self._base_font = base
-        self._style = style or st.Style.normal(QApplication.palette().window().color().lightness() < 128)
-        self._follow_pending = False
+        self._base_font = unscaled_base_font(style)
+        self._style = style or st.Style.normal(palette_is_dark())
         self._build()
         self.apply_style(self._style)
         self._show_context()
@@ -626,18 +622,9 @@ class LrRangeDialog(QDialog):
         colors = style.colors
         self.plot.setBackground(colors.background)
         item = self.plot.getPlotItem()
-        font = st.scaled_font(self._base_font, style)
-        for name in ("left", "bottom"):
-            ax = item.getAxis(name)
-            ax.setStyle(tickFont=font, tickTextOffset=max(3, int(3 * style.font_scale)))
-            ax.setPen(pg.mkPen(colors.foreground, width=style.px(1)))
-            ax.setTextPen(pg.mkPen(colors.text))
-        label = {"font-size": f"{st.point_size(self._base_font) * style.font_scale:.1f}pt", "color": colors.text}
-        item.setLabel("bottom", "learning rate η (log scale)", **label)
-        item.setLabel("left", "mini-batch loss", **label)
+        style_axes(item, style, self._base_font, bottom="learning rate η (log scale)", left="mini-batch loss",
+                   widest_tick="0.0000")
         item.showGrid(x=True, y=True, alpha=colors.grid_alpha)
-        fm = QtGui.QFontMetricsF(font)
-        item.getAxis("left").setWidth(int(fm.horizontalAdvance("0.0000") + fm.height() * 1.4 + 6))
         self._style_curves()
         self._update_caption()
         self._message(self.message_label.property("text_plain") or "", bool(self.message_label.property("is_error")))
@@ -724,25 +711,6 @@ class LrRangeDialog(QDialog):
         self.one_cycle_button.setEnabled(have)
         for name, button in self.suggestion_buttons.items():
             button.setEnabled(self._result is not None and any(s.name == name for s in self._result.suggestions))
-
-    # -- following the application's theme ----------------------------------------------------
-    def _parent_style(self) -> Optional[st.Style]:
-        getter = getattr(self.parentWidget(), "current_style", None)
-        return getter() if callable(getter) else None
-
-    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange) and not self._follow_pending:
-            self._follow_pending = True
-            QTimer.singleShot(0, self._follow_application)
-        super().changeEvent(event)
-
-    def _follow_application(self) -> None:
-        self._follow_pending = False
-        style = self._parent_style()
-        if style is None:
-            style = self._style.with_dark(QApplication.palette().window().color().lightness() < 128)
-        if style != self._style:
-            self.apply_style(style)
 
     def done(self, result: int) -> None:  # noqa: D102 - QDialog override (close, Esc, Close)
         self.wait_for_thread()

@@ -29,6 +29,7 @@ from workbench.engine.surfaces import Path, Surface
 from .. import style as st
 from ..plots._axis import fast_axes
 from .contours import segments
+from .tool_style import style_axes
 
 #: grid points per side of the contour grid
 GRID_POINTS = 161
@@ -281,18 +282,8 @@ class SurfacePlot(pg.PlotWidget):
         colors = style.colors
         self.setBackground(colors.background)
         item = self.getPlotItem()
-        font = st.scaled_font(self._base_font, style)
-        for name in ("left", "bottom"):
-            ax = item.getAxis(name)
-            ax.setStyle(tickFont=font, tickTextOffset=max(3, int(3 * style.font_scale)))
-            ax.setPen(pg.mkPen(colors.foreground, width=style.px(1)))
-            ax.setTextPen(pg.mkPen(colors.text))
-        label = {"font-size": f"{st.point_size(self._base_font) * style.font_scale:.1f}pt", "color": colors.text}
-        item.setLabel("bottom", "w₁", **label)
-        item.setLabel("left", "w₂", **label)
-        fm = QtGui.QFontMetricsF(font)
-        item.getAxis("left").setWidth(int(fm.horizontalAdvance("−00.0") + fm.height() * 1.4 + 6))
-        item.getAxis("bottom").setHeight(int(fm.height() * 2.4 + 8))
+        font = style_axes(item, style, self._base_font, bottom="w₁", left="w₂", widest_tick="−00.0")
+        item.getAxis("bottom").setHeight(int(QtGui.QFontMetricsF(font).height() * 2.4 + 8))
         text = QtGui.QColor(colors.text)
         size = style.marker_size
         self.minimum_item.setSymbol("star" if self._surface is None or self._surface.minimum is not None else "x")

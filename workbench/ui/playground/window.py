@@ -34,10 +34,9 @@ from __future__ import annotations
 import time
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -57,6 +56,7 @@ from .. import style as st
 from ..view_settings import fit_to_screen
 from ..widgets.forms import make_combo, set_combo_data
 from ..widgets.spinboxes import IntSpinBox, SciSpinBox
+from .tool_style import FollowsApplicationStyle, palette_is_dark, unscaled_base_font
 from .model import (
     KAPPA_RANGE,
     MAX_RUNS,
@@ -116,7 +116,7 @@ def playback_icon(kind: str, color: QColor, size: int = 32) -> QIcon:
     return QIcon(pix)
 
 
-class PlaygroundWindow(QMainWindow):
+class PlaygroundWindow(FollowsApplicationStyle, QMainWindow):
     """The optimizer playground (see the module docstring).  ``PlaygroundWindow(parent=None,
     style=None, preset="ravine")``; with a parent it is a window of its own that follows
     the parent's ``current_style()``."""
@@ -135,11 +135,7 @@ class PlaygroundWindow(QMainWindow):
         self.setWindowTitle("Optimizer playground — MLP Workbench")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         style = style if style is not None else self._parent_style()
-        # the plots scale a base font by the style's factor: take it without presentation mode's
-        base = st.base_font()
-        if style is not None and style.font_scale != 1.0:
-            base.setPointSizeF(st.point_size(base) / style.font_scale)
-        self._base_font = base
+        self._base_font = unscaled_base_font(style)
 
         self._surface_name = "quadratic"
         self._kappa = 25.0
@@ -153,8 +149,7 @@ class PlaygroundWindow(QMainWindow):
         self._preset: Optional[str] = None
         self._carry = 0.0
         self._last_tick = 0.0
-        self._style = style or st.Style.normal(self._palette_is_dark())
-        self._follow_pending = False
+        self._style = style or st.Style.normal(palette_is_dark())
 
         self.timer = QTimer(self)
         self.timer.setObjectName("playTimer")
@@ -702,31 +697,6 @@ class PlaygroundWindow(QMainWindow):
             self._recompute([i])
             if self._problems[i]:
                 self.editor.show_error(self._problems[i])
-
-    # -- following the application's theme ----------------------------------------------------
-    def _parent_style(self) -> Optional[st.Style]:
-        parent = self.parentWidget()
-        getter = getattr(parent, "current_style", None)
-        return getter() if callable(getter) else None
-
-    def _palette_is_dark(self) -> bool:
-        return QApplication.palette().window().color().lightness() < 128
-
-    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange) and not self._follow_pending:
-            self._follow_pending = True
-            QTimer.singleShot(0, self._follow_application)
-        super().changeEvent(event)
-
-    def _follow_application(self) -> None:
-        """The parent's style (the workbench's theme and presentation mode), or the palette's
-        lightness for a window without one."""
-        self._follow_pending = False
-        style = self._parent_style()
-        if style is None:
-            style = self._style.with_dark(self._palette_is_dark())
-        if style != self._style:
-            self.apply_style(style)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.pause()
