@@ -28,7 +28,7 @@ least 3 such rounds exist (else over all rounds, said so):
 Results go to ``results/lockstep.json`` (``--no-write`` to keep it).  ``--profile`` prints
 a cProfile listing of one lockstep run per case and where a group step's time goes;
 ``--crossover`` adds stacked vs member-by-member groups for widening networks (where
-``optimizers.ROWS_FROM`` is set).
+``group_optimizer.ROWS_FROM`` is set).
 """
 
 from __future__ import annotations
@@ -253,8 +253,8 @@ CROSSOVER = (((20, 64, 64, 10), 32), ((20, 128, 128, 10), 32), ((64, 256, 256, 1
 
 def crossover(rounds: int, quiet: float) -> list[dict]:
     """Stacked vs member-by-member lockstep vs sequential solo runs for widening networks
-    (4 members, Adam, ReLU, 2000 samples, 2 epochs): where ``optimizers.ROWS_FROM`` goes."""
-    from workbench.engine import optimizers
+    (4 members, Adam, ReLU, 2000 samples, 2 epochs): where ``group_optimizer.ROWS_FROM`` goes."""
+    from workbench.engine import group_optimizer
 
     E = engine()
     rows = []
@@ -263,15 +263,15 @@ def crossover(rounds: int, quiet: float) -> list[dict]:
                     quick_epochs=1, init="he_uniform", targets=())
         X, y = make_data(case)
         data = E["trainer"].TrainData(X, y)
-        saved = optimizers.ROWS_FROM
+        saved = group_optimizer.ROWS_FROM
 
         def layout(rows_from):
             def run(_k):
-                optimizers.ROWS_FROM = rows_from
+                group_optimizer.ROWS_FROM = rows_from
                 try:
                     return 1, group_run(E, case, data, range(case.members), case.epochs)
                 finally:
-                    optimizers.ROWS_FROM = saved
+                    group_optimizer.ROWS_FROM = saved
             return run
 
         t = common.interleave({

@@ -1,4 +1,4 @@
-"""Lockstep groups (engine.lockstep, trainer.train_group, optimizers.GroupOptimizer,
+"""Lockstep groups (engine.lockstep, trainer.train_group, group_optimizer.GroupOptimizer,
 build.build_group): every member of a group reproduces its solo run.
 
 Each test builds N members, runs them once as a group and once each as a solo run
@@ -222,10 +222,10 @@ def test_group_optimizer_steps_every_member_as_its_solo_optimizer(kind, dtype, l
     """Per-member eta, float hyperparameters and weight decay; 300 steps (subnormal flushes
     included, accounted per member): each block and state equals the solo one bit for bit,
     in both layouts (2-D column chunks of all members; member by member in solo chunks)."""
-    from workbench.engine import optimizers
+    from workbench.engine import group_optimizer, optimizer_base
 
-    monkeypatch.setattr(optimizers, "ROWS_FROM", 1 if layout == "rows" else 1 << 40)
-    monkeypatch.setattr(optimizers, "CHUNK", 256)  # several chunks per member / per stack
+    monkeypatch.setattr(group_optimizer, "ROWS_FROM", 1 if layout == "rows" else 1 << 40)
+    monkeypatch.setattr(optimizer_base, "CHUNK", 256)  # several chunks per member / per stack
     rng = np.random.default_rng(1)
     N, P = 4, 700
     forms = [{}] if kind not in ("momentum", "nesterov", "adam", "adamw") else \
@@ -465,9 +465,9 @@ def layout(request, monkeypatch):
     networks) or member by member -- the optimizer stepping each member's block in solo
     chunks (skipping frozen members) and evaluation one member per pass (large networks)."""
     if request.param == "by-member":
-        from workbench.engine import lockstep, optimizers
+        from workbench.engine import group_optimizer, lockstep
 
-        monkeypatch.setattr(optimizers, "ROWS_FROM", 1)
+        monkeypatch.setattr(group_optimizer, "ROWS_FROM", 1)
         monkeypatch.setattr(lockstep, "EVAL_BYTES", 1)
     return request.param
 

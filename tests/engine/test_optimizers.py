@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from workbench.engine import optimizers as opt_mod
+from workbench.engine import optimizer_base
 from workbench.engine.optimizers import OPTIMIZERS, make_optimizer
 
 A = [1.0, 4.0, 0.25]
@@ -306,7 +306,7 @@ def test_chunked_update_equals_whole(kind, monkeypatch):
     for mask in (rng.random(n) < 0.5, np.arange(n) < 30):
         results = []
         for chunk in (1 << 18, 7):
-            monkeypatch.setattr(opt_mod, "CHUNK", chunk)
+            monkeypatch.setattr(optimizer_base, "CHUNK", chunk)
             opt = make_optimizer(kind, n, weight_decay=0.2, decay_mask=mask, dtype=np.float64)
             assert len(opt._bounds) == (1 if chunk > n else 8)
             w = w0.copy()

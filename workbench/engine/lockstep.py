@@ -41,7 +41,7 @@ Small and large members.  What a group saves is per-call overhead: for a small n
 (Tiny, 2-8-8-1) a step is ~50 NumPy calls whatever N is, so N seeds cost little more
 than one.  A large network's step is GEMM- and memory-bound: the group does the same
 FLOPs and passes as N solo steps, and N members' weights and optimizer state are N times
-the cache footprint of one.  So members of at least ``optimizers.ROWS_FROM`` parameters
+the cache footprint of one.  So members of at least ``group_optimizer.ROWS_FROM`` parameters
 train their epochs one after the other on their views of the group's buffers (each its
 solo steps; frozen members cost nothing), and evaluation runs as many members per pass as
 keep a pass's activations within ``EVAL_BYTES`` (consecutive members: their weights are

@@ -1,4 +1,7 @@
-"""Update rules over the single flat parameter vector.
+"""The update rules, each described once: its class (hyperparameters, formula, kernel) and
+the registry the spec, the Optimizer dock and the tests read (:data:`OPTIMIZERS`,
+:data:`HYPERPARAMETERS`, :func:`make_optimizer`).  How a step runs (chunks, the decay mask,
+the subnormal flush): :mod:`.optimizer_base`; lockstep groups: :mod:`.group_optimizer`.
 
 Notation of the lecture notes (seed 000 section 4, seed 003): ``w`` the
 parameters, ``g_t`` the gradient at step ``t`` (1-based), ``eta`` the learning
@@ -49,72 +52,25 @@ Decoupled weight decay ``weight_decay`` = lambda works with **every** kind (SGDW
 entries where ``decay_mask`` is True (all entries when it is None).  It never enters
 the gradient or the moment estimates; ``adamw`` is ``adam`` with this switched on by
 name only -- both honour ``weight_decay`` the same way.
-
-Implementation notes (speed).  ``step`` updates the parameters in place with
-preallocated buffers and ``out=`` ufuncs; no array is allocated per step.  The
-constant factors are folded into scalars, which is algebraically exact:
-
-* RMSProp, Adadelta and Adam keep their averages *unnormalised*:
-  ``s' = s / (1-gamma)`` obeys s'_t = gamma s'_{t-1} + g^2 (one pass fewer), and
-  ``v' = v / (1-beta1)`` obeys v'_t = beta1 v'_{t-1} + g.
-* Adam, eq. 7:  v^/sqrt(s^ + eps) = (1-beta1)/c1 * sqrt(c2/(1-beta2)) * v' / sqrt(s' + eps c2/(1-beta2))
-  with c1 = 1-beta1^t, c2 = 1-beta2^t, so the step is 10 elementwise passes
-  (naive NumPy: ~14 passes plus five temporaries); eq. 6 is the same with c1 = c2 = 1.
-* Vectors longer than 2^18 entries are processed in chunks of 2^18 so that the
-  several passes hit cache (1.45x faster at 8M parameters); shorter vectors are
-  one chunk (smaller chunks were slower at 235K: per-call overhead).  Splitting
-  the chunks over two threads was measured and did not pay off (GIL hand-offs
-  between the short ufunc calls).
-
-Adam.step on 235,146 float32 parameters: about 0.34-0.37 ms on an idle core here,
-half of it the sqrt and the divide (a naive NumPy version with temporaries: ~3.6 ms).
-``python -m workbench.engine.optimizers`` prints the timing.  ``state`` returns the quantities in the notes' notation
-(v, s, M, E[g^2], ...) as float64 copies; ``buffers`` holds the raw (scaled) arrays.
-
-Subnormal trap.  With float32, a moment whose gradient is exactly zero decays as
-beta^t and after some hundreds of steps becomes *subnormal*; arithmetic on
-subnormals is ~5x slower on x86.  Every few dozen steps (before any value that was
->= 1e-30 can have decayed below the smallest normal number), entries of the
-state buffers -- and of the parameters when ``weight_decay`` > 0 -- with
-|x| < 1e-30 are set to 0.  Such an entry moves a weight by at most
-eta * 1e-30 / sqrt(eps') (eps' >= eps), i.e. < 1e-26 eta for eps = 1e-8: below
-half an ulp of any float32 weight with |w| > ~1e-19, so normal results are unchanged.
-(Gradients that are themselves tiny -- |g| < 1e-30 -- can still put subnormals into
-the state between two flushes; the next flush removes them.)
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
 
 import numpy as np
 
+from .optimizer_base import CHUNK, FLUSH_BELOW, Optimizer  # noqa: F401  (CHUNK, FLUSH_BELOW: re-exported)
 from .setting import Setting
 
 MOMENTUM_FORMS = ("velocity", "accumulator")
-
-CHUNK = 1 << 18
-"""Elements per chunk: vectors longer than this are updated chunk by chunk."""
-
-FLUSH_BELOW = 1e-30
-"""State entries (and decayed weights) with magnitude below this are flushed to 0."""
-
-_MAX_FLUSH_INTERVAL = 1024
-ROWS_FROM = 1 << 17
-"""A lockstep group of members with at least this many parameters each steps them one by one
-(GroupOptimizer ``by_rows``) and trains their epochs one after the other
-(``lockstep.GroupBackend.run_epoch_by_member``): measured crossover (4 members, Adam,
-sequential solo runs / group): 6K parameters 1.47x stacked vs 0.90x by member, 20K 1.24 vs
-0.93, 85K 1.03 vs 0.97, 235K 0.94 vs 1.02 (benchmarks/README.md, lockstep)."""
-_FEW_RUNS = 4
 
 
 # ---------------------------------------------------------------------------------------
 # The registry: every hyperparameter and every rule described once.  The spec's
 # OptimizerSpec fields, the Optimizer dock's rows, labels, tooltips and formulas, and
-# the tests read these tables; adding a rule is adding its class below (and, if it has a
-# new hyperparameter, one HYPERPARAMETERS entry).
+# the tests read these tables; adding a rule is adding its class below and to RULES (and,
+# if it has a new hyperparameter, one HYPERPARAMETERS entry).
 
 
 def _unit(name, default, label, doc, step=0.05):
@@ -161,210 +117,6 @@ HYPERPARAMETERS: dict[str, Setting] = {h.name: h for h in (
         scale="log", low=0.0, high=1.0, smallest=1e-4),
 )}
 """Every hyperparameter of every rule, in the order the dock shows them."""
-
-
-_REGISTRY: dict[str, type] = {}
-
-
-class Optimizer:
-    """Base class: one update rule over a flat vector of ``n_params`` entries.
-
-    ``step(params, grads, lr)`` performs one update in place; ``reset()`` zeroes
-    the state and the step counter ``t``.  Subclasses define the kernel.
-    """
-
-    #: the registry entry: name in files, label, the hyperparameters the rule uses (lr first),
-    #: labels/tooltips it gives a shared hyperparameter (``relabel``), values to switch to
-    #: when the rule is chosen while a value is still the default or refused (``suggested``),
-    #: a hint beside the settings (``note``) and a line under the formula (``explanation``)
-    kind = ""
-    label = ""
-    uses: tuple[str, ...] = ("lr",)
-    relabel: dict[str, tuple[str, str]] = {}
-    suggested: dict[str, Any] = {}
-    note = ""
-    explanation = ""
-    _buffer_names: tuple[str, ...] = ()
-    _n_scratch = 1
-    #: whether ``_scalars`` depends on the step counter t (or keeps state): a lockstep group
-    #: recomputes such numbers every step, others only when the learning rates change
-    _scalars_depend_on_t = True
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.kind:
-            _REGISTRY[cls.kind] = cls
-
-    @classmethod
-    def formula(cls, **hyper) -> tuple[str, ...]:
-        """The update rule in the notes' notation, one equation per line.  Markup (read by
-        the window): ``*w*`` a vector (bold), ``_t`` / ``_{t−1}`` subscripts, ``^t`` superscripts."""
-        raise NotImplementedError
-
-    @classmethod
-    def check(cls, hyper: dict) -> None:
-        """Cross-field rules of this kind (ValueError)."""
-
-    def __init__(self, n_params: int, *, weight_decay: float = 0.0, decay_mask=None, dtype=np.float32):
-        self.n_params = int(n_params)
-        self.dtype = np.dtype(dtype)
-        self.weight_decay = float(weight_decay)
-        self.decay_mask = None if decay_mask is None else np.array(decay_mask, dtype=bool, copy=True)
-        self.t = 0
-        n = self.n_params
-        self.buffers: dict[str, np.ndarray] = {name: np.zeros(n, self.dtype) for name in self._buffer_names}
-        self._bounds = [(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
-        width = min(n, CHUNK)
-        self._scratch = [np.empty(width, self.dtype) for _ in range(max(self._n_scratch, 1))]
-        self._flag = np.empty(width, bool)
-        self._chunk_state = [
-            [self.buffers[name][a:b] for name in self._buffer_names] for a, b in self._bounds
-        ]
-        self._chunk_scratch = [[s[: b - a] for s in self._scratch] for a, b in self._bounds]
-        self._setup_decay()
-        self._view_cache: Optional[tuple] = None
-        # subnormal guard
-        self._flush_below = FLUSH_BELOW
-        tiny = float(np.finfo(self.dtype).tiny)
-        self._flush_budget = 0.5 * math.log(FLUSH_BELOW / tiny)
-        rates = [-math.log(f) for f in self._decay_factors() if 0.0 < f < 1.0]
-        self._state_decay_rate = max(rates) if rates else 0.0
-        self._decay_acc = 0.0
-        self._since_flush = 0
-
-    # -- decay mask -------------------------------------------------------------
-    @property
-    def weight_decay(self) -> float:
-        """Decoupled weight decay lambda; may change between steps (a live edit), also
-        from 0 to a positive value: the decay plan is built for every optimizer."""
-        return self._weight_decay
-
-    @weight_decay.setter
-    def weight_decay(self, value: float) -> None:
-        value = float(value)
-        if not (0.0 <= value < math.inf):
-            raise ValueError(f"weight_decay: must be >= 0 and finite, got {value:g}")
-        self._weight_decay = value
-
-    def _setup_decay(self) -> None:
-        """Turn ``decay_mask`` into, per chunk, either a few contiguous runs (weights
-        of each layer: one in-place multiply per run) or, when the mask is fragmented,
-        a factor vector (three passes), whichever is cheaper.  Built whatever lambda is
-        now, so that switching decay on mid-run needs nothing else."""
-        self._decay_plan: list = _decay_plan(self.decay_mask, self._bounds)
-
-    def _decay(self, w: np.ndarray, ci: int, factor: float, tmp: np.ndarray) -> None:
-        """w <- w - eta lambda w_{t-1} = (1 - eta lambda) w_{t-1} on the masked entries of
-        chunk ``ci`` (both paths multiply by the same rounded factor: bitwise equal)."""
-        plan = self._decay_plan[ci]
-        if isinstance(plan, list):
-            for lo, hi in plan:
-                part = w[lo:hi]
-                np.multiply(part, factor, out=part)
-        else:
-            tmp.fill(1.0)
-            np.copyto(tmp, factor, where=plan)
-            np.multiply(w, tmp, out=w)
-
-    # -- the step ---------------------------------------------------------------
-    def _views(self, params: np.ndarray, grads: np.ndarray):
-        cache = self._view_cache
-        if cache is not None and cache[0] is params and cache[1] is grads:
-            return cache[2]
-        views = [(params[a:b], grads[a:b]) for a, b in self._bounds]
-        self._view_cache = (params, grads, views)
-        return views
-
-    def _check_arrays(self, params: np.ndarray, grads: np.ndarray) -> None:
-        for name, arr in (("params", params), ("grads", grads)):
-            if not isinstance(arr, np.ndarray) or arr.shape != (self.n_params,) or arr.dtype != self.dtype:
-                shape = getattr(arr, "shape", None)
-                dt = getattr(arr, "dtype", type(arr).__name__)
-                raise ValueError(
-                    f"{name}: must be a flat {self.dtype} array of shape ({self.n_params},), got shape {shape} dtype {dt}"
-                )
-
-    def step(self, params: np.ndarray, grads: np.ndarray, lr: float) -> None:
-        """One update of ``params`` (in place) from ``grads`` with learning rate ``lr``."""
-        lr = float(lr)
-        if not (0.0 <= lr < math.inf):
-            raise ValueError(f"lr: must be a finite number >= 0, got {lr!r}")
-        try:
-            ok = (
-                params.dtype == self.dtype
-                and grads.dtype == self.dtype
-                and params.shape == (self.n_params,)
-                and grads.shape == (self.n_params,)
-            )
-        except AttributeError:
-            ok = False
-        if not ok:
-            self._check_arrays(params, grads)
-        views = self._views(params, grads)
-        self.t += 1
-        scalars = self._scalars(lr)
-        wd = self.weight_decay
-        decay = wd > 0.0 and lr > 0.0
-        eta_lambda = lr * wd
-        factor = 1.0 - eta_lambda
-        for ci, (w, g) in enumerate(views):
-            scratch = self._chunk_scratch[ci]
-            if decay:
-                self._decay(w, ci, factor, scratch[0])
-            self._kernel(w, g, self._chunk_state[ci], scratch, scalars)
-        # subnormal guard: flush before anything >= FLUSH_BELOW can decay below tiny
-        rate = self._state_decay_rate
-        if decay:
-            rate = max(rate, -math.log(factor)) if factor > 0.0 else math.inf
-        self._decay_acc += rate
-        self._since_flush += 1
-        if self._decay_acc + rate > self._flush_budget or self._since_flush >= _MAX_FLUSH_INTERVAL:
-            self._flush(params if decay else None)
-
-    def _flush(self, params: Optional[np.ndarray]) -> None:
-        self._decay_acc = 0.0
-        self._since_flush = 0
-        limit = self._flush_below
-        if limit <= 0.0:
-            return
-        targets = [[b for b in self._chunk_state[ci]] for ci in range(len(self._bounds))]
-        if params is not None:
-            for ci, (a, b) in enumerate(self._bounds):
-                targets[ci].append(params[a:b])
-        for ci, (a, b) in enumerate(self._bounds):
-            tmp = self._chunk_scratch[ci][0]
-            flag = self._flag[: b - a]
-            for x in targets[ci]:
-                np.abs(x, out=tmp)
-                np.less(tmp, limit, out=flag)
-                np.copyto(x, 0, where=flag)
-
-    def reset(self) -> None:
-        """Zero the state (moments, accumulators) and the step counter."""
-        for buf in self.buffers.values():
-            buf.fill(0)
-        self.t = 0
-        self._decay_acc = 0.0
-        self._since_flush = 0
-
-    # -- per-kind ---------------------------------------------------------------
-    def _decay_factors(self) -> tuple[float, ...]:
-        """Per-step multipliers of the state buffers (for the subnormal guard)."""
-        return ()
-
-    def _scalars(self, lr: float):
-        return lr
-
-    def _kernel(self, w, g, state, scratch, scalars) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    @property
-    def state(self) -> dict[str, np.ndarray]:
-        """The state in the notes' notation, as float64 copies."""
-        return {}
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} kind={self.kind!r} n_params={self.n_params} t={self.t}>"
 
 
 class SGD(Optimizer):
@@ -636,7 +388,33 @@ class Adadelta(Optimizer):
         }
 
 
-class Adam(Optimizer):
+class _Moments(Optimizer):
+    """The two moment averages of Adam and NAdam, stored unnormalised:
+    v' = v/(1-beta1) obeys v'_t = beta1 v'_{t-1} + g_t, s' = s/(1-beta2) obeys
+    s'_t = beta2 s'_{t-1} + g_t (.) g_t (4 passes); ``state`` gives v and s."""
+
+    _buffer_names = ("v", "s")
+
+    def _decay_factors(self):
+        return (self.beta1, self.beta2)
+
+    @staticmethod
+    def _update_moments(v, s, g, tmp, b1, b2) -> None:
+        np.multiply(v, b1, out=v)
+        np.add(v, g, out=v)  # v'_t
+        np.multiply(g, g, out=tmp)
+        np.multiply(s, b2, out=s)
+        np.add(s, tmp, out=s)  # s'_t
+
+    @property
+    def state(self):
+        return {
+            "v": (1.0 - self.beta1) * self.buffers["v"].astype(np.float64),
+            "s": (1.0 - self.beta2) * self.buffers["s"].astype(np.float64),
+        }
+
+
+class Adam(_Moments):
     """Adam, seed 000 section 4.4:
 
     v_t = beta1 v_{t-1} + (1-beta1) g_t,   s_t = beta2 s_{t-1} + (1-beta2) g_t (.) g_t
@@ -652,7 +430,6 @@ class Adam(Optimizer):
     kind = "adam"
     label = "Adam"
     uses = ("lr", "beta1", "beta2", "eps", "bias_correction")
-    _buffer_names = ("v", "s")
 
     @classmethod
     def _moments(cls, bias_correction=True):
@@ -674,9 +451,6 @@ class Adam(Optimizer):
         self.bias_correction = bool(bias_correction)
         super().__init__(n_params, **kw)
 
-    def _decay_factors(self):
-        return (self.beta1, self.beta2)
-
     def _scalars(self, lr):
         b1, b2, t = self.beta1, self.beta2, self.t
         if self.bias_correction:
@@ -691,23 +465,12 @@ class Adam(Optimizer):
         step, eps_s, b1, b2 = scalars
         v, s = state
         tmp = scratch[0]
-        np.multiply(v, b1, out=v)
-        np.add(v, g, out=v)
-        np.multiply(g, g, out=tmp)
-        np.multiply(s, b2, out=s)
-        np.add(s, tmp, out=s)
+        self._update_moments(v, s, g, tmp, b1, b2)
         np.add(s, eps_s, out=tmp)
         np.sqrt(tmp, out=tmp)
         np.divide(v, tmp, out=tmp)
         np.multiply(tmp, step, out=tmp)
         np.subtract(w, tmp, out=w)
-
-    @property
-    def state(self):
-        return {
-            "v": (1.0 - self.beta1) * self.buffers["v"].astype(np.float64),
-            "s": (1.0 - self.beta2) * self.buffers["s"].astype(np.float64),
-        }
 
 
 class AdamW(Adam):
@@ -724,7 +487,7 @@ class AdamW(Adam):
         return (*lines, f"*w*_t = *w*_{{t−1}} − η ( {v} / √({s} + ε) + λ *w*_{{t−1}} )")
 
 
-class NAdam(Optimizer):
+class NAdam(_Moments):
     """NAdam (Dozat 2016), as PyTorch's ``torch.optim.NAdam`` (momentum decay included):
 
     mu_t = beta1 (1 - 0.96^(t psi) / 2),   P_t = prod_{i=1..t} mu_i
@@ -741,7 +504,6 @@ class NAdam(Optimizer):
     kind = "nadam"
     label = "NAdam"
     uses = ("lr", "beta1", "beta2", "eps", "momentum_decay")
-    _buffer_names = ("v", "s")
     _n_scratch = 2
 
     def __init__(self, n_params, *, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=0.004, **kw):
@@ -764,9 +526,6 @@ class NAdam(Optimizer):
     def _mu(self, t: int) -> float:
         return self.beta1 * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
 
-    def _decay_factors(self):
-        return (self.beta1, self.beta2)
-
     def reset(self) -> None:
         super().reset()
         self.mu_product = 1.0
@@ -785,11 +544,7 @@ class NAdam(Optimizer):
         c_g, c_v, eps_s, b1, b2 = scalars
         v, s = state
         tmp, tmp2 = scratch
-        np.multiply(v, b1, out=v)
-        np.add(v, g, out=v)  # v'_t
-        np.multiply(g, g, out=tmp)
-        np.multiply(s, b2, out=s)
-        np.add(s, tmp, out=s)  # s'_t
+        self._update_moments(v, s, g, tmp, b1, b2)
         np.add(s, eps_s, out=tmp)
         np.sqrt(tmp, out=tmp)
         np.multiply(g, c_g, out=tmp2)
@@ -799,13 +554,9 @@ class NAdam(Optimizer):
         np.add(tmp, tmp2, out=tmp)
         np.subtract(w, tmp, out=w)
 
-    @property
-    def state(self):
-        return {
-            "v": (1.0 - self.beta1) * self.buffers["v"].astype(np.float64),
-            "s": (1.0 - self.beta2) * self.buffers["s"].astype(np.float64),
-        }
 
+RULES: tuple[type, ...] = (SGD, Momentum, Nesterov, Adagrad, RMSProp, Adadelta, Adam, AdamW, NAdam)
+_REGISTRY: dict[str, type] = {cls.kind: cls for cls in RULES}
 
 OPTIMIZERS: tuple[str, ...] = tuple(_REGISTRY)
 """Every rule's name, in the order the window lists them."""
@@ -826,27 +577,8 @@ def hyperparameter_info(kind: str, name: str) -> tuple[str, str]:
     return cls.relabel.get(name, (h.label, h.doc))
 
 
-def _decay_plan(mask: Optional[np.ndarray], bounds: list) -> list:
-    """Per chunk ``[a, b)`` of ``bounds``: the runs ``(lo, hi)`` (chunk-local) where
-    ``mask`` is True, or -- when the mask is too fragmented for one multiply per run --
-    the chunk's slice of the mask itself.  None: every entry, one run per chunk."""
-    if mask is None:
-        return [[(0, b - a)] for a, b in bounds]
-    plan: list = []
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
-    starts, ends = edges[0::2].tolist(), edges[1::2].tolist()
-    for a, b in bounds:
-        local = [(max(s, a) - a, min(e, b) - a) for s, e in zip(starts, ends) if max(s, a) < min(e, b)]
-        # one ufunc call costs about as much as ~8K elements of a pass
-        if len(local) <= max(_FEW_RUNS, (b - a) // 8192):
-            plan.append(local)
-        else:
-            plan.append(mask[a:b])
-    return plan
-
-
-def _validated(kind: str, n_params, weight_decay, decay_mask, dtype, hyper: dict):
-    """The checks of :func:`make_optimizer`: ``(cls, n_params, own hyperparameters,
+def validate_arguments(kind: str, n_params, weight_decay, decay_mask, dtype, hyper: dict):
+    """The checks of :func:`make_optimizer` (and of each member of a lockstep group): ``(cls, n_params, own hyperparameters,
     weight_decay, decay_mask, dtype)`` or the error naming the first bad argument."""
     cls = optimizer_class(kind)
     if isinstance(n_params, bool) or not isinstance(n_params, (int, np.integer)) or n_params < 0:
@@ -890,420 +622,9 @@ def make_optimizer(
     name raises ``TypeError``.  ``decay_mask`` (bool, shape ``(n_params,)``) selects the
     entries that ``weight_decay`` shrinks; None means all.
     """
-    cls, n, own, weight_decay, decay_mask, dt = _validated(kind, n_params, weight_decay, decay_mask, dtype, hyper)
+    cls, n, own, weight_decay, decay_mask, dt = validate_arguments(kind, n_params, weight_decay, decay_mask, dtype,
+                                                                   hyper)
     return cls(n, weight_decay=weight_decay, decay_mask=decay_mask, dtype=dt, **own)
-
-
-# ---------------------------------------------------------------------------------------
-# Lockstep: N members of one rule stepping together (see workbench.engine.lockstep).
-
-
-def _adopt_buffers(opt: "Optimizer", buffers: dict) -> None:
-    """Make ``opt`` keep its state in ``buffers`` (same names and sizes; e.g. views of a
-    lockstep group's state vectors) instead of its own."""
-    opt.buffers = buffers
-    opt._chunk_state = [[buffers[name][a:b] for name in opt._buffer_names] for a, b in opt._bounds]
-
-
-class GroupOptimizer:
-    """``n_members`` optimizers of one rule stepping together over ONE flat member-major
-    vector: member m's parameters (and each state vector's entries) are the block
-    ``[m P, (m+1) P)`` of ``N P`` entries, in exactly a solo optimizer's layout.
-    Learning rate, float hyperparameters (momentum, beta1, beta2, rho, eps,
-    momentum_decay) and decoupled weight decay may differ per member; the choices
-    (``momentum_form``, ``bias_correction``) must agree.  Each member's update is bitwise
-    its solo update, in one of two layouts (``by_rows``):
-
-    *stacked* (``P <`` :data:`ROWS_FROM`: small members, where per-call overhead
-    dominates): the rule's own kernel runs once per 2-D ``(N, c)`` column chunk of the
-    ``(N, P)`` view for all members.  Every number the kernel uses comes from the rule's
-    ``_scalars(lr)``, evaluated per member in Python floats exactly as the solo rule does;
-    a number all members share is passed as that Python float (the solo path), one that
-    differs as an ``(N, 1)`` array of the parameter dtype holding each member's float
-    rounded exactly as the ufunc rounds the solo float.  The step counter ``t`` (bias
-    corrections, NAdam's mu schedule) is shared: all members step together; the
-    subnormal flush is accounted per member, so it happens at the same steps as solo.
-
-    *by rows* (large members, whose steps are memory-bound): member m is a solo optimizer
-    ``solos[m]`` whose state vectors are views of its block; :meth:`step` steps each
-    member in turn in the solo chunks (each pass streams through one member's block, as
-    cache-friendly as a solo step), :meth:`step_member` one member alone (its own
-    counter: a group may step its members one after the other).
-
-    A member stepped with ``lr = 0`` gets no decay; the caller freezes a finished member
-    (its rule may still move it, e.g. velocity momentum) by restoring its block, or
-    passes it in ``skip``.  ``members[m]`` holds member m's hyperparameters;
-    :meth:`to_solo` gives a solo optimizer with its state.
-    """
-
-    def __init__(self, kind: str, n_members: int, n_params: int, *, hypers: list, weight_decays: list,
-                 decay_mask=None, dtype=np.float32):
-        cls = optimizer_class(kind)
-        N, P = int(n_members), int(n_params)
-        self.kind = kind
-        self.n_members, self.n_params = N, P
-        self.dtype = np.dtype(dtype)
-        self.decay_mask = None if decay_mask is None else np.array(decay_mask, dtype=bool, copy=True)
-        self._own = [dict(h) for h in hypers]
-        self.by_rows = P >= ROWS_FROM
-        size = P if self.by_rows else 0
-        self.members: list[Optimizer] = [
-            cls(size, weight_decay=wd, decay_mask=self.decay_mask if self.by_rows else None, dtype=self.dtype, **own)
-            for own, wd in zip(self._own, weight_decays)
-        ]
-        first = self.members[0]
-        names = first._buffer_names
-        # written once now (np.zeros' lazily zeroed pages would fault twice on the first
-        # read-modify-write pass of a step: a measurable cost for tens of MB on this VM)
-        self.buffers: dict[str, np.ndarray] = {name: np.empty(N * P, self.dtype) for name in names}
-        for buf in self.buffers.values():
-            buf.fill(0)
-        self._view_cache: Optional[tuple] = None
-        self._last_plan: Optional[tuple] = None
-        if self.by_rows:
-            for i, m in enumerate(self.members):
-                _adopt_buffers(m, {name: buf[i * P : (i + 1) * P] for name, buf in self.buffers.items()})
-                # the members step one after the other: one set of scratch vectors serves all
-                m._scratch, m._chunk_scratch, m._flag = first._scratch, first._chunk_scratch, first._flag
-            return
-        self._t = 0
-        self._kernel = first._kernel  # reads only the choices, which all members share
-        width = max(1, CHUNK // max(N, 1))
-        self._bounds = [(a, min(a + width, P)) for a in range(0, P, width)]
-        cols = min(P, width)
-        flat = [np.empty(N * cols, self.dtype) for _ in range(max(cls._n_scratch, 1))]
-        self._chunk_scratch = [[s[: N * (b - a)].reshape(N, b - a) for s in flat] for a, b in self._bounds]
-        self._chunk_state = [[self.buffers[name].reshape(N, P)[:, a:b] for name in names] for a, b in self._bounds]
-        self._decay_plan = _decay_plan(self.decay_mask, self._bounds)
-        # subnormal guard, one account per member (as its solo run keeps it)
-        self._flush_below = FLUSH_BELOW
-        self._flush_budget = first._flush_budget
-        self._state_rates = [m._state_decay_rate for m in self.members]
-        self._decay_acc = [0.0] * N  # while _accounts_shared, entry 0 is every member's
-        self._since_flush = [0] * N
-        self._accounts_shared = True
-        self._tmp = np.empty(min(P, CHUNK), self.dtype)
-        self._flag = np.empty(min(P, CHUNK), bool)
-
-    # -- per member -------------------------------------------------------------
-    @property
-    def t(self) -> int:
-        """The step counter (by rows: the largest of the members' own counters)."""
-        return max(m.t for m in self.members) if self.by_rows else self._t
-
-    @property
-    def weight_decays(self) -> list[float]:
-        return [m.weight_decay for m in self.members]
-
-    def set_weight_decay(self, member: int, value: float) -> None:
-        """Member ``member``'s decoupled weight decay (a live edit; validated as solo)."""
-        self.members[member].weight_decay = value
-        self._last_plan = None
-
-    def _account(self, member: int) -> tuple:
-        if self.by_rows:
-            m = self.members[member]
-            return m.t, m._decay_acc, m._since_flush
-        k = 0 if self._accounts_shared else member
-        return self._t, self._decay_acc[k], self._since_flush[k]
-
-    @classmethod
-    def from_optimizers(cls, optimizers) -> "GroupOptimizer":
-        """The group of solo optimizers ``optimizers`` (one rule, one size, dtype and decay
-        mask; equal step counters): their hyperparameters, weight decays and state,
-        member m = ``optimizers[m]``."""
-        opts = list(optimizers)
-        if not opts:
-            raise ValueError("optimizers: a group needs at least one member")
-        first = opts[0]
-        for i, o in enumerate(opts):
-            if not isinstance(o, Optimizer):
-                raise TypeError(f"optimizers[{i}]: expected an Optimizer, got {type(o).__name__}")
-            for what in ("kind", "n_params", "dtype", "t"):
-                if getattr(o, what) != getattr(first, what):
-                    raise ValueError(f"optimizers[{i}].{what}: must match member 0 to step in lockstep, got "
-                                     f"{getattr(o, what)!r} vs {getattr(first, what)!r}")
-            same_mask = (o.decay_mask is None and first.decay_mask is None) or (
-                o.decay_mask is not None and first.decay_mask is not None
-                and np.array_equal(o.decay_mask, first.decay_mask))
-            if not same_mask:
-                raise ValueError(f"optimizers[{i}].decay_mask: must match member 0's to step in lockstep")
-        uses = [name for name in type(first).uses if name != "lr"]
-        group = make_group_optimizer(
-            first.kind, len(opts), first.n_params, hypers=[{name: getattr(o, name) for name in uses} for o in opts],
-            weight_decay=[o.weight_decay for o in opts], decay_mask=first.decay_mask, dtype=first.dtype)
-        N, P = group.n_members, group.n_params
-        for i, o in enumerate(opts):
-            if o.t > 0:  # a fresh (or reset) optimizer's state is zero: nothing to copy
-                for name, buf in group.buffers.items():
-                    buf.reshape(N, P)[i] = o.buffers[name]
-            m = group.members[i]
-            if hasattr(o, "mu_product"):
-                m.mu_product = o.mu_product
-            if group.by_rows:
-                m.t, m._decay_acc, m._since_flush = o.t, o._decay_acc, o._since_flush
-            else:
-                group._decay_acc[i] = o._decay_acc
-                group._since_flush[i] = o._since_flush
-        if not group.by_rows:
-            group._accounts_shared = len(set(group._decay_acc)) == 1 and len(set(group._since_flush)) == 1
-            group._t = first.t
-        return group
-
-    def to_solo(self, member: int) -> Optimizer:
-        """A solo optimizer of member ``member`` with its state, step counter and flush
-        account: stepping it continues exactly as the member would."""
-        m = self.members[member]
-        opt = type(m)(self.n_params, weight_decay=m.weight_decay, decay_mask=self.decay_mask, dtype=self.dtype,
-                      **self._own[member])
-        N, P = self.n_members, self.n_params
-        for name, buf in self.buffers.items():
-            np.copyto(opt.buffers[name], buf.reshape(N, P)[member])
-        opt.t, opt._decay_acc, opt._since_flush = self._account(member)
-        if hasattr(m, "mu_product"):
-            opt.mu_product = m.mu_product
-        return opt
-
-    # -- the step ---------------------------------------------------------------
-    def _combine(self, values: list):
-        """One kernel argument from the members' values: the Python float when all are
-        equal, else an (N, 1) array of the dtype (each value rounded as the ufunc would)."""
-        first = values[0]
-        for v in values:
-            if v != first:
-                return np.array(values, dtype=self.dtype).reshape(-1, 1)
-        return first
-
-    def _views(self, params: np.ndarray, grads: np.ndarray):
-        cache = self._view_cache
-        if cache is not None and cache[0] is params and cache[1] is grads:
-            return cache[2]
-        shape = (self.n_members * self.n_params,)
-        for name, arr in (("params", params), ("grads", grads)):
-            if not isinstance(arr, np.ndarray) or arr.shape != shape or arr.dtype != self.dtype \
-                    or not arr.flags.c_contiguous:
-                raise ValueError(f"{name}: must be a flat contiguous {self.dtype} array of shape {shape}, got "
-                                 f"shape {getattr(arr, 'shape', None)} dtype {getattr(arr, 'dtype', type(arr).__name__)}")
-        N, P = self.n_members, self.n_params
-        if self.by_rows:
-            views = [(params[i * P : (i + 1) * P], grads[i * P : (i + 1) * P]) for i in range(N)]
-        else:
-            p2, g2 = params.reshape(N, P), grads.reshape(N, P)
-            views = [(p2[:, a:b], g2[:, a:b]) for a, b in self._bounds]
-        self._view_cache = (params, grads, views)
-        return views
-
-    def _decay(self, w: np.ndarray, ci: int, factor, tmp: np.ndarray) -> None:
-        plan = self._decay_plan[ci]
-        if isinstance(plan, list):
-            for lo, hi in plan:
-                part = w[:, lo:hi]
-                np.multiply(part, factor, out=part)
-        else:
-            tmp.fill(1.0)
-            np.copyto(tmp, factor, where=plan)
-            np.multiply(w, tmp, out=w)
-
-    def _plan(self, lrs) -> tuple:
-        """What a step with rates ``lrs`` needs besides the step counter, worked out once
-        for as long as the rates stay the same: the rates (validated), which members decay
-        and by what factor, each member's flush rate, and -- for a rule whose numbers do
-        not depend on t -- the kernel's numbers."""
-        N = self.n_members
-        if isinstance(lrs, (int, float)):
-            rates = [float(lrs)] * N
-        else:
-            rates = [float(v) for v in lrs]
-            if len(rates) != N:
-                raise ValueError(f"lrs: expected {N} learning rates, got {len(rates)}")
-        for lr in rates:
-            if not (0.0 <= lr < math.inf):
-                raise ValueError(f"lr: must be a finite number >= 0, got {lr!r}")
-        key = lrs if isinstance(lrs, (int, float)) else tuple(lrs)
-        if self.by_rows:
-            plan = (key, rates)
-            self._last_plan = plan
-            return plan
-        members = self.members
-        decaying = [m.weight_decay > 0.0 and lr > 0.0 for m, lr in zip(members, rates)]
-        factors = [1.0 - lr * m.weight_decay if d else 1.0 for m, lr, d in zip(members, rates, decaying)]
-        factor = self._combine(factors) if any(decaying) else None
-        flush_rates = []
-        for i in range(N):
-            rate = self._state_rates[i]
-            if decaying[i]:
-                f = factors[i]
-                rate = max(rate, -math.log(f)) if f > 0.0 else math.inf
-            flush_rates.append(rate)
-        uniform = flush_rates[0] if all(r == flush_rates[0] for r in flush_rates) else None
-        scalars = None if members[0]._scalars_depend_on_t else self._kernel_numbers(rates)
-        plan = (key, rates, decaying, factor, flush_rates, uniform, scalars)
-        self._last_plan = plan
-        return plan
-
-    def _kernel_numbers(self, rates: list):
-        """The kernel's numbers for rates ``rates``, from each member's ``_scalars`` at the
-        shared t, combined: the Python floats when all members agree, (N, 1) arrays where
-        they differ."""
-        t = self._t
-        per = []
-        for m, lr in zip(self.members, rates):
-            m.t = t
-            per.append(m._scalars(lr))
-        first = per[0]
-        if not isinstance(first, tuple):
-            return self._combine(per)
-        for p in per:
-            if p != first:
-                return tuple(self._combine(list(col)) for col in zip(*per))
-        return first
-
-    def step(self, params: np.ndarray, grads: np.ndarray, lrs, skip=()) -> None:
-        """One update of every member (in place): member m with learning rate ``lrs[m]``
-        (a sequence of N rates; one float: the same for all).  Members in ``skip`` (frozen:
-        the caller restores their blocks) may be left out of the work."""
-        views = self._views(params, grads)
-        plan = self._last_plan
-        if plan is None or plan[0] != (lrs if isinstance(lrs, (int, float)) else tuple(lrs)):
-            plan = self._plan(lrs)
-        if self.by_rows:
-            rates = plan[1]
-            for i, (m, (w, g)) in enumerate(zip(self.members, views)):
-                if not (skip and i in skip):
-                    m.step(w, g, rates[i])
-            return
-        _, rates, decaying, factor, flush_rates, uniform, scalars = plan
-        self._t += 1
-        if scalars is None:
-            scalars = self._kernel_numbers(rates)
-        kernel = self._kernel
-        for ci, (w, g) in enumerate(views):
-            scratch = self._chunk_scratch[ci]
-            if factor is not None:
-                self._decay(w, ci, factor, scratch[0])
-            kernel(w, g, self._chunk_state[ci], scratch, scalars)
-        # subnormal guard: each member as its solo run would (one account while all agree)
-        acc, since, budget = self._decay_acc, self._since_flush, self._flush_budget
-        if uniform is not None and self._accounts_shared:
-            acc[0] += uniform
-            since[0] += 1
-            if acc[0] + uniform > budget or since[0] >= _MAX_FLUSH_INTERVAL:
-                self._flush(range(self.n_members), params, decaying)
-            return
-        if self._accounts_shared:
-            self._decay_acc = acc = [acc[0]] * self.n_members
-            self._since_flush = since = [since[0]] * self.n_members
-            self._accounts_shared = False
-        due = None
-        for i, rate in enumerate(flush_rates):
-            acc[i] += rate
-            since[i] += 1
-            if acc[i] + rate > budget or since[i] >= _MAX_FLUSH_INTERVAL:
-                if due is None:
-                    due = []
-                due.append(i)
-        if due is not None:
-            self._flush(due, params, decaying)
-
-    def step_member(self, params: np.ndarray, grads: np.ndarray, member: int, lr: float) -> None:
-        """One update of member ``member`` alone, exactly its solo step (its own step
-        counter): for a group stepped by rows whose members train one after the other."""
-        if not self.by_rows:
-            raise ValueError(f"step_member: members of {self.n_params} parameters step together "
-                             f"(one at a time from {ROWS_FROM})")
-        w, g = self._views(params, grads)[member]
-        self.members[member].step(w, g, lr)
-
-    def _flush(self, due, params: np.ndarray, decaying: list) -> None:
-        N, P = self.n_members, self.n_params
-        limit = self._flush_below
-        rows = []
-        shared = self._accounts_shared
-        for i in due:
-            if not shared:
-                self._decay_acc[i] = 0.0
-                self._since_flush[i] = 0
-            rows.extend(buf.reshape(N, P)[i] for buf in self.buffers.values())
-            if decaying[i]:
-                rows.append(params.reshape(N, P)[i])
-        if shared:
-            self._decay_acc[0] = 0.0
-            self._since_flush[0] = 0
-        if limit <= 0.0:
-            return
-        for x in rows:
-            for a in range(0, P, CHUNK):
-                part = x[a : a + CHUNK]
-                k = len(part)
-                tmp, flag = self._tmp[:k], self._flag[:k]
-                np.abs(part, out=tmp)
-                np.less(tmp, limit, out=flag)
-                np.copyto(part, 0, where=flag)
-
-    def reset(self) -> None:
-        """Zero every member's state and the step counter(s)."""
-        for buf in self.buffers.values():
-            buf.fill(0)
-        for m in self.members:
-            m.reset()
-        self._last_plan = None
-        if not self.by_rows:
-            self._t = 0
-            self._decay_acc = [0.0] * self.n_members
-            self._since_flush = [0] * self.n_members
-            self._accounts_shared = True
-
-    def __repr__(self) -> str:
-        layout = "by rows" if self.by_rows else "stacked"
-        return (f"<GroupOptimizer kind={self.kind!r} n_members={self.n_members} n_params={self.n_params} "
-                f"{layout} t={self.t}>")
-
-
-def make_group_optimizer(
-    kind: str,
-    n_members: int,
-    n_params: int,
-    *,
-    hypers=None,
-    weight_decay=0.0,
-    decay_mask=None,
-    dtype=np.float32,
-) -> GroupOptimizer:
-    """:class:`GroupOptimizer` of rule ``kind`` for ``n_members`` members of ``n_params``
-    parameters each.  ``hypers``: one dict of hyperparameters for all members, or one per
-    member; ``weight_decay``: one value or one per member.  Each member is validated as
-    :func:`make_optimizer` validates a solo optimizer (the same messages, prefixed with
-    ``member m:`` when the values are per member); the choices (``momentum_form``,
-    ``bias_correction``) must agree across members."""
-    if isinstance(n_members, bool) or not isinstance(n_members, (int, np.integer)) or n_members < 1:
-        raise ValueError(f"n_members: must be an integer >= 1, got {n_members!r}")
-    N = int(n_members)
-    per_hyper = not (hypers is None or isinstance(hypers, dict))
-    hypers = list(hypers) if per_hyper else [dict(hypers or {})] * N
-    per_wd = not isinstance(weight_decay, (int, float, np.floating, np.integer))
-    wds = list(weight_decay) if per_wd else [weight_decay] * N
-    for name, values in (("hypers", hypers), ("weight_decay", wds)):
-        if len(values) != N:
-            raise ValueError(f"{name}: expected {N} entries (one per member), got {len(values)}")
-    owns, decays = [], []
-    cls = dt = mask = None
-    for m in range(N):
-        try:
-            cls, n, own, wd, mask, dt = _validated(kind, n_params, wds[m], decay_mask, dtype, hypers[m])
-        except (TypeError, ValueError) as exc:
-            if per_hyper or per_wd:
-                raise type(exc)(f"member {m}: {exc}") from None
-            raise
-        owns.append(own)
-        decays.append(wd)
-    for name in cls.uses:
-        h = HYPERPARAMETERS[name]
-        if name != "lr" and h.kind in ("bool", "choice"):
-            values = [own[name] for own in owns]
-            if any(v != values[0] for v in values):
-                raise ValueError(f"{name}: must be the same for every member of a lockstep group, got "
-                                 f"{', '.join(repr(v) for v in values)}")
-    return GroupOptimizer(kind, N, n, hypers=owns, weight_decays=decays, decay_mask=mask, dtype=dt)
 
 
 def _time_adam(n_params: int = 235_146, steps: int = 300) -> float:
@@ -1324,6 +645,19 @@ def _time_adam(n_params: int = 235_146, steps: int = 300) -> float:
             opt.step(w, g, 1e-3)
         best = min(best, (time.perf_counter() - t0) / steps * 1e6)
     return best
+
+
+_IN_GROUP_OPTIMIZER = ("GroupOptimizer", "make_group_optimizer", "ROWS_FROM")
+
+
+def __getattr__(name: str):
+    """``GroupOptimizer``, ``make_group_optimizer`` and ``ROWS_FROM`` live in
+    :mod:`.group_optimizer` (which imports this module) and are importable from here too."""
+    if name in _IN_GROUP_OPTIMIZER:
+        from . import group_optimizer
+
+        return getattr(group_optimizer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # python -m workbench.engine.optimizers

@@ -494,7 +494,7 @@ def train_group(
     lives[m])``.
 
     ``group``: a :class:`~workbench.engine.lockstep.StackedNetwork`; ``optimizer``: a
-    :class:`~workbench.engine.optimizers.GroupOptimizer` for it; one schedule, config,
+    :class:`~workbench.engine.group_optimizer.GroupOptimizer` for it; one schedule, config,
     early stopping (or None) and live-settings object (or None) per member.  The configs
     may differ in everything per-member (seed, epochs, l1, l2, input noise, plateau
     monitor) but must share ``batch_size``, ``emit_batches`` and ``evaluate_train``, and
