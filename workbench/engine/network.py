@@ -67,6 +67,19 @@ MC_SEED = 20240917  # fixed seed of the mc test-time masks when no rng is given
 _MAX_CACHED_BATCH_SIZES = 8
 
 
+def checked_targets(y, n: int, task: str, n_outputs: int) -> np.ndarray:
+    """The targets ``y`` of ``n`` evaluated rows as an array (ValueError when the rows
+    differ); a 1-D regression target of a one-output network becomes one column."""
+    y = np.asarray(y)
+    if y.shape[0] != n:
+        raise ValueError(f"y: expected {n} rows, got shape {y.shape}")
+    if task == "regression" and y.ndim == 1:
+        if n_outputs != 1:
+            raise ValueError(f"y: expected shape ({n}, {n_outputs}), got {y.shape}")
+        y = y.reshape(-1, 1)
+    return y
+
+
 @dataclass(frozen=True)
 class LayerConfig:
     """One hidden dense layer: ``H = g(H_prev W + b)`` with ``units`` units, activation
@@ -439,13 +452,7 @@ class Network:
         task = self.task
         K = self.n_outputs
         if y is not None:
-            y = np.asarray(y)
-            if y.shape[0] != n:
-                raise ValueError(f"y: expected {n} rows, got shape {y.shape}")
-            if task == "regression" and y.ndim == 1:
-                if K != 1:
-                    raise ValueError(f"y: expected shape ({n}, {K}), got {y.shape}")
-                y = y.reshape(-1, 1)
+            y = checked_targets(y, n, task, K)
         pred = None
         if keep_pred:
             pred = np.empty((n,) if task == "binary" else (n, K), self.dtype)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
 import numpy as np
@@ -149,7 +149,7 @@ class _Member:
 
 
 class _Solo:
-    """The numbers of a solo run: one network and its optimizer (see ``lockstep.GroupBackend``
+    """The numbers of a solo run: one network and its optimizer (see ``group_backend.GroupBackend``
     for a group's)."""
 
     def __init__(self, network, optimizer):
@@ -502,7 +502,7 @@ def train_group(
     A member that stops or diverges is frozen while the others go on; the generator ends
     after the last member's :class:`Finished`.  The arguments are checked now (ValueError);
     the run starts at the first ``next()``."""
-    from .lockstep import GroupBackend
+    from .group_backend import GroupBackend
 
     N = group.n_members
     schedules, configs = list(schedules), list(configs)
