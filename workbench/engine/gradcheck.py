@@ -36,7 +36,7 @@ import numpy as np
 
 from . import activations as _act
 from . import losses as _losses
-from .diagnostics import layer_names, layer_slices
+from .layer_stats import layer_names, layer_slices
 from .regularization import add_penalty
 
 

@@ -46,6 +46,7 @@ from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
+from .readonly import readonly_copy
 from .regularization import add_penalty
 
 BETA = 0.98
@@ -71,12 +72,6 @@ class RangeStep:
     smoothed: float
 
 
-def _frozen(a, dtype=np.float64) -> np.ndarray:
-    a = np.array(a, dtype=dtype)
-    a.setflags(write=False)
-    return a
-
-
 @dataclass(frozen=True)
 class RangeCurve:
     """One seed's finished test (the last item of :func:`range_test`): ``lrs``,
@@ -92,7 +87,7 @@ class RangeCurve:
 
     def __post_init__(self):
         for name in ("lrs", "losses", "smoothed"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, readonly_copy(getattr(self, name), np.float64))
 
 
 @dataclass(frozen=True)
@@ -107,7 +102,7 @@ class Band:
 
     def __post_init__(self):
         for name in ("lrs", "mean", "std"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, readonly_copy(getattr(self, name), np.float64))
 
 
 class Suggestion(NamedTuple):

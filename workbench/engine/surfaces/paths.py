@@ -26,6 +26,7 @@ from typing import Iterator, Mapping, Optional, Union
 import numpy as np
 
 from ..optimizers import OPTIMIZERS, make_optimizer
+from ..readonly import readonly_copy
 from ..schedules import SCHEDULES, make_schedule
 from .functions import Surface
 
@@ -58,12 +59,6 @@ class PathEnd:
     stopped_reason: Optional[str] = None
 
 
-def _frozen(a) -> np.ndarray:
-    a = np.array(a, dtype=np.float64)
-    a.setflags(write=False)
-    return a
-
-
 @dataclass(frozen=True)
 class Path:
     """A finished path: ``points`` (k+1, 2) = w_0 .. w_k, ``losses`` (k+1,) = f(w_t),
@@ -77,7 +72,7 @@ class Path:
 
     def __post_init__(self):
         for name in ("points", "losses", "lrs"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, readonly_copy(getattr(self, name), np.float64))
 
     @property
     def steps(self) -> int:

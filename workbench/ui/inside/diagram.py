@@ -39,7 +39,7 @@ from typing import Optional, Sequence
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from workbench.engine.diagnostics import layer_names
+from workbench.engine.layer_stats import layer_names
 from workbench.ui import style as st
 
 from . import _common as cm

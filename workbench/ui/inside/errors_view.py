@@ -23,7 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from workbench.engine.diagnostics import SplitErrors, split_errors
+from workbench.engine.split_errors import SplitErrors, split_errors
 from workbench.ui import style as st
 
 from . import _common as cm

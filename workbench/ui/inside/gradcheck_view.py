@@ -21,7 +21,7 @@ from typing import Callable, Optional
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from workbench.engine.diagnostics import choose_eval_batch
+from workbench.engine.eval_batch import choose_eval_batch
 from workbench.engine.gradcheck import GRADCHECK_THRESHOLD, GradCheckReport, check_gradients_per_layer
 from workbench.ui import style as st
 

@@ -24,7 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from workbench.engine.diagnostics import DEFAULT_INITIALIZERS, InitSpread, current_initializers, init_spread
+from workbench.engine.init_spread import DEFAULT_INITIALIZERS, InitSpread, current_initializers, init_spread
 from workbench.ui import style as st
 
 from . import _common as cm

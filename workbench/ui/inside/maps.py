@@ -52,6 +52,7 @@ import numpy as np
 
 from workbench.engine import activations as _act
 from workbench.engine.rate_limit import RateLimit
+from workbench.engine.readonly import readonly_copy
 
 # ----------------------------------------------------------------------------- bounds
 WIDE_LAYER = 24
@@ -76,12 +77,6 @@ MIN_INTERVAL = 0.25
 
 BUDGET = 0.05
 """:class:`DiagramSource`: snapshots may use at most this fraction of the wall time."""
-
-
-def _frozen(a, dtype=None) -> np.ndarray:
-    a = np.array(a, dtype=dtype, copy=True)
-    a.flags.writeable = False
-    return a
 
 
 # ----------------------------------------------------------------------------- records
@@ -223,8 +218,8 @@ def strongest(W: np.ndarray, limit: int) -> Connections:
         idx = np.sort(np.argpartition(mag, flat.size - limit)[flat.size - limit:]) if limit > 0 else np.empty(0, int)
         complete = False
     rows, cols = np.divmod(idx, fo)
-    return Connections((int(fi), int(fo)), _frozen(rows, np.int32), _frozen(cols, np.int32),
-                       _frozen(flat[idx], np.float64), wmax, complete)
+    return Connections((int(fi), int(fo)), readonly_copy(rows, np.int32), readonly_copy(cols, np.int32),
+                       readonly_copy(flat[idx], np.float64), wmax, complete)
 
 
 # ----------------------------------------------------------------------------- maps
@@ -264,7 +259,7 @@ def neuron_maps(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act
     def keep(values: np.ndarray, units: int) -> Optional[np.ndarray]:
         if units > max_units:
             return None
-        return _frozen(values.T.reshape(units, r, r), np.float32)
+        return readonly_copy(values.T.reshape(units, r, r), np.float32)
 
     H = np.asarray(X, dtype=dtype)
     out.append(keep(H, sizes[0]))
@@ -304,7 +299,7 @@ def diagram_snapshot(network, grid: Optional[MapGrid] = None, *, epoch: int = 0,
     acts = tuple(h.activation for h in network.hidden)
     limits = line_budget(sizes, max_lines)
     conns = tuple(strongest(W, k) for W, k in zip(network.weights, limits))
-    biases = tuple(_frozen(b, np.float64) for b in network.biases)
+    biases = tuple(readonly_copy(b, np.float64) for b in network.biases)
     maps = None
     if grid is not None:
         maps = neuron_maps(network.weights, network.biases, acts, grid, scales=_network_scales(network),
@@ -319,7 +314,7 @@ def snapshot_from_arrays(weights: Sequence[np.ndarray], biases: Sequence[np.ndar
     sizes = tuple([int(np.shape(weights[0])[0])] + [int(np.shape(w)[1]) for w in weights])
     limits = line_budget(sizes, max_lines)
     conns = tuple(strongest(W, k) for W, k in zip(weights, limits))
-    bs = tuple(_frozen(b, np.float64) for b in biases)
+    bs = tuple(readonly_copy(b, np.float64) for b in biases)
     return DiagramSnapshot(sizes, tuple(activations), conns, bs, maps, int(epoch), time.perf_counter() - t0)
 
 
@@ -356,7 +351,7 @@ def dropped_units(masks: Sequence[Optional[np.ndarray]], row: int = 0) -> tuple[
             continue
         m = np.asarray(m)
         v = m[row] if m.ndim == 2 else m
-        out.append(_frozen(v == 0, bool))
+        out.append(readonly_copy(v == 0, bool))
     return tuple(out)
 
 
