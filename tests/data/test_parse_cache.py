@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from workbench import limits
-from workbench.data import DataError, csv_import, load_dataset, read_csv
+from workbench.data import DataError, csv_cache, csv_import, csv_stream, load_dataset, read_csv
 from workbench.spec import DataSpec
 
 
@@ -90,18 +90,18 @@ def test_the_cache_keeps_to_its_byte_budget(tmp_path, monkeypatch):
         p = write(tmp_path, n=300 + k, name=f"f{k}.csv")
         sizes.append(csv_import.table_bytes(read_csv(p)))
     csv_import.clear_cache()
-    monkeypatch.setattr(csv_import, "CACHE_BYTES", sizes[0] + sizes[1] + sizes[2] // 2)
+    monkeypatch.setattr(csv_cache, "CACHE_BYTES", sizes[0] + sizes[1] + sizes[2] // 2)
     n = csv_import.parse_count()
     for k in range(3):
         read_csv(tmp_path / f"f{k}.csv")
     assert csv_import.parse_count() == n + 3
-    assert csv_import.cache_bytes() <= csv_import.CACHE_BYTES
+    assert csv_import.cache_bytes() <= csv_cache.CACHE_BYTES
     read_csv(tmp_path / "f2.csv")  # the newest stays
     read_csv(tmp_path / "f1.csv")
     assert csv_import.parse_count() == n + 3
     read_csv(tmp_path / "f0.csv")  # the oldest was evicted
     assert csv_import.parse_count() == n + 4
-    monkeypatch.setattr(csv_import, "CACHE_BYTES", 10)  # too big to keep at all
+    monkeypatch.setattr(csv_cache, "CACHE_BYTES", 10)  # too big to keep at all
     csv_import.clear_cache()
     read_csv(tmp_path / "f0.csv")
     read_csv(tmp_path / "f0.csv")
@@ -116,7 +116,7 @@ def test_progress_is_reported_at_a_bounded_rate(tmp_path, monkeypatch):
     write(tmp_path, n=20_000)
     readings = itertools.count()
     step = 0.05  # the fake clock advances 50 ms per reading
-    monkeypatch.setattr(csv_import, "_clock", lambda: next(readings) * step)
+    monkeypatch.setattr(csv_stream, "_clock", lambda: next(readings) * step)
     calls = []
     ds = load_dataset(spec(), base_dir=tmp_path, progress=lambda f, m: calls.append((f, m)))
     elapsed = next(readings) * step
