@@ -237,3 +237,20 @@ def test_a_version_1_file_opens_as_one_run(qtbot, make_window, tmp_path):
     assert w.open_path(path, ask=False)
     assert len(w.session.runs) == 1 and w.session.current_run.result.history == result.history
     assert w.curves.history_length() == 3
+
+
+def test_the_band_is_the_polygon_of_mean_plus_and_minus_std_in_the_axis_coordinates(qtbot, make_window):
+    w = make_window(quick_spec(epochs=6))
+    repeat(qtbot, w, 3)
+    group = w.session.runs[0].group
+    overlay = w.curves.overlays._overlays[group]
+    mean, std, _n = overlay.series.stats("val_loss")
+    band = overlay.bands["val_loss"][1]
+    rect = band.path().boundingRect()
+    ok = np.isfinite(std)
+    assert rect.top() == pytest.approx(float(np.min((mean - std)[ok]))) and \
+        rect.bottom() == pytest.approx(float(np.max((mean + std)[ok])))
+    assert rect.left() == 1.0 and rect.right() == float(np.flatnonzero(ok)[-1] + 1)
+    w.set_log_scale(True)  # the loss axis in log10: the band follows
+    rect = band.path().boundingRect()
+    assert rect.bottom() == pytest.approx(float(np.log10(np.max((mean + std)[ok]))))

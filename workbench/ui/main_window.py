@@ -23,7 +23,7 @@ An edit flows: editor ``edited`` → :meth:`Session.propose` (validated, an undo
 ``Session.spec_changed`` (editors show it) and, during a run, ``Session.live_changed`` →
 :meth:`RunController.set_live`.  A run flows: :meth:`RunController.start` → paced frames
 of events → :meth:`RunView.show` (the shown member) and :meth:`Comparison.route` (a
-group's others) → ``RunController.finished`` → :meth:`Session.finish_run` for each run.
+group's others) → ``RunController.finished`` → :meth:`Session.finish_runs`.
 """
 
 from __future__ import annotations

@@ -269,13 +269,14 @@ class Session(QObject):
         self._changed_runs()
         return new
 
-    def finish_run(self, run_id: int, result: Optional[RunResult], status: str = "") -> None:
-        """A run ended with ``result`` (None: it failed before recording anything)."""
-        run = self.runs.get(run_id)
-        if run is None:  # deleted meanwhile
-            return
-        run.result = result
-        run.status = status or (result.status if result is not None else "failed")
+    def finish_runs(self, ended) -> None:
+        """Runs ended: ``(run id, result)`` pairs (result None: it failed before recording
+        anything), announced once."""
+        for run_id, result in ended:
+            run = self.runs.get(run_id)
+            if run is not None:  # (not deleted meanwhile)
+                run.result = result
+                run.status = result.status if result is not None else "failed"
         self._changed_runs()
 
     def select_run(self, run_id: Optional[int]) -> None:

@@ -2,7 +2,7 @@
 
 :class:`RunActions` is a part of :class:`~workbench.ui.main_window.MainWindow` (a mixin:
 the actions table names these methods on the window).  It orchestrates: the session
-keeps the runs (:meth:`Session.begin_runs`, :meth:`Session.finish_run`), the run
+keeps the runs (:meth:`Session.begin_runs`, :meth:`Session.finish_runs`), the run
 controller trains them, the run view and the comparison draw them, the timeline and the
 Inside dock follow them.
 """
@@ -172,8 +172,7 @@ class RunActions:
         self.curves.set_live(False)
         runs, self._live_runs = self._live_runs, []
         self.comparison.end()
-        for run, result in zip(runs, results):
-            self.session.finish_run(run.id, result)
+        self.session.finish_runs([(run.id, result) for run, result in zip(runs, results)])
         self.run_view.end(results[0], self.run_controller.active_seconds())
         self._run_over()
         self.timeline.end_live()
@@ -185,8 +184,7 @@ class RunActions:
         self.curves.set_live(False)
         runs, self._live_runs = self._live_runs, []
         self.comparison.end()
-        for run in runs:
-            self.session.finish_run(run.id, None, "failed")
+        self.session.finish_runs([(run.id, None) for run in runs])
         self.run_view.fail(message)
         self._run_over()
         self.timeline.end_live()

@@ -471,13 +471,18 @@ class CurvesPanel(QtWidgets.QWidget):
     def set_shown_run(self, color: Optional[int], label: str = "") -> None:
         """The shown run's colour and legend name while other runs are overlaid (None:
         the usual training-blue / validation-orange roles)."""
-        self._shown_run = None if color is None else (int(color), label)
-        self.apply_style(self._style)
+        shown = None if color is None else (int(color), label)
+        if shown != self._shown_run:
+            self._shown_run = shown
+            self._set_pens()
+            self._refresh_legend()
 
     def set_run_legend(self, entries) -> None:
         """The runs compared: ``(colour, label)`` of each overlay (none: the usual key)."""
-        self._run_entries = list(entries)
-        self._refresh_legend()
+        entries = list(entries)
+        if entries != self._run_entries:
+            self._run_entries = entries
+            self._refresh_legend()
 
     def _legend_rows(self) -> list[tuple]:
         """``(sample item, text)`` of each legend entry now.  Comparing runs, the line
@@ -548,6 +553,7 @@ class CurvesPanel(QtWidgets.QWidget):
         """Logarithmic y axis on the loss plot."""
         self._log_loss = bool(on)
         self.loss_plot.setLogMode(x=False, y=self._log_loss)
+        self.overlays.redraw()  # the bands are drawn in the axis's coordinates
         self._set_axis_labels()
         self.ranges.fit_y(force=True)
         self.early_stop.place_symbol()
@@ -669,12 +675,9 @@ class CurvesPanel(QtWidgets.QWidget):
         self.lr_plot.setLabel("left", "lr (log)" if self._log_lr else "lr", **style)
         self.lr_plot.setLabel("bottom", "epoch", **style)
 
-    def apply_style(self, style: st.Style) -> None:
-        """Pens, fonts and colours from ``style``; normal() after presentation()
-        restores the original sizes exactly (everything derives from the base font)."""
-        self._style = style
-        colors = style.colors
-        self._glw.setBackground(colors.background)
+    def _set_pens(self) -> None:
+        """The curves' pens: the roles' colours, or the shown run's while comparing."""
+        style = self._style
         w = style.px(style.pen_width)
         dash = QtCore.Qt.PenStyle.DashLine
         pens = {
@@ -696,6 +699,14 @@ class CurvesPanel(QtWidgets.QWidget):
                 pens[name] = pg.mkPen(color, width=w * 0.9, style=dash)
         for name, pen in pens.items():
             self._curves[name].setPen(pen)
+
+    def apply_style(self, style: st.Style) -> None:
+        """Pens, fonts and colours from ``style``; normal() after presentation()
+        restores the original sizes exactly (everything derives from the base font)."""
+        self._style = style
+        colors = style.colors
+        self._glw.setBackground(colors.background)
+        self._set_pens()
         tick_font = self._font(1.0)
         fm = QtGui.QFontMetricsF(tick_font)
         left_width = int(fm.horizontalAdvance("0.00000") + fm.height() * 1.4 + 6)
