@@ -102,7 +102,7 @@ class Probe:
             self._arm()
 
 
-def run_window(spec, dataset, settings_dir: str) -> dict:
+def run_window(spec, dataset, settings_dir: str, seeds: int = SEEDS, inside: bool = False) -> dict:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -115,6 +115,8 @@ def run_window(spec, dataset, settings_dir: str) -> dict:
     win = MainWindow(spec, settings=settings)
     win.resize(1600, 1000)
     win.show()
+    if inside:
+        win.show_inside()
     for _ in range(5):
         app.processEvents()
     probe, loop, out = Probe(), QEventLoop(), {}
@@ -129,7 +131,7 @@ def run_window(spec, dataset, settings_dir: str) -> dict:
     c0 = time.thread_time()
     probe.start()
     t0 = time.perf_counter()
-    if not win.repeat_run(SEEDS):
+    if not (win.repeat_run(seeds) if seeds > 1 else win.start_run()):
         raise RuntimeError("the window did not start the group")
     QTimer.singleShot(600_000, loop.quit)
     loop.exec()
@@ -155,6 +157,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=300)
     p.add_argument("--quick", action="store_true", help="30 epochs, one round (a smoke run)")
     p.add_argument("--out", default="window_runs", help="results/NAME.json (empty: do not write)")
+    p.add_argument("--inside", action="store_true",
+                   help="instead: one run (seed 0) with the Inside dock hidden vs shown (its cost)")
     args = p.parse_args(argv)
     if args.quick:
         args.rounds, args.epochs = 1, 30
@@ -166,6 +170,8 @@ def main(argv=None) -> int:
     spec = tiny_spec(args.epochs)
     dataset = load_dataset(spec.data, ".")
     rounds = []
+    if args.inside:
+        return inside_cost(spec, dataset, args)
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             wait_quiet()
@@ -190,6 +196,23 @@ def main(argv=None) -> int:
         out = Path(__file__).resolve().parent / "results" / f"{args.out}.json"
         out.write_text(json.dumps({"epochs": args.epochs, "seeds": SEEDS, "rounds": rounds, "summary": summary},
                                   indent=2) + "\n")
+    return 0
+
+
+def inside_cost(spec, dataset, args) -> int:
+    """One run in the window, the Inside dock hidden and shown, interleaved: what computing
+    and drawing the diagram, the layer health and the errors costs (issue 11: <= 10 %)."""
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            wait_quiet()
+            plain = run_window(spec, dataset, tmp, seeds=1)
+            wait_quiet()
+            shown = run_window(spec, dataset, tmp, seeds=1, inside=True)
+            ratios.append(shown["samples_per_s"] / plain["samples_per_s"])
+            print(f"round {r + 1}: hidden {plain['seconds']:.2f} s, shown {shown['seconds']:.2f} s "
+                  f"({ratios[-1]:.0%}), probe p99 {shown['lateness_p99_ms']:.1f} ms")
+    print(f"Inside dock shown / hidden: median {statistics.median(ratios):.0%} (min {min(ratios):.0%})")
     return 0
 
 
