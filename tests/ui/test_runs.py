@@ -254,3 +254,16 @@ def test_the_band_is_the_polygon_of_mean_plus_and_minus_std_in_the_axis_coordina
     w.set_log_scale(True)  # the loss axis in log10: the band follows
     rect = band.path().boundingRect()
     assert rect.bottom() == pytest.approx(float(np.log10(np.max((mean + std)[ok]))))
+
+
+def test_seeds_that_cannot_be_one_lockstep_group_train_one_after_the_other(qtbot, make_window):
+    """A follow-up phase is not run in lockstep: Repeat trains the seeds one after the
+    other, and each still equals its solo run (the user does not see the difference)."""
+    spec = quick_spec(epochs=12, early_stopping=S.EarlyStoppingSpec(enabled=True, patience=2, followup="retrain"))
+    w = make_window(spec)
+    repeat(qtbot, w, 2)
+    runs = list(w.session.runs)
+    assert [r.status for r in runs] == [headless_result(s).status for s in seeds_of(spec, (5, 6))]
+    for run, solo_spec in zip(runs, seeds_of(spec, (5, 6))):
+        solo = headless_result(solo_spec)
+        assert run.result.history == solo.history and run.result.followup_history == solo.followup_history
