@@ -267,3 +267,13 @@ def test_seeds_that_cannot_be_one_lockstep_group_train_one_after_the_other(qtbot
     for run, solo_spec in zip(runs, seeds_of(spec, (5, 6))):
         solo = headless_result(solo_spec)
         assert run.result.history == solo.history and run.result.followup_history == solo.followup_history
+
+
+def test_the_read_out_follows_the_timeline(qtbot, make_window):
+    w = make_window(quick_spec(epochs=8))
+    result = run_to_end(qtbot, w)
+    w.timeline.slider.setValue(3)
+    text = w.curves.readout_text()
+    assert "epoch 3" in text and f"{result.history['train_loss'][2]:.6f}"[:6] in text
+    w.timeline.slider.setValue(8)
+    assert "epoch 8" in w.curves.readout_text()

@@ -173,6 +173,10 @@ class Timeline(QWidget):
         """Cursor and boundary at epoch ``k``; returns the snapshot's epoch used (None: none)."""
         at_end = k >= self.slider.maximum()
         self.curves.set_cursor(None if at_end and not self._replaying else max(k, 0))
+        if at_end or k < 1:
+            self.curves.hover.end()  # the read-out follows the newest epoch again
+        else:
+            self.curves.hover_at(k)  # the read-out gives the values at epoch k
         used = self._show_boundary(k)
         self._update_label(k, used)
         self.epoch_shown.emit(k)
