@@ -26,6 +26,7 @@ import pytest
 from workbench import experiment_file as ef
 from workbench import limits as L
 from workbench import spec as S
+from workbench.files import json_bounds
 
 ROOT = Path(__file__).resolve().parents[2]
 RLIMIT_AS = 1536 << 20  # 1.5 GiB of address space for the child: numpy and pydantic need ~160 MB
@@ -150,13 +151,13 @@ def _maximal_document() -> str:
 
 def test_a_file_with_every_count_at_its_bound_passes_the_document_bounds():
     text = _maximal_document()
-    ef._bound_document(text, "max.json")  # raises if a MAX_JSON_* bound were too small
+    json_bounds.bound_document(text, "max.json")  # raises if a MAX_JSON_* bound were too small
     # ... and the bounds are tight: one more value than the histories and markers hold is refused
     doc = json.loads(text)
     doc["runs"][0]["result"]["history"]["epoch"].append(1.0)
     with pytest.raises(ef.ExperimentFileError,
                        match=r"runs\.0\.result\.history\.epoch: must have at most 100000 items, got 100001"):
-        ef._bound_document(json.dumps(doc), "max.json")
+        json_bounds.bound_document(json.dumps(doc), "max.json")
 
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from workbench import experiment_file as ef
+from workbench.files import migrations, safe_write
 from workbench import spec as S
 
 
@@ -317,7 +318,7 @@ def test_migrations_apply_in_order(monkeypatch):
 
         return upgrade
 
-    monkeypatch.setattr(ef, "CURRENT_VERSION", 3)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 3)
     for v in (0, 1, 2):
         monkeypatch.setitem(ef.MIGRATIONS, v, step(v))
     assert ef.loads(_doc(0, lr=0.01)).spec.optimizer.lr == 0.08
@@ -390,7 +391,7 @@ def test_save_is_atomic(tmp_path, monkeypatch, where):
     ef.save(path, S.ExperimentSpec(name="original"), _rich_result())
     before = path.read_bytes()
     if where == "write":
-        monkeypatch.setattr(ef, "_write_all", _fail_half_way)
+        monkeypatch.setattr(safe_write, "_write_all", _fail_half_way)
     elif where == "fsync":
         monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(5, "I/O error")))
     elif where == "replace":
@@ -400,7 +401,7 @@ def test_save_is_atomic(tmp_path, monkeypatch, where):
             f.write(data[:100])
             raise KeyboardInterrupt
 
-        monkeypatch.setattr(ef, "_write_all", interrupted)
+        monkeypatch.setattr(safe_write, "_write_all", interrupted)
     with pytest.raises((OSError, KeyboardInterrupt)):
         ef.save(path, S.ExperimentSpec(name="replacement"))
     monkeypatch.undo()
@@ -410,7 +411,7 @@ def test_save_is_atomic(tmp_path, monkeypatch, where):
 
 
 def test_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(ef, "_write_all", _fail_half_way)
+    monkeypatch.setattr(safe_write, "_write_all", _fail_half_way)
     with pytest.raises(OSError):
         ef.save(tmp_path / "new.json", S.ExperimentSpec())
     assert list(tmp_path.iterdir()) == []

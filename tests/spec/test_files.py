@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from workbench import experiment_file as ef
+from workbench.files import safe_write
 from workbench import limits as L
 from workbench import spec as S
 
@@ -150,7 +151,7 @@ TEMP_RE = re.compile(r"^\.(?P<base>.+)\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a
 
 
 def _temp(folder: Path, base: str, pid: int, host: str = "", age: float = 0.0, token: str = "ab") -> Path:
-    host = host or ef._HOST_TAG
+    host = host or safe_write._HOST_TAG
     path = folder / f".{base}.{host}-{pid}-{token * 6}.mlpw-tmp"
     path.write_text("half a file")
     if age:
@@ -176,7 +177,7 @@ def test_temporary_files_are_named_after_their_target_and_process(tmp_path, monk
     monkeypatch.setattr(os, "replace", spy)
     ef.save(tmp_path / "run.json", S.ExperimentSpec())
     m = TEMP_RE.match(names[0])
-    assert m and m["base"] == "run.json" and int(m["pid"]) == os.getpid() and m["host"] == ef._HOST_TAG
+    assert m and m["base"] == "run.json" and int(m["pid"]) == os.getpid() and m["host"] == safe_write._HOST_TAG
 
 
 @pytest.mark.skipif(os.name != "posix", reason="process liveness is asked with os.kill(pid, 0)")

@@ -9,6 +9,7 @@ import pytest
 
 from workbench import experiment_file as ef
 from workbench import spec as S
+from workbench.files import json_bounds
 
 
 def _valid_doc() -> dict:
@@ -229,7 +230,7 @@ def test_all_errors_of_a_document_are_reported():
 def test_oversize_text_is_refused_before_parsing(monkeypatch):
     text = ef.dumps(S.ExperimentSpec())
     monkeypatch.setattr(ef, "MAX_FILE_BYTES", len(text) - 1)
-    monkeypatch.setattr(ef.json, "loads", lambda *a, **k: pytest.fail("parsed an oversize file"))
+    monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("parsed an oversize file"))
     for data in (text, text.encode("utf-8")):
         with pytest.raises(ef.ExperimentFileError, match=f"too large: {len(text)} bytes, the limit is {len(text) - 1}"):
             ef.loads(data)
@@ -249,9 +250,9 @@ def test_oversize_file_is_refused_before_reading(monkeypatch, tmp_path):
 
 def test_depth_limit_is_adjustable_and_brackets_in_strings_do_not_count(monkeypatch):
     text = ef.dumps(S.ExperimentSpec(description="[[[[[[[[[[[[{{{{{{{{{{{{" * 10))
-    monkeypatch.setattr(ef, "MAX_DEPTH", 5)  # top > spec > architecture > layers > layer
+    monkeypatch.setattr(json_bounds, "MAX_DEPTH", 5)  # top > spec > architecture > layers > layer
     assert ef.loads(text).spec.description.startswith("[[[[")
-    monkeypatch.setattr(ef, "MAX_DEPTH", 4)
+    monkeypatch.setattr(json_bounds, "MAX_DEPTH", 4)
     with pytest.raises(ef.ExperimentFileError, match="deeper than 4 levels"):
         ef.loads(text)
 
