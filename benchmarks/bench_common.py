@@ -45,6 +45,28 @@ def optional_import(name: str):
         return None
 
 
+def make_data(case, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random data for a benchmark ``case`` (``sizes``, ``task``, ``n_samples``): float32
+    features in [0, 1) and random labels (int64 classes; binary 0/1 as float32) -- speed
+    does not depend on what is learnt."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((case.n_samples, case.sizes[0]), dtype=np.float32)
+    if case.task == "binary":
+        y = (rng.random(case.n_samples) < 0.5).astype(np.float32)
+    else:
+        y = rng.integers(0, case.sizes[-1], case.n_samples, dtype=np.int64)
+    return X, y
+
+
+def make_network(case, seed: int = 0):
+    """The engine's :class:`~workbench.engine.network.Network` of a benchmark ``case``
+    (``sizes``, ``activation``, ``init``, ``task``)."""
+    from workbench.engine.network import LayerConfig, Network
+
+    hidden = [LayerConfig(u, case.activation, init=case.init) for u in case.sizes[1:-1]]
+    return Network(case.sizes[0], hidden, case.sizes[-1], case.task, seed=seed)
+
+
 @dataclass
 class Timing:
     """Per-round steps per second of one implementation."""

@@ -35,14 +35,12 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-import numpy as np
-
 import bench_common as common  # also puts the repository root on sys.path
+from bench_common import make_data, make_network
 
 from workbench.engine import diagnostics as dg
 from workbench.engine.events import EpochEnd
 from workbench.engine.gradcheck import check_gradients_per_layer
-from workbench.engine.network import LayerConfig, Network
 from workbench.engine.optimizers import make_optimizer
 from workbench.engine.schedules import make_schedule
 from workbench.engine.trainer import TrainConfig, TrainData, train
@@ -78,22 +76,6 @@ CASES = {
 }
 
 VARIANTS = ("plain", "per_epoch", "throttled")
-
-
-def make_data(case: Case, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Random float32 features in [0, 1) and random labels (binary: 0/1 float32)."""
-    rng = np.random.default_rng(seed)
-    X = rng.random((case.n_samples, case.sizes[0]), dtype=np.float32)
-    if case.task == "binary":
-        y = (rng.random(case.n_samples) < 0.5).astype(np.float32)
-    else:
-        y = rng.integers(0, case.sizes[-1], case.n_samples, dtype=np.int64)
-    return X, y
-
-
-def make_network(case: Case, seed: int = 0) -> Network:
-    hidden = [LayerConfig(u, case.activation, init=case.init) for u in case.sizes[1:-1]]
-    return Network(case.sizes[0], hidden, case.sizes[-1], case.task, seed=seed)
 
 
 class ProbingOptimizer:

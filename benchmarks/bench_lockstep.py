@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 import bench_common as common  # also puts the repository root on sys.path
+from bench_common import make_data
 
 DEFAULT_BEFORE = "2a3e479^"
 """The engine before lockstep: the parent of the commit that introduced it."""
@@ -115,16 +116,6 @@ def before_engine(rev: str):
 
 
 # ----------------------------------------------------------------------------- runs
-def make_data(case: Case, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    X = rng.random((case.n_samples, case.sizes[0]), dtype=np.float32)
-    if case.task == "binary":
-        y = (rng.random(case.n_samples) < 0.5).astype(np.float32)
-    else:
-        y = rng.integers(0, case.sizes[-1], case.n_samples, dtype=np.int64)
-    return X, y
-
-
 def _pieces(E, case: Case, seed: int, epochs: int):
     net = E["network"].Network(case.sizes[0], [E["network"].LayerConfig(u, case.activation, init=case.init)
                                                for u in case.sizes[1:-1]], case.sizes[-1], case.task, seed=seed)

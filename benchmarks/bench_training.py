@@ -49,9 +49,10 @@ from typing import Optional
 import numpy as np
 
 import bench_common as common  # also puts the repository root on sys.path
+from bench_common import make_data, make_network
 
 from workbench.engine.events import EpochEnd
-from workbench.engine.network import LayerConfig, Network
+from workbench.engine.network import Network
 from workbench.engine.optimizers import make_optimizer
 from workbench.engine.schedules import make_schedule
 from workbench.engine.trainer import TrainConfig, TrainData, train
@@ -98,17 +99,6 @@ CASES = {
 
 
 # ----------------------------------------------------------------------------- data
-def make_data(case: Case, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Random float32 features in [0, 1) and random labels (int64 classes; binary 0/1 as float32)."""
-    rng = np.random.default_rng(seed)
-    X = rng.random((case.n_samples, case.sizes[0]), dtype=np.float32)
-    if case.task == "binary":
-        y = (rng.random(case.n_samples) < 0.5).astype(np.float32)
-    else:
-        y = rng.integers(0, case.sizes[-1], case.n_samples, dtype=np.int64)
-    return X, y
-
-
 class Batches:
     """Full mini-batches of row indices from a permutation re-drawn every epoch."""
 
@@ -125,11 +115,6 @@ class Batches:
         idx = self.order[self.pos : self.pos + self.batch]
         self.pos += self.batch
         return idx
-
-
-def make_network(case: Case, seed: int = 0) -> Network:
-    hidden = [LayerConfig(u, case.activation, init=case.init) for u in case.sizes[1:-1]]
-    return Network(case.sizes[0], hidden, case.sizes[-1], case.task, seed=seed)
 
 
 def make_engine_optimizer(case: Case, net: Network):
