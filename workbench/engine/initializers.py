@@ -39,6 +39,17 @@ INITIALIZER_NAMES = (
     "lecun_normal",
 )
 
+INITIALIZER_LABELS = {
+    "zeros": "zeros",
+    "pytorch_default": "PyTorch default",
+    "xavier_normal": "Xavier normal",
+    "xavier_uniform": "Xavier uniform",
+    "he_normal": "He normal",
+    "he_uniform": "He uniform",
+    "lecun_normal": "LeCun normal",
+}
+"""How the window names each rule."""
+
 
 def _uniform(rng: np.random.Generator, bound: float, out: np.ndarray) -> None:
     out[...] = rng.uniform(-bound, bound, size=out.shape)

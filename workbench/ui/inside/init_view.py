@@ -25,6 +25,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.engine.init_spread import DEFAULT_INITIALIZERS, InitSpread, current_initializers, init_spread
+from workbench.engine.initializers import INITIALIZER_LABELS
 from workbench.ui import style as st
 
 from . import _common as cm
@@ -33,16 +34,7 @@ from ._plots import layer_color, make_plot, positive, style_plot
 ZERO_FLOOR = 0.1
 """A zero spread is drawn at this fraction of the smallest positive spread shown."""
 
-NAMES = {
-    "zeros": "zeros",
-    "pytorch_default": "PyTorch default",
-    "xavier_normal": "Xavier normal",
-    "xavier_uniform": "Xavier uniform",
-    "he_normal": "He normal",
-    "he_uniform": "He uniform",
-    "lecun_normal": "LeCun normal",
-    "current": "this network",
-}
+NAMES = {**INITIALIZER_LABELS, "current": "this network"}
 RULES = {
     "zeros": "W = 0",
     "pytorch_default": "U(±1/√d_in)",
