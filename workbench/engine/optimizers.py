@@ -119,6 +119,16 @@ HYPERPARAMETERS: dict[str, Setting] = {h.name: h for h in (
 """Every hyperparameter of every rule, in the order the dock shows them."""
 
 
+def _rms_step(w, u, s, eps, step, tmp) -> None:
+    """w <- w - step u / sqrt(s + eps), in place (5 passes; ``tmp`` a scratch vector): the
+    last step of Adagrad and RMSProp (u = g) and of Adam (u = v)."""
+    np.add(s, eps, out=tmp)
+    np.sqrt(tmp, out=tmp)
+    np.divide(u, tmp, out=tmp)
+    np.multiply(tmp, step, out=tmp)
+    np.subtract(w, tmp, out=w)
+
+
 class SGD(Optimizer):
     """w_t = w_{t-1} - eta g_t  (2 passes)."""
 
@@ -260,11 +270,7 @@ class Adagrad(Optimizer):
         s, tmp = state[0], scratch[0]
         np.multiply(g, g, out=tmp)
         np.add(s, tmp, out=s)
-        np.add(s, eps, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        np.multiply(tmp, eta, out=tmp)
-        np.subtract(w, tmp, out=w)
+        _rms_step(w, g, s, eps, eta, tmp)
 
     @property
     def state(self):
@@ -307,11 +313,7 @@ class RMSProp(Optimizer):
         np.multiply(g, g, out=tmp)
         np.multiply(s, rho, out=s)
         np.add(s, tmp, out=s)
-        np.add(s, eps_s, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        np.multiply(tmp, step, out=tmp)
-        np.subtract(w, tmp, out=w)
+        _rms_step(w, g, s, eps_s, step, tmp)
 
     @property
     def state(self):
@@ -466,11 +468,7 @@ class Adam(_Moments):
         v, s = state
         tmp = scratch[0]
         self._update_moments(v, s, g, tmp, b1, b2)
-        np.add(s, eps_s, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(v, tmp, out=tmp)
-        np.multiply(tmp, step, out=tmp)
-        np.subtract(w, tmp, out=w)
+        _rms_step(w, v, s, eps_s, step, tmp)
 
 
 class AdamW(Adam):
