@@ -7,15 +7,12 @@ freezing the members that stopped."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
 from .events import BatchEnd, Diverged
 from .regularization import add_penalty
-
-if TYPE_CHECKING:
-    from .lockstep import StackedNetwork
 
 _MAX_CACHED = 8
 """Batch buffers kept per backend (one per distinct batch shape; the last batch of an epoch
@@ -23,15 +20,17 @@ may be shorter)."""
 
 
 class GroupBackend:
-    """What the trainer's epoch loop drives for a lockstep group: one epoch of batches for
-    the members still training (each its own shuffle, dropout and noise streams, all in
-    one stacked step), evaluation, per-member parameters and weight decay, and freezing.
+    """What the trainer's epoch loop drives for a lockstep group (``network`` a
+    :class:`~.lockstep.StackedNetwork`, ``optimizer`` a
+    :class:`~.group_optimizer.GroupOptimizer` for it): one epoch of batches for the members
+    still training (each its own shuffle, dropout and noise streams, all in one stacked
+    step), evaluation, per-member parameters and weight decay, and freezing.
 
     ``members`` passed to :meth:`run_epoch` are the trainer's member records (index, lr,
     l1, l2, penalty_mask, cfg.input_noise, shuffle/dropout/noise generators, step,
     samples, batch_mean_loss, diverged)."""
 
-    def __init__(self, network: StackedNetwork, optimizer, batch_size: int):
+    def __init__(self, network, optimizer, batch_size: int):
         if optimizer.n_members != network.n_members or optimizer.n_params != network.n_params:
             raise ValueError(f"optimizer: built for {optimizer.n_members} x {optimizer.n_params} parameters, the "
                              f"network has {network.n_members} x {network.n_params}")

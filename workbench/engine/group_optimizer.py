@@ -16,7 +16,7 @@ from .optimizers import HYPERPARAMETERS, optimizer_class, validate_arguments
 ROWS_FROM = 1 << 17
 """A lockstep group of members with at least this many parameters each steps them one by one
 (GroupOptimizer ``by_rows``) and trains their epochs one after the other
-(``lockstep.GroupBackend.run_epoch_by_member``): measured crossover (4 members, Adam,
+(``group_backend.GroupBackend.run_epoch_by_member``): measured crossover (4 members, Adam,
 sequential solo runs / group): 6K parameters 1.47x stacked vs 0.90x by member, 20K 1.24 vs
 0.93, 85K 1.03 vs 0.97, 235K 0.94 vs 1.02 (benchmarks/README.md, lockstep)."""
 

@@ -219,7 +219,7 @@ class _Solo:
 
 class _Trainer:
     """The epoch logic of a run, written once for ``members`` that train together on one
-    ``backend`` (:class:`_Solo`, or a lockstep group's ``lockstep.GroupBackend``): live
+    ``backend`` (:class:`_Solo`, or a lockstep group's ``group_backend.GroupBackend``): live
     settings, the schedule's rate, the epoch of batches, evaluation, divergence, plateau,
     early stopping, follow-ups and the end of each member's run.  Kept private: the
     generators :func:`train` and :func:`train_group` are the API."""
