@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path

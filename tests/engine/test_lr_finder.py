@@ -2,7 +2,6 @@
 the network and optimizer left untouched, determinism, early stop, band, fastai's
 suggestion rules, and the acceptance test on a convex logistic regression."""
 
-import math
 
 import numpy as np
 import pytest

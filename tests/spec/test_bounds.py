@@ -15,7 +15,6 @@ import base64
 import json
 import re
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path

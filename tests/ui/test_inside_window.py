@@ -103,3 +103,17 @@ def test_a_sweep_trial_opens_as_runs(qtbot, make_window):
     assert [r.name for r in runs] == ["trial 1: η 0.05"] * 2 and runs[0].group == runs[1].group
     assert runs[0].group.endswith("point 1") and w.session.current_run is runs[0]
     assert w.curves.history_length() == 3
+
+
+def test_a_wide_layer_after_a_narrow_one_still_runs(qtbot, make_window):
+    """QA: a 128-unit layer (drawn as a strip) after a run of the narrow default network
+    crashed the diagram's rebuild with the old layout, and the run stayed "running"."""
+    w = make_window(quick_spec(epochs=3))
+    run_to_end(qtbot, w)
+    arch = S.replace(w.spec.architecture, layers=(S.LayerSpec(128, "relu", 0.0, "he_uniform"),))
+    assert w.propose("architecture", arch)
+    run_to_end(qtbot, w)
+    assert [r.status for r in w.session.runs] == ["finished", "finished"]
+    diagram = w.inside_panel.diagram
+    assert diagram._strips[1] is not None  # the wide layer is a strip, placed by the new layout
+    assert diagram._geom["strip"][1] is not None

@@ -7,18 +7,16 @@ Every test fails on any Qt warning (``qt_log_level_fail``)."""
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from workbench import spec as S
-from workbench.ui import dialogs as dialogs_mod
 from workbench.ui import files as files_mod
 from workbench.ui import frame_pacer
 from workbench.ui import run_controller as rc

@@ -18,7 +18,6 @@ from workbench.ui.plots import BoundaryView, CurvesPanel  # noqa: E402
 from workbench.ui.style import Style  # noqa: E402
 
 import curves_probe as probe
-from workbench.spec import EarlyStopSummary
 
 # A Qt warning during a test is a bug.
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QApplication
 
 from workbench import spec as S
 from workbench.ui import dialogs
-from workbench.ui import run_controller as rc
 from workbench.ui.main_window import MainWindow
 
 import curves_probe as probe

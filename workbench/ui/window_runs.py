@@ -9,6 +9,7 @@ Inside dock follow them.
 
 from __future__ import annotations
 
+import traceback
 from typing import Optional
 
 from PySide6.QtCore import QSignalBlocker
@@ -53,15 +54,21 @@ class RunActions:
             self._status(f"Cannot run: {exc}", 15000)
             return False
         self._live_runs = runs
-        self.comparison.begin(runs)
-        self.run_view.begin(runs[0].spec, "accuracy" if self.dataset.task == "classification" else "r2",
-                            self.actions["batches"].isChecked())
-        self._show_points(keep=True)
-        self.timeline.begin_live(runs[0].id)
-        self.inside.begin(runs[0].spec)
-        self.run_controller.start([r.spec for r in runs], self.dataset, boundary_source.make_boundary_fn(self.dataset),
-                                  paused=paused, run_ids=[r.id for r in runs], snapshots=self.session.snapshots,
-                                  inside_grid=self.inside.grid(), inside=self.panels["inside"].isVisible())
+        try:
+            self.comparison.begin(runs)
+            self.run_view.begin(runs[0].spec, "accuracy" if self.dataset.task == "classification" else "r2",
+                                self.actions["batches"].isChecked())
+            self._show_points(keep=True)
+            self.timeline.begin_live(runs[0].id)
+            self.inside.begin(runs[0].spec)
+            self.run_controller.start([r.spec for r in runs], self.dataset,
+                                      boundary_source.make_boundary_fn(self.dataset), paused=paused,
+                                      run_ids=[r.id for r in runs], snapshots=self.session.snapshots,
+                                      inside_grid=self.inside.grid(), inside=self.panels["inside"].isVisible())
+        except Exception as exc:  # a view that cannot show the run: the run fails, never stays "running"
+            traceback.print_exc()
+            self._on_failed(f"could not start: {type(exc).__name__}: {exc}")
+            return False
         self.runs_panel.update_buttons()
         if evicted:
             self._status(f"Removed the oldest runs to make room: {', '.join(evicted)}", 10000)

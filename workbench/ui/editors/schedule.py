@@ -10,7 +10,6 @@ kind puts in its values suggested for the run's length (exponential: γ = 0.01^(
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np

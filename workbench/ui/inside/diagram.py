@@ -588,6 +588,7 @@ class NetworkDiagram(QtWidgets.QWidget):
         # right here, so no wrapper outlives its item)
         self._nodes, self._strips, self._headers, self._names, self._lines = [], [], [], [], []
         self._notes = []
+        self._geom = {}  # the old network's layout; _layout() places the new items
         self._placeholder = None
         scene.clear()
         self._placeholder = scene.addSimpleText("No network yet: choose a data set and layers.")
@@ -756,7 +757,6 @@ class NetworkDiagram(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _apply_connections(self, snap: DiagramSnapshot) -> None:
-        style = self._style
         for l, conn in enumerate(snap.connections):
             off, b = self._offsets[l], self._budget[l]
             k = min(len(conn), b)
