@@ -197,11 +197,14 @@ class RunList:
         return self.get(run.parent)
 
     def differs(self, run: Run) -> str:
-        """What differs from the run it was made from ("η 0.01 → 0.1"), '' if nothing or no parent."""
+        """What differs from the run it was made from ("η 0.01 → 0.1"), '' if nothing or no parent.
+        When either is one seed of a group, the seeds are not a difference: a group's
+        "differs" names the change."""
         parent = self.parent_of(run)
         if parent is None:
             return ""
-        return describe_change(_without_seed(parent.spec, run), _without_seed(run.spec, parent))
+        before = parent.spec if run.group is None and parent.group is None else _with_seed(parent.spec, run.seed)
+        return describe_change(before, run.spec)
 
     def label(self, run: Run) -> str:
         """The legend's name of a run (or its group): what differs from its parent, with
@@ -310,14 +313,6 @@ def _with_seed(spec: ExperimentSpec, seed: int) -> ExperimentSpec:
     from .spec import replace
 
     return replace(spec, "", training=replace(spec.training, "training", seed=int(seed)))
-
-
-def _without_seed(spec: ExperimentSpec, other: Run) -> ExperimentSpec:
-    """``spec`` with ``other``'s seed when ``other`` is one seed of a group: a group's
-    "differs" names the change, not the seed."""
-    if other.group is None:
-        return spec
-    return _with_seed(spec, other.seed)
 
 
 def parse_seeds(text: str) -> list[int]:
