@@ -154,6 +154,25 @@ def test_loss_and_grad_is_deterministic_and_reuses_buffers():
     assert net.loss(X, y) == pytest.approx(v1, rel=1e-6)
 
 
+def test_last_masks_are_the_masks_the_step_used():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(10, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    net = Network(2, [LayerConfig(8, "tanh", dropout=0.5), LayerConfig(5, "tanh")], 1, "binary", seed=3,
+                  input_dropout=0.2)
+    assert net.last_masks is None
+    loss = net.loss_and_grad(X, y, rng=np.random.default_rng(4))
+    grads = net.grads.copy()
+    masks = [None if m is None else m.copy() for m in net.last_masks]
+    assert [None if m is None else m.shape for m in masks] == [(10, 2), (10, 8), None]
+    assert set(np.unique(masks[1])) <= {0.0, 2.0} and (masks[1] == 0).any()
+    # the same step with those masks given gives the same loss and gradients
+    assert net.loss_and_grad(X, y, masks=masks) == loss
+    np.testing.assert_array_equal(net.grads, grads)
+    net.loss_and_grad(X, y)  # no rng: no dropout in this step
+    assert net.last_masks is None
+
+
 def test_rng_without_dropout_changes_nothing():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(6, 3))

@@ -3,6 +3,8 @@ timeline's epoch in the diagram, and the Tools menu (range test, playground, swe
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from window_kit import quick_spec, run_to_end
@@ -117,3 +119,55 @@ def test_a_wide_layer_after_a_narrow_one_still_runs(qtbot, make_window):
     diagram = w.inside_panel.diagram
     assert diagram._strips[1] is not None  # the wide layer is a strip, placed by the new layout
     assert diagram._geom["strip"][1] is not None
+
+
+def test_stepping_with_dropout_shows_the_units_dropped_in_that_step(qtbot, make_window):
+    arch = S.ArchitectureSpec(layers=(S.LayerSpec(12, "tanh", 0.5, "xavier_uniform"),))
+    w = make_window(quick_spec(epochs=50, architecture=arch))
+    w.act_inside.trigger()
+    got = collect(w)
+    diagram = w.inside_panel.diagram
+    for epoch in (1, 2):
+        with qtbot.waitSignal(w.pause_changed, check_params_cb=lambda p: p is True, timeout=30_000):
+            w.act_step.trigger()
+        qtbot.waitUntil(lambda: diagram._snapshot is not None and diagram._snapshot.epoch == epoch, timeout=10_000)
+        snap = diagram._snapshot
+        dropped = snap.dropped[1]
+        assert dropped.shape == (12,) and 0 < dropped.sum() < 12  # p = 0.5 of 12 units
+        assert snap.dropped[0] is None  # no input dropout
+        crossed = [node.cross.isVisible() for node in diagram._nodes[1]]
+        assert crossed == list(dropped)
+        assert not any(node.cross.isVisible() for node in diagram._nodes[0])
+    assert [p.epoch for p in got if isinstance(p, DiagramSnapshot)][:3] == [0, 1, 2]
+    with qtbot.waitSignal(w.run_finished, timeout=30_000):
+        w.act_stop.trigger()
+    final = [p for p in got if isinstance(p, DiagramSnapshot)][-1]
+    assert final.dropped is None and not any(node.cross.isVisible() for node in diagram._nodes[1])
+
+
+def test_the_diagram_follows_the_timeline_during_a_run_and_the_errors_tab(qtbot, make_window):
+    w = make_window(quick_spec(epochs=100_000))
+    w.act_inside.trigger()
+    with qtbot.waitSignal(w.epochs_shown, check_params_cb=lambda n: n >= 4, timeout=30_000):
+        w.act_run.trigger()
+    with qtbot.waitSignal(w.pause_changed, check_params_cb=lambda p: p is True, timeout=10_000):
+        w.act_pause.trigger()
+    diagram = w.inside_panel.diagram
+    w.timeline.slider.setValue(2)
+    assert diagram._snapshot.epoch == 2
+    live = diagram._snapshot
+    w.inside.receive(dataclasses.replace(live, epoch=99))  # a live picture while the slider is back
+    assert diagram._snapshot is live
+    # the Errors tab shown now gives epoch 2's errors
+    w.inside_panel.setCurrentWidget(w.inside_panel.errors)
+    run = w.session.runs.get(w.timeline.run_id())
+    net = network_with(run.spec, w.dataset, w.session.snapshots.nearest(run.id, 2)[1])
+    expected = errors_for(net, w.dataset)
+    np.testing.assert_array_equal(w.inside_panel.errors._errors["validation"].confusion,
+                                  expected["validation"].confusion)
+    # back at the newest epoch: the live pictures are drawn again
+    w.timeline.slider.setValue(w.timeline.slider.maximum())
+    w.inside.receive(dataclasses.replace(live, epoch=99))
+    assert diagram._snapshot.epoch == 99
+    with qtbot.waitSignal(w.run_finished, timeout=30_000):
+        w.act_stop.trigger()

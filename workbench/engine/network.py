@@ -213,6 +213,7 @@ class Network:
         # dropout rate at position k: 0 = input, k >= 1 = output of hidden layer k-1
         self._rates = (self.input_dropout, *(float(h.dropout) for h in hidden))
         self._has_dropout = any(p > 0.0 for p in self._rates)
+        self._last_masks: Optional[list] = None  # the masks of the last training step (see last_masks)
         self._train_scaled = dropout_method != "classic"
         self._classic_scales = [(1.0 - p) if p > 0.0 else None for p in self._rates]
         self._loss_grad = _losses.LOSS_GRAD[task]
@@ -378,6 +379,15 @@ class Network:
                         inp = D
         return Z
 
+    @property
+    def last_masks(self) -> Optional[list]:
+        """The dropout masks ``M^(k)`` the last training step (:meth:`loss_and_grad`) used,
+        per position ``0 .. L-1`` (input, then each hidden layer): an ``(n, units)`` array
+        (``B/(1-p)`` inverted, ``B`` classic) or None where no unit can drop; None when that
+        step had no dropout.  The arrays are the network's buffers, overwritten by the next
+        step: copy what you keep (the Inside dock keeps one row of each)."""
+        return self._last_masks
+
     def forward(self, X, rng: Optional[np.random.Generator] = None, masks=None) -> np.ndarray:
         """One *training-mode* pass; returns a copy of the output pre-activation ``A^(L)``
         (shape ``(n, n_outputs)``).  Dropout masks as in :meth:`loss_and_grad`."""
@@ -414,6 +424,7 @@ class Network:
                 masks = self._draw_masks(b, rng, self._train_scaled)
         elif len(masks) != self._L:
             raise ValueError(f"masks: expected {self._L} entries (input + one per hidden layer), got {len(masks)}")
+        self._last_masks = masks
 
         Z = self._forward(X, b, masks)
         W, H, ins, last, dot = self.weights, b.H, b.ins, self._L - 1, np.dot

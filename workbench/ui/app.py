@@ -55,8 +55,10 @@ def run_gui(path: Optional[str] = None) -> int:
     window = open_window(path)
     window.raise_()
 
+    close = window.close
+
     def interrupt(*_args):
-        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(0, close)
 
     previous = signal.signal(signal.SIGINT, interrupt)
     # the interpreter handles signals only when Python code runs: wake it regularly
@@ -71,5 +73,5 @@ def run_gui(path: Optional[str] = None) -> int:
         wait_for_stragglers()  # a run still finishing its batch is joined, never destroyed running
         for thread in live_threads():  # a learning-rate range test stopping at its next step
             thread.wait()
-    del window
+    del window, close
     return int(code)

@@ -41,6 +41,8 @@ class InsideLink(QObject):
         self._grid = None
         self._arch = None  # the architecture the diagram is built for
         self._spread_key = None
+        self._epoch: Optional[int] = None  # the timeline's epoch (None: the newest, or the final model)
+        self._epoch_run = None
         self._spread_ready.connect(self._show_spread)
         panel.currentChanged.connect(lambda _i: self.refresh())
 
@@ -72,12 +74,15 @@ class InsideLink(QObject):
         if ds is None:
             return
         self._set_architecture(spec, ds)
+        self._epoch = None
         self.panel.health.clear()
 
     def receive(self, payload) -> None:
-        """A picture the worker computed."""
+        """A picture the worker computed (the diagram's only while the timeline follows
+        the newest epoch)."""
         if isinstance(payload, DiagramSnapshot):
-            self.panel.diagram.set_snapshot(payload)
+            if self._epoch is None:
+                self.panel.diagram.set_snapshot(payload)
         elif isinstance(payload, HealthSnapshot):
             self.panel.health.add_snapshot(payload)
         elif isinstance(payload, dict) and "errors" in payload:
@@ -106,17 +111,31 @@ class InsideLink(QObject):
                                         seed=spec.training.seed)
         return True
 
-    def refresh(self) -> None:
-        """The dock or a tab was shown: bring what it shows up to date (not while training:
-        the worker's pictures come by themselves)."""
-        if not self._visible() or self.session.running():
-            return
-        run = self.session.current_run
-        if run is not None and run.result is not None and run.result.weights is not None:
-            from workbench.experiment_file import decode_weights
+    def set_epoch(self, run, epoch: Optional[int]) -> None:
+        """The timeline shows ``epoch`` of ``run`` (None: its newest epoch, or the model it
+        ended with): the network of that epoch's snapshot."""
+        self._epoch, self._epoch_run = epoch, run
+        self.refresh()
 
-            self.show_weights(run.spec, decode_weights(run.result.weights), len(run.history.get("epoch", ())))
-        if self.panel.currentWidget() is self.panel.init:
+    def refresh(self) -> None:
+        """The dock or a tab was shown, or the timeline moved: bring what it shows up to
+        date (the timeline's epoch from its snapshot; while training at the newest epoch
+        the worker's pictures come by themselves)."""
+        if not self._visible():
+            return
+        running = self.session.running()
+        if self._epoch is not None and self._epoch_run is not None:
+            run = self._epoch_run
+            found = self.session.snapshots.nearest(run.id, self._epoch)
+            if found is not None:
+                self.show_weights(run.spec, found[1], found[0])
+        elif not running:
+            run = self.session.current_run
+            if run is not None and run.result is not None and run.result.weights is not None:
+                from workbench.experiment_file import decode_weights
+
+                self.show_weights(run.spec, decode_weights(run.result.weights), len(run.history.get("epoch", ())))
+        if not running and self.panel.currentWidget() is self.panel.init:
             self._start_spread()
 
     # -- the initialisation comparison (a thread) ------------------------------------------------

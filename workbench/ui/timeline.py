@@ -160,7 +160,8 @@ class Timeline(QWidget):
         self._update_label(k)
 
     # -- moving ---------------------------------------------------------------------------------
-    def _run_id(self) -> Optional[int]:
+    def run_id(self) -> Optional[int]:
+        """The run the slider covers: the one training, else the one shown."""
         if self._live_run is not None:
             return self._live_run
         run = self.session.current_run
@@ -183,7 +184,7 @@ class Timeline(QWidget):
         return used
 
     def _show_boundary(self, k: int) -> Optional[int]:
-        run_id = self._run_id()
+        run_id = self.run_id()
         ds = self._dataset()
         run = self.session.runs.get(run_id)
         if run is None or ds is None or run.spec.data != self.session.spec.data:

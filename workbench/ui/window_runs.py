@@ -212,7 +212,7 @@ class RunActions:
         else:
             self._show_plan()
         self.timeline.show_run()
-        self.inside.refresh()
+        self.inside.set_epoch(run, None)
         self._show_stale()
         self._update_actions()
 
@@ -261,13 +261,10 @@ class RunActions:
         self.session.mark_changed()
 
     def _inside_at_epoch(self, k: int) -> None:
-        """The timeline's epoch k in the Inside dock (the network from that snapshot)."""
-        run = self.session.current_run
-        if run is None or self.running:
-            return
-        found = self.session.snapshots.nearest(run.id, k)
-        if found is not None:
-            self.inside.show_weights(run.spec, found[1], found[0])
+        """The timeline's epoch k in the Inside dock (the network from that snapshot); at
+        the newest epoch of a live run, the worker's pictures again."""
+        run = self.session.runs.get(self.timeline.run_id())
+        self.inside.set_epoch(run, None if self.timeline.following else k)
 
     def _open_trial(self, saved) -> None:
         """A sweep trial (or a point's seeds) becomes runs in the Runs dock, shown."""

@@ -319,6 +319,9 @@ class TrainingWorker(QObject):
                             self._step_pending = False
                             go.clear()
                 if not go.is_set() and not stop.is_set():
+                    if epoch_done and inside is not None and member == shown and self._inside.is_set():
+                        # paused at an epoch's end (a step): the diagram shows this epoch
+                        self._send_inside(inside.epoch_done(epoch, force=True, only_new=True))
                     flush()
                     if boundary_dirty and has_boundary:
                         send_boundary()

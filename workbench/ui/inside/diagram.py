@@ -341,6 +341,8 @@ class NetworkDiagram(QtWidgets.QWidget):
         self._apply_connections(snap)
         if snap.maps is not None:
             self.set_maps(snap.maps)
+        if snap.dropped is not None or any(d is not None for d in self._dropped):
+            self.set_dropped(snap.dropped)
 
     def set_weights(self, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> None:
         """Full weight matrices ``(fan_in, fan_out)`` and bias vectors, one per layer

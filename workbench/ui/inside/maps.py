@@ -111,7 +111,9 @@ class DiagramSnapshot:
     ``connections[l - 1]`` of ``W^(l)``; ``biases[l - 1]`` = ``b^(l)``; ``maps`` None
     (no 2-D input) or one entry per position ``0 .. L`` (None for a wide position or one
     beyond :data:`MAP_BUDGET`, else ``(units, r, r)`` float32); ``epoch`` as given;
-    ``seconds`` what building it took."""
+    ``seconds`` what building it took; ``dropped`` None (no dropout in the last step) or
+    per position ``0 .. L-1`` the units that step dropped (bool, or None: no dropout
+    there), as :func:`dropped_units` gives them."""
 
     sizes: tuple[int, ...]
     activations: tuple[str, ...]
@@ -120,6 +122,7 @@ class DiagramSnapshot:
     maps: Optional[tuple[Optional[np.ndarray], ...]] = None
     epoch: int = 0
     seconds: float = 0.0
+    dropped: Optional[tuple[Optional[np.ndarray], ...]] = None
 
 
 @dataclass(frozen=True, eq=False)
