@@ -258,8 +258,6 @@ class _Evaluator:
         dh = h - self.ins[l + 1][:, j]
         A = self.A[l + 1] + np.outer(dh, self.W[l + 1][j, :])
         for k in range(l + 1, self.L):
-            if k > l + 1:
-                A = inp @ self.W[k] + self.b[k]
             if k == last:
                 return _losses.loss(self.net.task, A, self.y), crossed
             reg = self.regime[k]
@@ -267,7 +265,7 @@ class _Evaluator:
                 crossed = True
             H = self.fwd[k](A, np.empty_like(A))
             m = self.masks[k + 1]
-            inp = H if m is None else H * m
+            A = (H if m is None else H * m) @ self.W[k + 1] + self.b[k + 1]
         raise AssertionError("unreachable")  # pragma: no cover
 
 

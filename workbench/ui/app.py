@@ -73,5 +73,4 @@ def run_gui(path: Optional[str] = None) -> int:
         wait_for_stragglers()  # a run still finishing its batch is joined, never destroyed running
         for thread in live_threads():  # a learning-rate range test stopping at its next step
             thread.wait()
-    del window, close
     return int(code)
