@@ -296,10 +296,6 @@ def test_each_overlaid_run_has_its_own_early_stopping_star(qtbot, make_window):
         assert list(x) == [run.result.early_stop.best_epoch] and list(y) == [run.result.early_stop.best_value]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an overlaid run's early-stopping star is always drawn on the loss plot "
-                   "at its validation loss (run_overlays._Overlay._refresh_stars), while the shown run's star sits "
-                   "on the plot of the monitored quantity (overlays.EarlyStopOverlay.set): with monitor "
-                   "val_accuracy the overlay's star is on the wrong plot at the wrong value")
 def test_an_overlaid_runs_star_sits_on_the_monitored_metric_plot(qtbot, make_window):
     w = make_window(es_spec("adam", 0.05, monitor="val_accuracy"))
     a = run_to_end(qtbot, w)

@@ -119,10 +119,6 @@ def _dock_texts(panel) -> list[str]:
             if label.isVisible() and label.text()]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: SweepPanel._finished (workbench/ui/sweep/panel.py) shows the error with "
-                   "self._reason(p.error) and then calls self._finish_ui(), whose self._edited() calls self._reason('') "
-                   "for a valid form: the 'cannot reach the Dask scheduler' message is cleared at once and the dock "
-                   "shows nothing (the launch-failure path of SweepPanel._tick does the same)")
 def test_an_unreachable_scheduler_is_a_clear_message_in_the_sweep_dock(qtbot, make_window):
     w = make_window(quick_spec(epochs=3))
     w.act_sweep.trigger()

@@ -46,10 +46,11 @@ class Comparison:
                 members = [m for m in runs.members(run.group)]
                 out.append(OverlayRun(key=run.group, label=runs.label(run), color=run.color,
                                       histories=[_history(m) for m in members], best=[_best(m) for m in members],
-                                      epochs=run.spec.training.epochs))
+                                      epochs=run.spec.training.epochs, monitor=run.spec.early_stopping.monitor))
             elif shown is None or run.id != shown.id:
                 out.append(OverlayRun(key=run.id, label=runs.label(run), color=run.color,
-                                      histories=[_history(run)], best=[_best(run)], epochs=run.spec.training.epochs))
+                                      histories=[_history(run)], best=[_best(run)], epochs=run.spec.training.epochs,
+                                      monitor=run.spec.early_stopping.monitor))
         return out
 
     def update(self) -> None:

@@ -36,7 +36,7 @@ _MEMBER_ALPHA = 110
 class OverlayRun:
     """One overlay: a run (``members`` = 1) or a group of seeds.  ``histories[m]`` is
     member m's saved history (None while it trains: its epochs come live), ``best[m]``
-    its early-stopping best epoch (None: none), ``epochs`` the planned length."""
+    its early-stopping best epoch (None: none) of ``monitor``, ``epochs`` the planned length."""
 
     key: Hashable
     label: str
@@ -44,6 +44,7 @@ class OverlayRun:
     histories: Sequence[Optional[dict]]
     best: Sequence[Optional[int]] = ()
     epochs: int = 0
+    monitor: str = "val_loss"
     members: int = field(init=False)
 
     def __post_init__(self):
@@ -91,7 +92,13 @@ class _Overlay:
                 self.bands[name] = (plot, Band())
         self.member_lines = [(loss, mk()) for _ in range(source.members)] if source.members > 1 else []
         self.stars = pg.ScatterPlotItem(symbol="star")
-        self.stars_plot = loss
+        # the star sits on the plot of the monitored quantity, as the shown run's does
+        # (EarlyStopOverlay.place_symbol): no star for an RMSE or a metric not plotted
+        monitor = source.monitor
+        self.star_column = monitor if monitor in _COLUMNS else None
+        if monitor.endswith(("accuracy", "r2")) and not monitor.endswith(metric_kind):
+            self.star_column = None
+        self.stars_plot = loss if monitor.endswith("loss") else metric
         for plot, item in self._items():
             plot.addItem(item)
             if isinstance(item, pg.PlotDataItem):
@@ -139,14 +146,13 @@ class _Overlay:
     def _refresh_stars(self) -> None:
         xs, ys = [], []
         s = self.series
+        column = self.star_column
         for m, best in enumerate(self.best):
-            if not best:
+            if not best or column is None:
                 continue
             i = (best - 1) // s.stride
             if i < s.n:
-                y = s.member("val_loss", m)[i]
-                if not np.isfinite(y):
-                    y = s.member("train_loss", m)[i]
+                y = s.member(column, m)[i]
                 if np.isfinite(y):
                     xs.append(1.0 + i * s.stride)
                     ys.append(y)

@@ -336,9 +336,8 @@ class SweepPanel(QWidget):
                 self.runner = launch.result()
             except Exception as exc:  # noqa: BLE001 - one line for the user
                 text = exc.first_line if isinstance(exc, SpecError) else str(exc).splitlines()[0]
-                self._reason(text or type(exc).__name__)
                 self.eta_label.setText("")
-                self._finish_ui()
+                self._finish_ui(reason=text or type(exc).__name__)
                 self.sweep_finished.emit("failed")
                 return
             self._init_views()
@@ -421,7 +420,6 @@ class SweepPanel(QWidget):
             counts[o.status] = counts.get(o.status, 0) + 1
         summary = ", ".join(f"{n} {s}" for s, n in counts.items())
         if p.state == "failed":
-            self._reason(p.error)
             self.status_label.setText("")
         else:
             self.status_label.setText(f"{p.done} trials in {_duration(p.elapsed)}: {summary}"
@@ -429,13 +427,17 @@ class SweepPanel(QWidget):
         self.eta_label.setText("")
         if p.state == "finished":
             self.progress_bar.setValue(1000)
-        self._finish_ui()
+        self._finish_ui(reason=p.error if p.state == "failed" else "")
         self.sweep_finished.emit(p.state)
 
-    def _finish_ui(self) -> None:
+    def _finish_ui(self, reason: str = "") -> None:
+        """The form editable again; ``reason`` why the sweep failed stays shown (until the
+        next edit)."""
         self.editor.set_running(False)
         self.cancel_button.setEnabled(False)
         self._edited()
+        if reason:
+            self._reason(reason)
 
     # -- rows ----------------------------------------------------------------------------------
     def _sort_by_metric(self) -> None:
