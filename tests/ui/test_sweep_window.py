@@ -7,7 +7,6 @@ message in the dock within 10 s.  The sweeps are tiny (2 trials of 4 epochs, 1-2
 from __future__ import annotations
 
 import psutil
-import pytest
 from PySide6.QtCore import Qt
 from window_kit import quick_spec
 
