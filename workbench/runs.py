@@ -72,7 +72,8 @@ COLUMNS = (
     ("name", "Run", "The run's name (double-click to show it, F2 to rename)"),
     ("differs", "Differs", "What differs from the run it was made from"),
     ("val_metric", "Val. metric", "Validation accuracy (or R²) at the epoch read: the best or the last"),
-    ("best_epoch", "Best epoch", "The epoch with the best monitored value (early stopping), else the last"),
+    ("best_epoch", "Best epoch", "The epoch whose weights early stopping kept as the best (empty without "
+                                 "early stopping: the run is read at its last epoch)"),
     ("test_metric", "Test metric", "Accuracy (or R²) of the final model on the held-out test split"),
     ("train_loss", "Train loss", "Training loss at the epoch read: the best or the last"),
     ("status", "Status", "finished, early_stopped, stopped, diverged, failed — or queued / running"),
