@@ -8,6 +8,14 @@ the test with that seed's shuffling.  Seeds are ``training.seed, training.seed +
 part; its optimizer kind and hyperparameters, batch size, coupled L1/L2 penalties,
 decoupled weight decay, dropout and input noise do.
 
+The seeds run as ONE lockstep group (:func:`workbench.engine.lr_finder.range_test_group`)
+when :func:`group_plan` allows it, else one after the other (``range_test`` per seed);
+either way each seed's curve is its solo test's (bit for bit here, see
+``tests/engine/test_lr_finder_group.py``) and the items come in the same order -- seed
+after seed, each seed's steps then its curve -- so a consumer cannot tell the two apart
+but by the time between items (in a group the first seed's steps come as they are
+computed, the later seeds' each in one burst when the seed before them is done).
+
 Also :func:`write_csv` (the curve as CSV, for the command line and the window).
 """
 
@@ -21,7 +29,8 @@ from pathlib import Path
 from typing import Iterator, Union
 
 from . import spec as specmod
-from .build import build_run
+from .build import build_run, count_parameters, lockstep_plan, task_of
+from .engine.group_optimizer import ROWS_FROM
 from .engine.lr_finder import (
     BETA,
     DIVERGE_FACTOR,
@@ -29,6 +38,7 @@ from .engine.lr_finder import (
     RangeStep,
     RangeTestResult,
     range_test,
+    range_test_group,
     summarize,
 )
 from .limits import MAX_SEED
@@ -79,10 +89,37 @@ def lr_find(
     for seed in seeds_for(spec, seeds):
         training = specmod.replace(spec.training, "training", seed=seed)
         runs.append((seed, build_run(specmod.replace(spec, training=training), dataset, emit_batches=False)))
-    return _run_all(runs, spec.training.batch_size, steps, lr_min, lr_max, beta, diverge_factor)
+    grouped, _ = group_plan(spec, dataset, seeds)
+    run_all = _run_group if grouped else _run_all
+    return run_all(runs, spec.training.batch_size, steps, lr_min, lr_max, beta, diverge_factor)
+
+
+def group_plan(spec: specmod.ExperimentSpec, dataset, seeds: int) -> tuple[bool, str]:
+    """Whether :func:`lr_find` runs its ``seeds`` seeds of ``spec`` as one lockstep group
+    (True, "") or one after the other (False and why).  One after the other when there is
+    one seed; when :func:`workbench.build.lockstep_plan` refuses the seeds' specs (with
+    early stopping off: the range test plays none, so a follow-up phase is no obstacle;
+    what remains is the memory budget of the whole group); or when a network has at least
+    ``group_optimizer.ROWS_FROM`` parameters, where a lockstep group steps its members one
+    after the other anyway and a stacked step was measured slower than solo steps
+    (benchmarks/README.md, lockstep crossover).  Arithmetic only: nothing is built."""
+    if seeds < 2:
+        return False, "one seed: nothing to group"
+    es = specmod.replace(spec.early_stopping, "early_stopping", enabled=False)
+    specs = [specmod.replace(spec, early_stopping=es, training=specmod.replace(spec.training, "training", seed=s))
+             for s in seeds_for(spec, seeds)]
+    ok, why = lockstep_plan(specs, dataset)
+    if not ok:
+        return False, why
+    n_params = count_parameters(spec, int(dataset.X_train.shape[1]), task_of(dataset)[1])
+    if n_params >= ROWS_FROM:
+        return False, (f"{n_params:,} parameters a network: from {ROWS_FROM:,} a lockstep group is no faster "
+                       "than the seeds one after the other")
+    return True, ""
 
 
 def _run_all(runs, batch_size, steps, lr_min, lr_max, beta, factor):
+    """The seeds one after the other: ``range_test`` on each seed's network."""
     curves = []
     for seed, run in runs:
         cfg = run.config
@@ -94,6 +131,32 @@ def _run_all(runs, batch_size, steps, lr_min, lr_max, beta, factor):
             if isinstance(item, RangeCurve):
                 curves.append(item)
             yield item
+    yield summarize(curves)
+
+
+def _run_group(runs, batch_size, steps, lr_min, lr_max, beta, factor):
+    """The seeds as one lockstep group (``range_test_group``, items in seed order)."""
+    seeds = [seed for seed, _ in runs]
+    nets = [run.network for _, run in runs]
+    opts = [run.optimizer for _, run in runs]
+    cfg, data = runs[0][1].config, runs[0][1].data  # the seeds share everything but the seed
+    items = range_test_group(  # built (and checked) now, before the first item
+        nets, opts, data.X_train, data.y_train, batch_size, seeds,
+        lr_min=lr_min, lr_max=lr_max, steps=steps, beta=beta, diverge_factor=factor,
+        l1=cfg.l1, l2=cfg.l2, penalty_mask=cfg.penalty_mask, input_noise=cfg.input_noise, order="member",
+    )
+    return _with_summary(items)
+
+
+def _with_summary(items):
+    curves = []
+    try:
+        for item in items:
+            if isinstance(item, RangeCurve):
+                curves.append(item)
+            yield item
+    finally:
+        items.close()
     yield summarize(curves)
 
 

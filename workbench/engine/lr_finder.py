@@ -22,6 +22,18 @@ test and restored after.  Shuffling, dropout masks and input noise come from
 ``SeedSequence(seed).spawn(3)`` as in the trainer, so identical arguments give
 identical curves.
 
+:func:`range_test_group` runs the test of several members (one network of one
+architecture per seed, each with its own initial weights, optimizer hyperparameters and
+streams) as ONE lockstep group (:class:`~.lockstep.StackedNetwork`,
+:class:`~.group_optimizer.GroupOptimizer`): at step k every member still running records
+its loss at eta_k and steps with eta_k, all in one stacked pass; a member whose test
+stops (divergence or a non-finite loss, the rule above) is frozen -- stepped with eta = 0
+and its block restored -- while the others go on.  Member m's curve is the one
+:func:`range_test` gives for ``networks[m]``, ``optimizers[m]`` and ``seeds[m]``: the same
+grid, batches, smoothing and stop rule, and (the lockstep's promise, checked by
+``tests/engine/test_lr_finder_group.py``) the same float32 bits.  The networks and
+optimizers passed in are only read.
+
 Several seeds (each with its own initial weights and shuffling -- the caller builds one
 network per seed) give a band: :func:`band` is the mean +- standard deviation of the
 smoothed losses on the common grid eta_0 .. eta_{m-1}, m the shortest curve's length.
@@ -46,6 +58,8 @@ from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
+from .group_optimizer import make_group_optimizer
+from .lockstep import StackedNetwork
 from .readonly import readonly_copy
 from .regularization import add_penalty
 
@@ -273,6 +287,229 @@ def _run(net, opt, X, y, bs, seed, lrs, beta, factor, l1, l2, mask, noise):
         _restore_optimizer(opt, saved_opt)
     m = len(losses)
     yield RangeCurve(seed, steps, lrs[:m], losses, smoothed, reason)
+
+
+# -------------------------------------------------------------------------------------
+# several members in lockstep
+def _per_member(name: str, value, N: int) -> list[float]:
+    """``value`` (a number) for each of N members: one value for all, or a sequence of N."""
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return [float(value)] * N
+    values = [float(v) for v in value]
+    if len(values) != N:
+        raise ValueError(f"{name}: expected one value for all members or {N} (one per member), got {len(values)}")
+    return values
+
+
+def range_test_group(
+    networks: Sequence,
+    optimizers: Sequence,
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seeds: Sequence[int],
+    *,
+    lr_min: float = 1e-6,
+    lr_max: float = 10.0,
+    steps: int = 100,
+    beta: float = BETA,
+    diverge_factor: float = DIVERGE_FACTOR,
+    l1=0.0,
+    l2=0.0,
+    penalty_mask=None,
+    input_noise=0.0,
+    order: str = "step",
+) -> Iterator[Union[RangeStep, RangeCurve]]:
+    """The range test of N members in lockstep: member m is ``networks[m]`` (engine
+    ``Network`` s of one architecture, task, test-time dropout treatment and dtype; their
+    dropout rates may differ) with ``optimizers[m]`` (engine ``Optimizer`` s of one rule,
+    its choices, dtype and decay mask; their float hyperparameters and weight decay may
+    differ) and stream seed ``seeds[m]``, all on the training arrays ``X``, ``y``.
+    Yields a :class:`RangeStep` per member and step and a :class:`RangeCurve` per member.
+
+    Member m's events are, in order and value, those of ``range_test(networks[m],
+    optimizers[m], X, y, batch_size, seeds[m], ...)``: the same eta grid, its batches
+    (its shuffling, dropout and noise streams from ``SeedSequence(seeds[m]).spawn(3)``),
+    the loss at the weights before each step, the same smoothing and stop rule; its
+    optimizer starts from a reset state (fresh moments, t = 0).  ``l1``, ``l2``,
+    ``input_noise``: one value for all members or one per member; ``penalty_mask``: None
+    (each network's weights), one mask, or one per member.
+
+    ``order="step"``: step k's RangeSteps of the members still running (member order),
+    then the RangeCurves of the members that stopped at step k; at the end the curves of
+    the members that ran every step.  ``order="member"``: member 0's events, then member
+    1's, ... -- exactly the stream of the N solo tests run one after the other; a
+    member's events are passed on as they happen while it is the first unfinished one,
+    the later members' wait until then.
+
+    The members' parameters are copied into the group: ``networks`` and ``optimizers``
+    are only read (never changed, also when the caller stops iterating).  Arguments are
+    validated before the first item (ValueError naming the argument)."""
+    networks, optimizers = list(networks), list(optimizers)
+    seeds = [int(s) for s in seeds]
+    N = len(networks)
+    if N == 0 or len(optimizers) != N or len(seeds) != N:
+        raise ValueError(f"networks, optimizers, seeds: need the same number (>= 1) of members, got {N}, "
+                         f"{len(optimizers)} and {len(seeds)}")
+    if order not in ("step", "member"):
+        raise ValueError(f"order: must be 'step' or 'member', got {order!r}")
+    lr_min, lr_max, steps = _check_grid(lr_min, lr_max, steps)
+    beta = float(beta)
+    if not (0.0 <= beta < 1.0):
+        raise ValueError(f"beta: must be in [0, 1), got {beta!r}")
+    diverge_factor = float(diverge_factor)
+    if not diverge_factor > 1.0:
+        raise ValueError(f"diverge_factor: must be > 1, got {diverge_factor!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
+    if len(X) == 0 or len(X) != len(y):
+        raise ValueError(f"X, y: need the same number (>= 1) of samples, got {len(X)} and {len(y)}")
+    l1s, l2s = _per_member("l1", l1, N), _per_member("l2", l2, N)
+    noises = _per_member("input_noise", input_noise, N)
+    if penalty_mask is None or isinstance(penalty_mask, np.ndarray):
+        masks = [penalty_mask] * N
+    else:
+        masks = list(penalty_mask)
+        if len(masks) != N:
+            raise ValueError(f"penalty_mask: expected one mask for all members or {N}, got {len(masks)}")
+    stack = StackedNetwork(networks)  # checks the architectures (ValueError); copies the parameters
+    first = optimizers[0]
+    for i, (net, opt) in enumerate(zip(networks, optimizers)):
+        if getattr(opt, "n_params", None) != net.n_params:
+            raise ValueError(f"optimizers[{i}]: must be built for networks[{i}]'s parameters "
+                             f"({net.n_params}), got {getattr(opt, 'n_params', None)}")
+        for what in ("kind", "dtype"):
+            if getattr(opt, what, None) != getattr(first, what, None):
+                raise ValueError(f"optimizers[{i}].{what}: must match optimizers[0]'s to run in lockstep, got "
+                                 f"{getattr(opt, what, None)!r} vs {getattr(first, what, None)!r}")
+        a, b = opt.decay_mask, first.decay_mask
+        if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+            raise ValueError(f"optimizers[{i}].decay_mask: must match optimizers[0]'s to run in lockstep")
+    if first.dtype != stack.dtype:
+        raise ValueError(f"optimizers: dtype {first.dtype} differs from the networks' {stack.dtype}")
+    uses = [name for name in type(first).uses if name != "lr"]
+    group_opt = make_group_optimizer(  # fresh state: the solo test resets its optimizer
+        first.kind, N, stack.n_params, hypers=[{name: getattr(o, name) for name in uses} for o in optimizers],
+        weight_decay=[o.weight_decay for o in optimizers], decay_mask=first.decay_mask, dtype=first.dtype)
+    masks = [net.weight_mask if m is None else m for net, m in zip(networks, masks)]
+    pairs = _run_group(stack, group_opt, X, y, int(batch_size), seeds, lr_grid(lr_min, lr_max, steps), beta,
+                       diverge_factor, l1s, l2s, masks, noises)
+    if order == "member":
+        return _in_member_order(pairs, N)
+    return (item for _, item in pairs)
+
+
+def _in_member_order(pairs, N: int):
+    """(member, item) pairs re-emitted member after member: the first unfinished member's
+    items pass through as they come, the others' are kept until it has finished."""
+    waiting: list[list] = [[] for _ in range(N)]
+    current = 0
+    try:
+        for m, item in pairs:
+            if m != current:
+                waiting[m].append(item)
+                continue
+            yield item
+            while isinstance(item, RangeCurve):  # finished: hand over to the next member
+                current += 1
+                if current == N:
+                    break
+                kept, waiting[current] = waiting[current], []
+                item = None
+                for item in kept:
+                    yield item
+    finally:
+        pairs.close()
+
+
+def _run_group(stack, opt, X, y, bs, seeds, lrs, beta, factor, l1s, l2s, masks, noises):
+    """The lockstep loop of :func:`range_test_group`: yields (member, item) pairs."""
+    N = stack.n_members
+    steps = len(lrs)
+    n = len(X)
+    bs = min(bs, n)
+    streams = [np.random.SeedSequence(s).spawn(3) for s in seeds]
+    shuffle_rngs = [np.random.default_rng(s[0]) for s in streams]
+    dropout_rngs = [np.random.default_rng(s[1]) if stack.member_has_dropout[i] else None
+                    for i, s in enumerate(streams)]
+    noise_rngs = [np.random.default_rng(s[2]) for s in streams]
+    draws = None if all(r is None for r in dropout_rngs) else dropout_rngs  # what loss_and_grad draws from
+    params2d, grads2d = stack.params2d, stack.grads2d
+    live = list(range(N))
+    rates = [0.0] * N
+    frozen: dict[int, np.ndarray] = {}
+    frozen_idx = frozen_rows = None
+    losses: list[list[float]] = [[] for _ in range(N)]
+    smoothed: list[list[float]] = [[] for _ in range(N)]
+    avg, best = [0.0] * N, [math.inf] * N
+    reasons: list[Optional[str]] = [None] * N
+    orders = np.zeros((N, n), dtype=np.intp)
+    batches: dict[int, tuple] = {}
+    isfinite = math.isfinite
+    k = 0
+    with np.errstate(all="ignore"):
+        while k < steps and live:
+            for i in live:
+                orders[i] = shuffle_rngs[i].permutation(n)
+            for start in range(0, n, bs):
+                if k >= steps or not live:
+                    break
+                rows = min(bs, n - start)
+                bufs = batches.get(rows)
+                if bufs is None:
+                    bufs = batches[rows] = (np.empty((N, rows) + X.shape[1:], X.dtype),
+                                            np.empty((N, rows) + y.shape[1:], y.dtype))
+                xb, yb = bufs
+                idx = orders[:, start : start + rows]
+                X.take(idx, axis=0, out=xb)
+                y.take(idx, axis=0, out=yb)
+                for i in live:
+                    if noises[i] > 0.0:
+                        xi = xb[i]
+                        xi += (noises[i] * noise_rngs[i].standard_normal(xi.shape)).astype(xi.dtype, copy=False)
+                lr = float(lrs[k])
+                values = stack.loss_and_grad(xb, yb, draws).tolist()
+                stopped = []
+                for i in list(live):
+                    loss = values[i]
+                    a = avg[i] = beta * avg[i] + (1.0 - beta) * loss
+                    sm = a / (1.0 - beta ** (k + 1))
+                    if not (isfinite(loss) and isfinite(sm)):
+                        reasons[i] = f"the loss is not finite at step {k + 1} (η = {lr:.3g})"
+                        stopped.append(i)
+                        continue
+                    losses[i].append(loss)
+                    smoothed[i].append(sm)
+                    yield i, RangeStep(seeds[i], k, lr, loss, sm)
+                    b = best[i] = min(best[i], sm)
+                    if sm > factor * b:
+                        reasons[i] = (f"diverged at step {k + 1} (η = {lr:.3g}): smoothed loss {sm:.4g} > "
+                                      f"{factor:g} × its minimum {b:.4g}")
+                        stopped.append(i)
+                for i in stopped:  # frozen: no more draws, no step, its block kept as it is
+                    live.remove(i)
+                    frozen[i] = params2d[i].copy()
+                    rates[i] = 0.0
+                    dropout_rngs[i] = None
+                    m = len(losses[i])
+                    yield i, RangeCurve(seeds[i], steps, lrs[:m], losses[i], smoothed[i], reasons[i])
+                if stopped:
+                    frozen_idx = np.array(sorted(frozen), dtype=np.intp)
+                    frozen_rows = np.stack([frozen[i] for i in sorted(frozen)])
+                    draws = None if all(r is None for r in dropout_rngs) else dropout_rngs
+                if not live:
+                    break
+                for i in live:
+                    rates[i] = lr
+                    if l1s[i] or l2s[i]:
+                        add_penalty(params2d[i], grads2d[i], masks[i], l1s[i], l2s[i])
+                opt.step(stack.params, stack.grads, rates, frozen)
+                if frozen_idx is not None:
+                    params2d[frozen_idx] = frozen_rows
+                k += 1
+    for i in live:
+        m = len(losses[i])
+        yield i, RangeCurve(seeds[i], steps, lrs[:m], losses[i], smoothed[i], None)
 
 
 # -------------------------------------------------------------------------------------
