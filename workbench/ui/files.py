@@ -213,7 +213,13 @@ class FileController:
 
         A run that has trained for ``LIVE_WORK_SECONDS`` counts as unsaved work: Cancel lets
         it go on; Save stops it, waits for its result and saves it; Discard leaves it to
-        the caller, which shuts the run down."""
+        the caller, which shuts the run down.  A value still being typed is committed
+        first (it counts as a change); one that cannot be committed keeps the experiment,
+        with the reason."""
+        reason = self.commit()
+        if reason:
+            self.status(f"Not closed: {reason}", 10000)
+            return False
         run = self.run
         live_work = run.running and run.active_seconds() >= LIVE_WORK_SECONDS
         if not self.session.is_dirty() and not live_work:

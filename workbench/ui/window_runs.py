@@ -115,6 +115,10 @@ class RunActions:
         """Step one epoch (F10): train one more epoch, then pause (starts a paused run)."""
         if not self.running and not self.start_run(paused=True):
             return
+        reason = self.commit_typed()  # a typed η or L1/L2 counts from this epoch on
+        if reason:
+            self._status(f"Cannot step: {reason}", 15000)
+            return
         self.run_controller.step()
         with QSignalBlocker(self.act_pause):
             self.act_pause.setChecked(True)
