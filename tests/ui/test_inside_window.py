@@ -7,6 +7,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 from window_kit import quick_spec, run_to_end
 
 from workbench import spec as S
@@ -171,3 +173,16 @@ def test_the_diagram_follows_the_timeline_during_a_run_and_the_errors_tab(qtbot,
     assert diagram._snapshot.epoch == 99
     with qtbot.waitSignal(w.run_finished, timeout=30_000):
         w.act_stop.trigger()
+
+
+def test_the_runs_dock_offered_at_the_second_run_does_not_cover_the_inside_dock(qtbot, make_window):
+    w = make_window(quick_spec(epochs=3))
+    w.resize(1600, 1000)
+    w.act_inside.trigger()
+    run_to_end(qtbot, w)
+    run_to_end(qtbot, w)
+    assert not w.panels["runs"].isHidden()  # offered: a tab beside the Inside dock
+    for _ in range(3):
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        QApplication.processEvents()
+    assert not w.inside_panel.visibleRegion().isEmpty()  # still in front: the worker keeps drawing it

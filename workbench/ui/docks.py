@@ -116,13 +116,15 @@ class Docks:
         self.editors["schedule"].raise_()
         self.default_sizes(splitter)
 
-    def show_bottom(self, key: str) -> None:
-        """Show a bottom panel (a third of the window tall when it was hidden)."""
+    def show_bottom(self, key: str, front: bool = True) -> None:
+        """Show a bottom panel (a third of the window tall when it was hidden); ``front``:
+        its tab in front of the other bottom panels."""
         dock = self.bottom[key]
         if not dock.isVisible():
             dock.show()
             self.window.resizeDocks([dock], [self.window.height() // 3], Qt.Orientation.Vertical)
-        dock.raise_()
+        if front:
+            dock.raise_()
 
     def offer_runs(self, n_runs: int, status) -> None:
         """The first time there is more than one run: show the Runs dock (a window at least
@@ -135,4 +137,5 @@ class Docks:
         if self.window.height() < RUNS_DOCK_MIN_WINDOW:
             status("Every run is kept: View → Runs shows the table, seeds and paired differences", 10000)
             return
-        self.show_bottom("runs")
+        # offered, not imposed: a bottom panel the user opened (Inside, Sweep) stays in front
+        self.show_bottom("runs", front=not any(d.isVisible() for k, d in self.bottom.items() if k != "runs"))
