@@ -66,9 +66,6 @@ class GroupBackend:
         self._frozen_idx = np.array(order, dtype=np.intp)
         self._frozen_rows = np.stack([self._frozen[i] for i in order])
 
-    def is_frozen(self, member: int) -> bool:
-        return member in self._frozen
-
     def restart(self, member: int) -> None:  # pragma: no cover - train_group refuses follow-ups
         raise NotImplementedError("follow-up phases are not run in lockstep")
 

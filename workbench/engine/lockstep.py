@@ -236,12 +236,6 @@ class StackedNetwork:
         """Member ``member``'s parameters: a view of its block (solo layout)."""
         return self.params2d[member]
 
-    def set_member_params(self, member: int, vec) -> None:
-        vec = np.asarray(vec)
-        if vec.shape != (self.n_params,):
-            raise ValueError(f"params: expected shape ({self.n_params},), got {vec.shape}")
-        np.copyto(self.params2d[member], vec, casting="same_kind")
-
     def to_network(self, member: int) -> Network:
         """A solo :class:`Network` of member ``member`` (its configuration, a copy of its
         parameters)."""

@@ -179,13 +179,6 @@ def _check_labels(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return y
 
 
-def log_softmax(Z: np.ndarray) -> np.ndarray:
-    """``z_k - logsumexp(z)`` row by row (a new array)."""
-    out = Z - Z.max(axis=1, keepdims=True)
-    out -= np.log(np.exp(out).sum(axis=1, keepdims=True))
-    return out
-
-
 def softmax(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``exp(z_k - m) / sum_j exp(z_j - m)`` row by row, ``m = max_j z_j``."""
     out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)

@@ -187,10 +187,6 @@ class TrainingWorker(QObject):
             for live in self.lives:
                 live.set(**values)
 
-    @property
-    def is_stopping(self) -> bool:
-        return self._stop.is_set()
-
     # -- the loop (worker thread) ---------------------------------------------
     @Slot()
     def run(self) -> None:

@@ -217,10 +217,6 @@ class ErrorsPanel(QtWidgets.QWidget):
                 out[n // K, n % K] = int(text.replace(",", ""))
         return out
 
-    def shown_confusion(self) -> Optional[np.ndarray]:
-        e = self._errors.get(self._shown) if self._shown else None
-        return None if e is None else e.confusion
-
     def cell_color(self, i: int, j: int) -> QtGui.QColor:
         """Colour of cell (true ``i``, predicted ``j``) in the image."""
         img = self.image.image

@@ -228,13 +228,6 @@ class LayerHealthPanel(QtWidgets.QWidget):
         self._update_hists()
         self._update_caption()
 
-    def set_snapshots(self, snaps: Sequence[HealthSnapshot]) -> None:
-        """Replace everything with ``snaps`` (e.g. a reopened run)."""
-        self.history.clear()
-        self.add_snapshots(snaps)
-        if not snaps:
-            self._rebuild()
-
     # ------------------------------------------------------------------ read-backs
     def shown_layers(self) -> tuple[int, ...]:
         """0-based indices of the layers drawn as curves."""

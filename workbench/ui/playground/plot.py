@@ -249,9 +249,6 @@ class SurfacePlot(pg.PlotWidget):
             items.line.setData(pts[:, 0], pts[:, 1])
             items.head.setData([pts[-1, 0]], [pts[-1, 1]])
 
-    def shown_step(self) -> int:
-        return self._shown
-
     def path_items(self) -> list[pg.PlotDataItem]:
         """The line item of each path (its ``getData()`` are the points drawn)."""
         return [items.line for items in self._items]

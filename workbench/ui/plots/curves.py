@@ -590,12 +590,6 @@ class CurvesPanel(QtWidgets.QWidget):
             self._refresh_batch_curves()
         self.ranges.fit_y(force=True)
 
-    def set_batch_smoothing(self, a: float) -> None:
-        """EMA factor ``a`` in [0, 1) for batches added from now on."""
-        if not 0.0 <= a < 1.0:
-            raise ValueError(f"smoothing: must be in [0, 1), got {a}")
-        self._batches.smoothing = float(a)
-
     # ------------------------------------------------------------------ message
     def show_message(self, text: str, kind: str = "error") -> None:
         """A big boxed message centred on the loss plot (kind ``error`` or ``info``)."""

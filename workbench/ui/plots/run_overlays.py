@@ -254,10 +254,6 @@ class RunOverlays:
         for overlay in self._overlays.values():
             overlay.refresh(self._show_members, self.curves.log_scale())
 
-    def legend_entries(self) -> list[tuple[int, str]]:
-        """``(colour, label)`` of each overlay, in order."""
-        return [(s.color, s.label) for s in self._sources]
-
     def show_members(self) -> bool:
         return self._show_members
 
