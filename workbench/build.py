@@ -6,7 +6,6 @@ nothing of the spec and the spec nothing of the engine.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
@@ -61,9 +60,6 @@ HISTORY_ROW_BYTES = 1024
 #: Largest temporary per parameter: the L1/L2 penalty's float64 copy and its |w| (16 bytes;
 #: l1/l2 can be switched on mid-run), or encoding and saving the weights (4 + 3 x 16/3).
 PARAMETER_TEMP_BYTES = 16
-#: Optimizer state vectors per kind when the engine cannot be asked (unknown kinds: 2).
-_STATE_VECTORS = {"sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adadelta": 2, "adam": 2,
-                  "adamw": 2, "nadam": 2}
 _ADVICE = {
     "training.batch_size": "use a smaller batch or narrower layers",
     "architecture.layers": "use fewer or narrower layers",
@@ -74,13 +70,9 @@ _ADVICE = {
 
 def _state_vectors(spec: ExperimentSpec) -> int:
     """How many parameter-sized state vectors the spec's optimizer keeps (adam 2,
-    momentum 1, adadelta 2, sgd 0, ...): asked of the engine with a 1-parameter optimizer."""
-    opt = spec.optimizer
-    hyper = {f.name: getattr(opt, f.name) for f in dataclasses.fields(opt) if f.name not in ("kind", "lr")}
-    try:
-        return len(make_optimizer(opt.kind, 1, **hyper).buffers)
-    except Exception:  # noqa: BLE001 - an engine that does not know a name: the table
-        return _STATE_VECTORS.get(opt.kind, 2)
+    momentum 1, adadelta 2, sgd 0, ...): the registry's rule built for one parameter
+    (the spec admits only registered kinds and valid hyperparameters)."""
+    return len(make_optimizer(spec.optimizer.kind, 1, **optimizer_kwargs(spec.optimizer)).buffers)
 
 
 def memory_parts(spec: ExperimentSpec, n_inputs: int, n_outputs: int, n_train: int, n_val: int,
