@@ -1,9 +1,6 @@
 """Audit of issue 7 (trust): tests for what the issue asks and no other test covered.
 
-Passing tests cover behaviour that is right but was untested.  Tests marked
-``xfail(strict=True)`` pin a gap the audit found (the behaviour the issue asks for is not
-there yet): when the gap is fixed they XPASS, which fails the suite -- remove the marker
-then.  Offscreen, no sleeps; every Qt warning fails a test."""
+Offscreen, no sleeps; every Qt warning fails a test."""
 
 from __future__ import annotations
 
@@ -144,17 +141,17 @@ def test_step_of_a_paused_run_uses_the_typed_learning_rate(qtbot, make_window):
 # -- 7. the headline after a follow-up phase (gap) ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 7 item 7 gap: after a 'retrain' follow-up the headline says "
-                                       "'Weights of epoch k (restored)' but shows the retrained model's "
-                                       "numbers, and 'last epoch' is the retrain's last epoch (val loss –)")
 def test_the_headline_after_a_retrain_follow_up_does_not_claim_the_restored_model(qtbot, make_window):
     spec = quick_spec(epochs=200, early_stopping=S.EarlyStoppingSpec(enabled=True, patience=5, followup="retrain"))
     w = make_window(spec)
     result = run_to_end(qtbot, w)
     assert any(m.kind == "phase" for m in result.markers)
     text = w.readout.text()
-    assert "(restored)" not in text or "retrain" in text or "follow-up" in text
+    assert "Retrained on train + validation" in text and "(restored)" not in text
+    assert "validation seen in training" in text
     assert "val loss –" not in text
+    es = result.early_stop
+    assert f"last training epoch {es.stopped_epoch}:" in text
 
 
 # -- 10. the docks hold still when a file is opened; Iris's Data dock is not blank ------------------

@@ -93,27 +93,35 @@ class ReadOut(QLabel):
         self.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
     def show_result(self, final: dict, restored_epoch: Optional[int], last: Optional[EpochEnd], total: int,
-                    note: str = "") -> None:
+                    note: str = "", followup: Optional[str] = None) -> None:
         """A finished run: the model it ended with (``final``: its train/val/test metrics).
         When early stopping restored the weights of ``restored_epoch``, those are the result
-        and the last epoch is shown as such; test-split numbers are marked as held out."""
+        and the last epoch is shown as such; test-split numbers are marked as held out.
+        ``followup`` (``retrain`` / ``continue``): the model is the follow-up phase's, trained
+        on train + validation, so its validation numbers are marked as seen in training;
+        ``last`` is then the last epoch of the training phase."""
         metric_name = next((n for n in ("val_accuracy", "val_r2", "train_accuracy", "train_r2") if n in final), None)
         metric = (metric_name, final.get(metric_name)) if metric_name else None
-        if restored_epoch:
+        if followup:
+            parts = [f"<b>{'Retrained' if followup == 'retrain' else 'Continued'} on train + validation</b>"]
+            restored_epoch = None
+        elif restored_epoch:
             parts = [f"<b>Weights of epoch {restored_epoch}</b> (restored)"]
         elif last is not None:
             parts = [f"<b>Epoch {last.epoch}</b> / {total}"]
         else:
             parts = ["<b>Result</b>"]
         parts += self._losses(final.get("train_loss"), final.get("val_loss"), metric)
+        if followup and len(parts) > 2:
+            parts.append("<i>(validation seen in training)</i>")
         test = next(((n, final[n]) for n in ("test_accuracy", "test_r2") if final.get(n) is not None), None)
         if test is not None:
             parts.append(f"<b>{metric_label(test[0])} {fmt_metric(*test)}</b> (held out)")
-        if restored_epoch and last is not None:
+        if (restored_epoch or followup) and last is not None:
             last_metric = next(((n, last.metrics[n]) for n in ("val_accuracy", "val_r2") if n in last.metrics), None)
             shown = f"{metric_label(last_metric[0])} {fmt_metric(*last_metric)}" if last_metric else \
                 f"val loss {fmt_loss(last.val_loss)}"
-            parts.append(f"<i>last epoch {last.epoch}: {shown}</i>")
+            parts.append(f"<i>last {'training ' if followup else ''}epoch {last.epoch}: {shown}</i>")
         if note:
             parts.append(f"<i>{note}</i>")
         self.setText("&nbsp;&nbsp;&nbsp;".join(parts))

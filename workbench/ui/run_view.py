@@ -36,6 +36,7 @@ class RunView:
         self._translator = Translator()
         self.epochs_done = 0
         self.last_epoch: Optional[EpochEnd] = None
+        self.last_train_epoch: Optional[EpochEnd] = None  # the training phase's last (before a follow-up)
         self.diverged_text = ""
 
     # -- a run -----------------------------------------------------------------------------
@@ -45,6 +46,7 @@ class RunView:
         self._translator = Translator()
         self.epochs_done = 0
         self.last_epoch = None
+        self.last_train_epoch = None
         self.diverged_text = ""
         self.curves.reset()
         self.curves.set_metric_kind(metric_kind)
@@ -89,6 +91,9 @@ class RunView:
         if epochs:
             self.curves.add_epochs(epochs)
             self.last_epoch = epochs[-1]
+            train = [ev for ev in epochs if ev.phase == "train"]
+            if train:
+                self.last_train_epoch = train[-1]
 
     def _note(self, ev) -> None:
         """What an event says beyond its marker: the overlay, a message."""
@@ -139,7 +144,9 @@ class RunView:
             self.readout.clear_values(f"<b>{note}</b> — in epoch 1, before any epoch ended")
         elif result.final_metrics and result.status in ("finished", "early_stopped", "stopped"):
             restored = es.best_epoch if es is not None and es.restored and es.best_epoch != self.epochs_done else None
-            self.readout.show_result(result.final_metrics, restored, self.last_epoch, total, note)
+            followup = self._spec.early_stopping.followup if self._spec and result.followup_history is not None else None
+            self.readout.show_result(result.final_metrics, restored, self.last_train_epoch or self.last_epoch, total,
+                                     note, followup=followup)
         else:
             self._show_epoch(total, note)
         set_progress(self.progress, self.epochs_done, max(1, total, self.epochs_done))
