@@ -35,6 +35,8 @@ class BundledSet:
     file: str
     target: str
     licence: str = "CC BY 4.0"
+    #: the samples are the file's (no sample count or noise to choose), as ``Generator.fixed``
+    fixed: bool = True
 
 
 BUNDLED: dict[str, BundledSet] = {

@@ -429,7 +429,7 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
     # ------------------------------------------------------------------ show, close
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().changeEvent(event)
-        if event.type() == QEvent.Type.DevicePixelRatioChange and hasattr(self, "docks") and not self._closing:
+        if event.type() == QEvent.Type.DevicePixelRatioChange and not self._closing:
             self._restyle()  # moved to a screen with another pixel ratio: line widths follow
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override

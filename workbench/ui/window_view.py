@@ -137,7 +137,7 @@ class ViewActions:
         HelpDialog("About", about_html(), self).show()
 
     def _update_actions(self, *_args) -> None:
-        if self._closing or not hasattr(self, "actions"):
+        if self._closing:
             return
         acts.update_enabled(self, self.actions)
         paused = self.running and self.paused

@@ -329,14 +329,18 @@ class SpecEditor(QWidget):
         return box
 
     def _show_rows(self, value: Any) -> None:
-        for name, (row, widget) in self._declared.items():
-            v = getattr(value, name)
-            if row.kind == "check":
-                widget.setChecked(bool(v))
-            elif row.kind == "combo":
-                set_combo_data(widget, v)
-            else:
-                widget.setValue(float(v) if row.kind == "bigint" else v)
+        for name in self._declared:
+            self._set_row(name, getattr(value, name))
+
+    def _set_row(self, name: str, v: Any) -> None:
+        """Put ``v`` in the widget of row ``name`` (as its kind takes it)."""
+        row, widget = self._declared[name]
+        if row.kind == "check":
+            widget.setChecked(bool(v))
+        elif row.kind == "combo":
+            set_combo_data(widget, v)
+        else:
+            widget.setValue(float(v) if row.kind == "bigint" else v)
 
     def _collect_rows(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

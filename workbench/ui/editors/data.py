@@ -233,10 +233,10 @@ class DataEditor(SpecEditor):
         form = self._source_form
         form.setRowVisible(self.name_combo, not csv_source)
         entry = self._entry()
-        fixed = bool(getattr(entry, "fixed", False))
+        fixed = entry is not None and entry.fixed
         self.set_row_visible("n_samples", synthetic and not fixed)
         self.set_row_visible("noise", synthetic and not fixed)
-        self.set_row_visible("n_classes", synthetic and entry is not None and getattr(entry, "n_classes", 0) is None)
+        self.set_row_visible("n_classes", synthetic and entry is not None and entry.n_classes is None)
         form.setRowVisible(self.derived_widget, self._is_2d_synthetic())
         form.setRowVisible(self.path_row, csv_source)
         form.setRowVisible(self.target_combo, csv_source)

@@ -169,7 +169,7 @@ class OptimizerEditor(SpecEditor):
         with self.blocked():
             for name, value in old.suggested.items():
                 if new is not old and values[name] == value and name not in new.suggested:
-                    self._set_field(name, HYPERPARAMETERS[name].default)
+                    self._set_row(name, HYPERPARAMETERS[name].default)
             values = self._collect_rows()
             try:
                 new.check(values)
@@ -178,16 +178,9 @@ class OptimizerEditor(SpecEditor):
                 refused = True
             for name, value in new.suggested.items():
                 if refused or values[name] == HYPERPARAMETERS[name].default:
-                    self._set_field(name, value)
+                    self._set_row(name, value)
         self._update_rows()
         self._commit()
-
-    def _set_field(self, name: str, value: Any) -> None:
-        widget = self.field_widget(name)
-        if hasattr(widget, "setValue"):
-            widget.setValue(value)
-        elif hasattr(widget, "setChecked"):
-            widget.setChecked(bool(value))
 
 
 __all__ = ["OptimizerEditor", "formula_html", "formula_text", "markup_html", "RELEVANT", "KIND_LABELS"]
