@@ -19,6 +19,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea
 
 from workbench import spec as S
+from workbench.build import schedule_kwargs
 from workbench.ui.editors import (
     EDITORS,
     ArchitectureEditor,
@@ -33,7 +34,6 @@ from workbench.ui.editors import (
 )
 from workbench.ui.editors.optimizer import RELEVANT as OPT_RELEVANT
 from workbench.ui.editors.schedule import RELEVANT as SCHED_RELEVANT
-from workbench.ui.editors.schedule import schedule_fields
 from workbench.ui.widgets.forms import LOCK_TEXT
 
 ALL_DOCKS = tuple(EDITORS.values())
@@ -657,14 +657,14 @@ def test_schedule_preview_matches_engine(qtbot):
         assert dock.preview_data() is None
         assert "unavailable" in dock.preview_note.text()
         pytest.skip("workbench.engine.schedules not there yet")
-    expected = make_schedule("step", 0.1, 50, **schedule_fields(spec)).preview(50)
+    expected = make_schedule("step", 0.1, 50, **schedule_kwargs(spec)).preview(50)
     data = dock.preview_data()
     assert data is not None and np.array_equal(data, expected)
     x, y = dock._curve.getData()
     assert np.array_equal(x, np.arange(1, 51)) and np.array_equal(y, expected)
     # a user edit redraws the preview
     edit_spin(dock.gamma_spin, 0.25)
-    expected = make_schedule("step", 0.1, 50, **schedule_fields(dock.value())).preview(50)
+    expected = make_schedule("step", 0.1, 50, **schedule_kwargs(dock.value())).preview(50)
     assert np.array_equal(dock.preview_data(), expected)
     # plateau: the base line and a note that the drops depend on the run
     combo_to(dock.kind_combo, "plateau")

@@ -17,8 +17,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QLineEdit, QWidget
 
 from workbench import spec as S
-from workbench.build import schedule_kwargs, schedule_preview
-from workbench.engine.schedules import KINDS, SETTINGS, WARMUP
+from workbench.build import schedule_preview
+from workbench.engine.schedules import KINDS, SETTINGS, WARMUP, fade_warning
 
 from ..style import ROLE_COLORS
 from ..widgets.forms import add_row, hint_label, make_combo, new_form
@@ -30,8 +30,6 @@ KIND_LABELS = {name: kind.label for name, kind in KINDS.items()}
 KIND_TIPS = {name: kind.formula for name, kind in KINDS.items()}
 #: the parameters shown for each kind (besides the warm-up)
 RELEVANT = {name: kind.uses for name, kind in KINDS.items()}
-#: η falling below this fraction of η by the last epoch earns a warning
-FADE_WARNING = 1e-6
 #: widget attribute names that differ from ``<name>_spin`` / ``_check`` / ``_combo``
 _ATTRS = {"step_size": "step_spin", "end_factor": "end_spin", "warm_restarts": "restarts_check",
           "t_mult": "tmult_spin", "pct_start": "pct_spin", "div_factor": "div_spin",
@@ -69,10 +67,6 @@ def parse_milestones(text: str) -> tuple[int, ...]:
     if any(b <= a for a, b in zip(out, out[1:])):
         raise ValueError(f"schedule.milestones: must be strictly increasing, got {', '.join(map(str, out))}")
     return tuple(out)
-
-
-#: every ScheduleSpec field but ``kind``, as keyword arguments for ``make_schedule``
-schedule_fields = schedule_kwargs
 
 
 def compute_preview(v: S.ScheduleSpec, base_lr: float, epochs: int) -> tuple[np.ndarray | None, str]:
@@ -198,14 +192,7 @@ class ScheduleEditor(SpecEditor):
         return {"kind": self.kind_combo.currentData(), "milestones": parse_milestones(self.milestones_edit.text())}
 
     def _warning(self) -> str:
-        v, values = self._value, self._preview
-        if v.kind == "plateau" or values is None or not len(values) or self._base_lr <= 0:
-            return ""
-        last = float(values[-1])
-        if last < FADE_WARNING * self._base_lr and last > 0:
-            return (f"η falls to {last:.1e} by the last epoch ({last / self._base_lr:.0e} × η): "
-                    "the last epochs barely learn.")
-        return ""
+        return fade_warning(self._preview, self._base_lr)
 
     def _refresh(self) -> None:
         v = self._value
@@ -236,4 +223,4 @@ class ScheduleEditor(SpecEditor):
         self.preview_note.setText(note)
 
 
-__all__ = ["ScheduleEditor", "parse_milestones", "compute_preview", "schedule_fields", "RELEVANT"]
+__all__ = ["ScheduleEditor", "parse_milestones", "compute_preview", "RELEVANT"]
