@@ -137,3 +137,21 @@ def test_an_unwritable_output_is_refused_before_training(tmp_path, capsys, where
     assert main(["run", str(src), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"mlp-workbench: error: cannot write {out}") and reason in err[0]
+
+
+def test_a_schedule_that_fades_out_is_a_warning(tmp_path, capsys):
+    """Issue 7 item 14 outside the window: exponential γ = 0.5 (the spec's default γ) over
+    60 epochs takes η to 8.7e-19 η -- the CLI says so, as the Schedule editor does."""
+    base = S.ExperimentSpec()
+    spec = S.replace(base, schedule=S.ScheduleSpec(kind="exponential"),
+                     data=S.replace(base.data, n_samples=60), training=S.replace(base.training, epochs=60))
+    src = tmp_path / "fade.json"
+    experiment_file.save(src, spec)
+    assert main(["run", str(src), "--out", str(tmp_path / "out.json"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: η falls to" in err and "the last epochs barely learn" in err
+    # a sensible γ (the editor's suggestion, η/100 by the last epoch) is not warned about
+    spec = S.replace(spec, schedule=S.ScheduleSpec(kind="exponential", gamma=0.01 ** (1 / 60)))
+    experiment_file.save(src, spec)
+    assert main(["run", str(src), "--out", str(tmp_path / "out.json"), "--quiet"]) == 0
+    assert "barely learn" not in capsys.readouterr().err

@@ -100,8 +100,9 @@ def run_file(args: argparse.Namespace) -> int:
     problem = _cannot_write(out)
     if problem:  # found out before training, not after
         return _fail(f"cannot write {out}: {problem}")
-    for warning in getattr(dataset, "warnings", ()):
-        print(f"warning: {warning}", file=sys.stderr)
+    for warning in (*getattr(dataset, "warnings", ()), _schedule_warning(spec)):
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     if seeds is not None:
         if group is None:
             print(f"note: the seeds train one after the other: {why}", file=sys.stderr)
@@ -266,6 +267,17 @@ def seeds_summary(spec, seeds: Sequence[int], results, how: str, out: Path) -> s
 
 def _number(x: float) -> str:
     return "-" if x != x else f"{x:.6g}"
+
+
+def _schedule_warning(spec) -> str:
+    """'' or why the planned η fades out (as the Schedule editor warns)."""
+    from .build import planned_lr
+    from .engine.schedules import fade_warning
+
+    try:
+        return fade_warning(planned_lr(spec), spec.optimizer.lr)
+    except ValueError:
+        return ""
 
 
 def _cannot_write(out: Path) -> str:

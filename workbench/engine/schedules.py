@@ -146,6 +146,22 @@ KINDS: dict[str, ScheduleKind] = {k.name: k for k in (
 
 SCHEDULES = tuple(KINDS)
 
+FADE_WARNING = 1e-6
+"""η planned to fall below this fraction of η by the last epoch earns a warning
+(:func:`fade_warning`): the last epochs would barely learn (e.g. exponential γ = 0.5 over
+200 epochs reaches 6e-61 η)."""
+
+
+def fade_warning(planned: np.ndarray, lr: float) -> str:
+    """'' or why ``planned`` (η of every epoch) fades out: its last value η_E below
+    :data:`FADE_WARNING` · η."""
+    if lr <= 0 or planned is None or not len(planned):
+        return ""
+    last = float(planned[-1])
+    if 0 < last < FADE_WARNING * lr:
+        return f"η falls to {last:.1e} by the last epoch ({last / lr:.0e} × η): the last epochs barely learn."
+    return ""
+
 _PLATEAU_EPS = 1e-8  # smaller lr changes are ignored (as PyTorch)
 
 
