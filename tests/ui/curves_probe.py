@@ -83,3 +83,18 @@ def current_font_point_size(panel) -> float:
 
 def plan_shown(panel) -> bool:
     return panel._curves["planned_lr"].isVisible()
+
+
+def readout_text(panel) -> str:
+    """The read-out line above the plots, as plain text."""
+    return panel._readout.item.toPlainText().replace("\xa0", " ")
+
+
+def is_live(panel) -> bool:
+    """Whether the panel is in its live (training) view: live ranges, no antialiasing."""
+    return panel.ranges.live
+
+
+def lr_log_scale(panel) -> bool:
+    """Whether the learning-rate plot's y axis is drawn logarithmic."""
+    return bool(panel.lr_plot.getAxis("left").logMode)

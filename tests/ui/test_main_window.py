@@ -611,7 +611,7 @@ def test_live_frames_hold_the_worker_within_the_budget(qtbot, make_window, monke
     assert gc.isenabled()
     # every epoch reached the curves, the same as the engine's history
     np.testing.assert_array_equal(probe.curve_data(w.curves, "train_loss")[1], history_array(result, "train_loss"))
-    assert not w.curves.is_live()
+    assert not probe.is_live(w.curves)
 
 
 def test_central_area_gets_the_width_at_1600_by_1000(window):
@@ -722,17 +722,17 @@ def test_window_on_a_hidpi_screen_scales_line_widths(tmp_path):
 
 def test_view_options_are_remembered(make_window, settings):
     w = make_window()
-    assert not w.curves.log_scale() and not w.curves.lr_log_scale()
+    assert not w.curves.log_scale() and not probe.lr_log_scale(w.curves)
     w.act_log.trigger()
     w.act_log_lr.trigger()
     w.act_batches.trigger()
-    assert w.curves.log_scale() and w.curves.lr_log_scale()
+    assert w.curves.log_scale() and probe.lr_log_scale(w.curves)
     w2 = make_window()  # a new window reads the same settings
     assert w2.act_log.isChecked() and w2.act_log_lr.isChecked() and w2.act_batches.isChecked()
-    assert w2.curves.log_scale() and w2.curves.lr_log_scale()
+    assert w2.curves.log_scale() and probe.lr_log_scale(w2.curves)
     assert probe.plan_shown(w2.curves)  # the planned η is still drawn on the log axis
     w2.act_log_lr.trigger()
-    assert not w2.curves.lr_log_scale() and settings.value("view/logLr") in (False, "false")
+    assert not probe.lr_log_scale(w2.curves) and settings.value("view/logLr") in (False, "false")
 
 
 def test_run_refuses_an_early_stopping_monitor_the_task_does_not_measure(qtbot, make_window):

@@ -305,14 +305,14 @@ def test_read_out_wraps_inside_a_narrow_panel_instead_of_clipping(qtbot, panel):
     panel.resize(330, 700)
     qtbot.waitUntil(lambda: label.boundingRect().height() > 1.5 * one_line)
     assert label.boundingRect().width() <= panel.width()
-    assert panel.readout_text().split()[-2] == "η"  # wrapped, nothing cut off
+    assert probe.readout_text(panel).split()[-2] == "η"  # wrapped, nothing cut off
 
 
 def test_read_out_shows_the_latest_epoch_while_not_hovering(panel):
     panel.add_epochs(epochs(1, 8))
-    assert "latest epoch 7" in panel.readout_text()
+    assert "latest epoch 7" in probe.readout_text(panel)
     panel.add_epochs(epochs(8, 10))
-    assert "latest epoch 9" in panel.readout_text()
+    assert "latest epoch 9" in probe.readout_text(panel)
 
 
 def test_system_theme_follows_the_platform_colour_scheme(monkeypatch):
@@ -628,7 +628,7 @@ def test_learning_rate_log_scale_spans_the_decades_of_a_decay(qtbot, panel):
     panel.set_lr_log_scale(True)
     lo, hi = panel.lr_plot.vb.viewRange()[1]
     assert lo <= np.log10(lrs[-1]) and np.log10(lrs[0]) <= hi and hi - lo < 6
-    assert not panel._lr_zero.isVisible() and panel.lr_log_scale()
+    assert not panel._lr_zero.isVisible() and probe.lr_log_scale(panel)
     panel.set_lr_log_scale(False)
     lo, hi = panel.lr_plot.vb.viewRange()[1]
     assert lo <= 0.0 and hi >= lrs[0] and panel._lr_zero.isVisible()
@@ -683,7 +683,7 @@ def test_the_read_out_follows_a_theme_switch(panel):
     assert f"color:{train}" in html and st.contrast_ratio(train, dark.colors.background) >= 4.5
     panel.hover_at(2.2)
     panel.apply_style(Style.normal())
-    assert "epoch 2 " in panel.readout_text() + " "  # still the hovered row, in light colours
+    assert "epoch 2 " in probe.readout_text(panel) + " "  # still the hovered row, in light colours
     assert f"color:{Style.normal().colors.text.lower()}" in panel._readout.text.lower()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import curves_probe as probe
 from window_kit import headless_result, quick_spec, run_to_end
 
 from workbench import compare
@@ -273,7 +274,7 @@ def test_the_read_out_follows_the_timeline(qtbot, make_window):
     w = make_window(quick_spec(epochs=8))
     result = run_to_end(qtbot, w)
     w.timeline.slider.setValue(3)
-    text = w.curves.readout_text()
+    text = probe.readout_text(w.curves)
     assert "epoch 3" in text and f"{result.history['train_loss'][2]:.6f}"[:6] in text
     w.timeline.slider.setValue(8)
-    assert "epoch 8" in w.curves.readout_text()
+    assert "epoch 8" in probe.readout_text(w.curves)

@@ -261,9 +261,6 @@ class CurvesPanel(QtWidgets.QWidget):
                     item.opts["antialias"] = True
                     item.updateItems(styleUpdate=True)
 
-    def is_live(self) -> bool:
-        return self.ranges.live
-
     def settle(self) -> None:
         """Apply pending auto-ranges now (pyqtgraph defers them to the next paint, whose
         range change asks for a second paint): a frame is then painted once."""
@@ -573,9 +570,6 @@ class CurvesPanel(QtWidgets.QWidget):
         else:
             self._range_plan_lr()
 
-    def lr_log_scale(self) -> bool:
-        return self._log_lr
-
     def set_show_batches(self, show: bool) -> None:
         """Show the faint per-batch training loss and its moving average."""
         show = bool(show)
@@ -645,10 +639,6 @@ class CurvesPanel(QtWidgets.QWidget):
         self._readout.updateMin()
         if self._run_entries and event.oldSize().width() != event.size().width():
             self._refresh_legend()  # run names elided to the new width
-
-    def readout_text(self) -> str:
-        """The read-out line above the plots, as plain text."""
-        return self._readout.item.toPlainText().replace("\xa0", " ")
 
     def history_length(self) -> int:
         return self._epochs.n
