@@ -2,6 +2,12 @@
 
 The only place where spec names meet engine constructors, so that the engine knows
 nothing of the spec and the spec nothing of the engine.
+
+Why this module is long: everything in it translates a spec into engine terms -- building a
+run or a lockstep group, estimating the memory a run's arrays will need (which mirrors the
+engine's buffers) and deciding which specs may share one group.  The memory estimate and the
+lockstep part (its rules and :func:`build_group`) are about a quarter of it each and could
+become modules of their own if they grow.
 """
 
 from __future__ import annotations

@@ -61,6 +61,11 @@ This module parses (:func:`parse_csv_bytes`) and loads (:func:`load_table`,
 :func:`read_csv`); its parts have modules of their own, whose public names import from
 here too: :mod:`.csv_file` (the file on disk), :mod:`.csv_stream` (bytes to records),
 :mod:`.csv_cells` (cells, delimiter, decimal mark, header) and :mod:`.csv_cache`.
+
+Why this module is long: its parts are already split out (see the previous paragraph); what
+is left is one job, the parse of bytes into arrays, whose loop keeps the line and column of
+every cell so that each error and each bound can name its place -- and this docstring, which
+is the format's specification.
 """
 
 

@@ -51,6 +51,11 @@ either way, and each member sees exactly its solo operations.
 ``StackedNetwork`` (here) holds the numbers; :class:`~.group_backend.GroupBackend` is what
 the trainer's one epoch loop (:func:`workbench.engine.trainer.train_group`) drives for a
 group (importable from here too).
+
+Why this module is long: it is one class, the stacked counterpart of
+:class:`~.network.Network` (forward, backpropagation, evaluation of N members at once, with
+the per-task loss gradients it needs); its operations must match the solo network's bit for
+bit, which is what this docstring explains.
 """
 
 from __future__ import annotations

@@ -48,6 +48,11 @@ them to ``lrs[num_it//10:-5]``, as :func:`suggest` does):
                 lbar_j > lbar_i}), ending at e and taken to start at s = e - lds_e; the
                 suggestion is eta at s + int((e - s)/3) + int((e - s)/6), about halfway
                 along it (fastai's exact arithmetic, index clamped to the curve).
+
+Why this module is long: it is one job, the range test from the grid to the suggestions. The
+lockstep group's test (:func:`range_test_group`) repeats the solo loop step for step and
+sits beside it so that the two stay identical (the tests compare their bits); reading a
+curve (:func:`band`, :func:`suggest`) is the short last part.
 """
 
 from __future__ import annotations

@@ -46,6 +46,10 @@ All parameters live in ONE flat buffer ``params`` (layer by layer: ``W^(1)``, ``
 ``W^(2)``, ...); ``weights[l]`` and ``biases[l]`` are views into it, and ``grads``,
 ``grad_weights[l]``, ``grad_biases[l]`` likewise.  Activation buffers are allocated
 once per batch size and reused.
+
+Why this module is long: it is one class, the network: forward pass, backpropagation and
+evaluation, each with the three dropout treatments and target scaling, on buffers reused per
+batch size; this docstring is the mathematics they implement.
 """
 
 from __future__ import annotations

@@ -14,6 +14,11 @@ yielded.  A NaN or infinite loss ends the run with :class:`Diverged` (never an
 exception; any other error inside the run ends it with :class:`Failed`).  One seed determines shuffling, dropout masks and noise, so the same
 inputs give bit-identical events.  Stopping and pausing are the caller's: it simply
 stops iterating.
+
+Why this module is long: it is the one epoch loop, shared by solo runs and lockstep groups
+(through a backend: :class:`_Solo` here, :class:`~.group_backend.GroupBackend` for groups),
+with what each epoch needs around it: live settings, the penalties, early stopping and the
+follow-up phase.
 """
 
 from __future__ import annotations

@@ -31,6 +31,11 @@ sequential reference of the tests and the benchmark; no Dask needed).
 
 Results cross processes as pickled frozen dataclasses inside Dask's own protocol; a *file*
 is never pickled (see :mod:`workbench.sweep.file`).
+
+This module holds two jobs: the cluster (starting a local one or connecting to a scheduler,
+with its timeouts and shutdown: :class:`Cluster`) and driving one sweep on it
+(:class:`SweepRunner`).  They share only Dask; the cluster could move to a module of its
+own.
 """
 
 from __future__ import annotations

@@ -23,6 +23,11 @@ of ``seeds × steps`` and an estimate of the time left.
 Signals: ``test_started()``, ``progressed(int done, int total)``, ``test_finished(object)``
 (the :class:`~workbench.engine.lr_finder.RangeTestResult`), ``test_failed(str)``,
 ``test_cancelled()``, ``applied(object)`` (the spec handed to ``apply``).
+
+Why this module is long: it is one dialog and the thread that runs its test; most of the
+length is the dialog's own work -- building the form and plot, drawing the seeds' curves
+live and the band and suggestions at the end, and the start, cancel and close lifecycle of
+the thread.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 The input and output sizes come from the data (``set_io``); the editor shows the layer
 shapes and the parameter count  Σ (fan_in·fan_out + fan_out)  live.
+
+Why this module is long: it is one editor, but its layers are a table of variable length
+(add, insert, remove, move and duplicate a row; the selected row; one set of widgets per
+layer), which the declarative field rows the other editors are built from cannot express.
 """
 
 from __future__ import annotations

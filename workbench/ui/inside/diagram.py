@@ -29,6 +29,10 @@ of at most :data:`~.maps.MAX_LINES` line items, one node (square, ring, map imag
 cross) per drawn unit, one strip per wide layer, one header per column.  Updates only
 change pens, pixmaps and positions.  Hovering shows the value under the cursor in
 :attr:`NetworkDiagram.readout` and as a tooltip.
+
+Why this module is long: it is one widget, the network drawn; the item pool, the layout of
+nodes and strips, the pens and pixmaps of each update and the hover description all work on
+the same items, and the read-backs the tests use sit beside them.
 """
 
 from __future__ import annotations

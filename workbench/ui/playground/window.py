@@ -27,6 +27,11 @@ palette's lightness).
 
 Signals: ``step_changed(int)``, ``playing_changed(bool)``, ``paths_changed()`` (paths
 recomputed), ``start_changed(float, float)``, ``preset_loaded(str)``.
+
+Why this module is long: it is one window: building its toolbar, menus and panes and keeping
+them in step with the playback (the step reached, the timer, the runs, the surface, the
+start point).  The paths are computed in :mod:`.model` and the engine, drawn by
+:mod:`.plot`, and the runs are listed and edited by :mod:`.runs`.
 """
 
 from __future__ import annotations

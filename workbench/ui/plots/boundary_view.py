@@ -26,6 +26,10 @@ a square area: in a tall pane it sits at the top with the key to symbols and col
 (:attr:`BoundaryView.caption`) under it, in a wide pane the key goes to its right.
 A square plot with equal axis scales shows the data undistorted without leaving
 most of a narrow pane empty, and the key no longer covers points.
+
+Why this module is long: it is one widget, the prediction view; the heat map, its colour
+tables, the sampled scatter of points and the key change together whenever the task, the
+data or the style changes, so they are kept in one place.
 """
 
 from __future__ import annotations

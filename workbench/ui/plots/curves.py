@@ -16,6 +16,10 @@ ranges (:mod:`.live_range`), hovering (:mod:`.hover`) and the other runs compare
 with the shown one (:mod:`.run_overlays`: with any of them on the plots, the shown run is
 drawn in its run colour too -- validation solid, training dashed -- and the legend names
 each run).
+
+Why this module is still long: it is the panel that puts those parts on one canvas --
+creating and feeding the curves, the legend, the centred message, the style and the export;
+these stay here because they draw on that canvas and are restyled with it.
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ Signals: ``open_trial(object)`` -- a clicked row's trial as a
 runs, one group); ``use_settings(object)`` -- the selected trial's settings, the base
 experiment with the point's values (its seed kept); ``sweep_started()``,
 ``sweep_finished(str)`` (``finished``, ``cancelled`` or ``failed``).
+
+Why this module is long: the form, the results model, the parallel coordinates and the small
+multiples are already modules of their own; what is left is one job, the life of a sweep in
+the window (start it in a thread, poll it, cancel it, shut its cluster down) and feeding
+each poll's news to those views.
 """
 
 from __future__ import annotations
