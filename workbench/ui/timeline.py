@@ -92,7 +92,9 @@ class Timeline(QWidget):
         self.slider.valueChanged.connect(self._on_value)
         self.label = QLabel(self)
         self.label.setObjectName("timelineLabel")
-        self.label.setMinimumWidth(self.fontMetrics().horizontalAdvance("epoch 100000 / 100000 (snapshot 100000)"))
+        # the slider keeps room to be dragged on a laptop screen; the label takes what is left
+        self.slider.setMinimumWidth(self.fontMetrics().horizontalAdvance("epoch 1000 / 1000"))
+        self.label.setMinimumWidth(self.fontMetrics().horizontalAdvance("epoch 1000 / 1000"))
         self.pace = PaceCombo(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
