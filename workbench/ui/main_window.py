@@ -57,6 +57,7 @@ from .sweep import SweepPanel
 from .timeline import Timeline
 from .view_settings import (
     STATE_VERSION,
+    CURVES_MIN_HEIGHT,
     Presentation,
     ViewSettings,
     fit_to_screen,
@@ -173,6 +174,9 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
+        # the curves stay readable when a bottom panel (Runs, Inside, Sweep) is open on a
+        # short screen: the panel gets what is left (it scrolls)
+        self.splitter.setMinimumHeight(CURVES_MIN_HEIGHT)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 

@@ -36,6 +36,11 @@ def _as_bool(value) -> bool:
     return bool(value)
 
 
+CURVES_MIN_HEIGHT = 300
+"""Pixels the curves and the boundary view keep whatever the bottom panels take; with
+presentation mode's menus and read-out a 1280x720 window still fits a bottom panel."""
+
+
 @dataclass
 class ViewSettings:
     """What the user chose for the view: ``theme`` (system, light, dark), log-scale loss
