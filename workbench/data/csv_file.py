@@ -68,7 +68,7 @@ def too_large(size: int, max_bytes: int = MAX_BYTES) -> Optional[str]:
     return None
 
 
-def _open_regular(path: PathLike, max_bytes: Optional[int] = None):
+def open_regular(path: PathLike, max_bytes: Optional[int] = None):
     """A binary file object of the regular file ``path`` of at most ``max_bytes`` bytes;
     raises :class:`DataError` (``file not found: ...``, ``... is a directory, not a CSV
     file``, ``file is too large: ...``).
@@ -112,7 +112,7 @@ def file_sha256(path: PathLike, max_bytes: int = MAX_BYTES) -> str:
     ``max_bytes`` bytes only: type and size are checked before anything is read."""
     h = hashlib.sha256()
     seen = 0
-    with _open_regular(path, max_bytes) as f:
+    with open_regular(path, max_bytes) as f:
         try:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 seen += len(chunk)
@@ -127,7 +127,7 @@ def file_sha256(path: PathLike, max_bytes: int = MAX_BYTES) -> str:
 def read_file_bytes(path: PathLike, max_bytes: int = MAX_BYTES) -> bytes:
     """The file's bytes as stored (still compressed for a ``.gz`` file); refused from its
     ``stat`` when larger than ``max_bytes``."""
-    with _open_regular(path, max_bytes) as f:
+    with open_regular(path, max_bytes) as f:
         try:
             data = f.read(max_bytes + 1)
         except OSError as exc:

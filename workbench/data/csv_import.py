@@ -106,7 +106,9 @@ from .csv_cells import (  # noqa: F401  (detect_*, DELIMITERS, ... re-exported)
     sample_rows,
     to_float,
 )
-from .csv_file import PathLike, csv_path_problem, file_sha256, not_a_csv_file, read_file_bytes, too_large  # noqa: F401
+from .csv_file import (  # noqa: F401
+    PathLike, open_regular, csv_path_problem, file_sha256, not_a_csv_file, read_file_bytes, too_large,
+)
 from .csv_stream import PROGRESS_INTERVAL, Lines, Progress, ProgressMeter, check_gzip_size, records_of  # noqa: F401
 from .errors import DataError, MissingValueError
 
@@ -204,45 +206,10 @@ def parse_csv_bytes(
     meter.start()
     check_gzip_size(data, max_bytes)
 
-    lines = Lines(data, max_bytes, MAX_LINE_CHARS)
-    physical = lines.physical()
-    sampled: list[str] = []
-    chars = 0
-    for line in physical:
-        sampled.append(line)
-        chars += len(line)
-        if chars >= _SNIFF_CHARS:
-            break
-    sample = "".join(sampled)
-    if delimiter == "auto":
-        delimiter = detect_delimiter(sample, decimal)
-    if decimal == "auto":
-        decimal = detect_decimal(sample_rows(sample, delimiter), delimiter)
-
-    records = records_of(lines, itertools.chain(sampled, physical), delimiter, max_cols)
-    first = next(records, None)
-    if first is None:
-        raise DataError("the file is empty")
+    lines, records, delimiter, decimal, sample, first, second, has_header, names = \
+        _head(data, max_bytes, max_cols, delimiter, decimal)
     first_line, first_row = first
-    second = next(records, None)
-    has_header = detect_header(first_row, second[1] if second else None, sample, decimal)
-
     width = len(first_row)
-    if width < 2:
-        raise DataError(
-            f"line {first_line}: found a single column; a data file needs feature columns and a target "
-            f"column separated by commas, semicolons or tabs"
-        )
-    if has_header:
-        names = [c.strip() or f"column_{j + 1}" for j, c in enumerate(first_row)]
-        seen: dict[str, int] = {}
-        for j, name in enumerate(names):
-            if name in seen:
-                raise DataError(f"line {first_line}: the header names column {name!r} twice "
-                                f"(columns {seen[name] + 1} and {j + 1})")
-            seen[name] = j
-    else:
-        names = [f"column_{j + 1}" for j in range(width)]
 
     def col_label(j: int) -> str:
         return f"column {names[j]!r}" if has_header else f"column {j + 1}"
@@ -522,6 +489,75 @@ def load_table(
     return hit, sha
 
 
+
+def _head(data: bytes, max_bytes: int, max_cols: int, delimiter: str, decimal: str):
+    """The start of a parse: bounded lines of ``data``, the delimiter and decimal mark
+    (detected on the first 64 K characters when "auto"), the record iterator, the first
+    record ``(line, cells)``, the second (or None), whether the first is a header and the
+    column names (``column_1`` ... without a header).  Only the first two records are read."""
+    lines = Lines(data, max_bytes, MAX_LINE_CHARS)
+    physical = lines.physical()
+    sampled: list[str] = []
+    chars = 0
+    for line in physical:
+        sampled.append(line)
+        chars += len(line)
+        if chars >= _SNIFF_CHARS:
+            break
+    sample = "".join(sampled)
+    if delimiter == "auto":
+        delimiter = detect_delimiter(sample, decimal)
+    if decimal == "auto":
+        decimal = detect_decimal(sample_rows(sample, delimiter), delimiter)
+    records = records_of(lines, itertools.chain(sampled, physical), delimiter, max_cols)
+    first = next(records, None)
+    if first is None:
+        raise DataError("the file is empty")
+    first_line, first_row = first
+    second = next(records, None)
+    has_header = detect_header(first_row, second[1] if second else None, sample, decimal)
+    width = len(first_row)
+    if width < 2:
+        raise DataError(
+            f"line {first_line}: found a single column; a data file needs feature columns and a target "
+            f"column separated by commas, semicolons or tabs"
+        )
+    if has_header:
+        names = [c.strip() or f"column_{j + 1}" for j, c in enumerate(first_row)]
+        seen: dict[str, int] = {}
+        for j, name in enumerate(names):
+            if name in seen:
+                raise DataError(f"line {first_line}: the header names column {name!r} twice "
+                                f"(columns {seen[name] + 1} and {j + 1})")
+            seen[name] = j
+    else:
+        names = [f"column_{j + 1}" for j in range(width)]
+    return lines, records, delimiter, decimal, sample, first, second, has_header, names
+
+
+HEADER_BYTES = 3 << 20
+"""Bytes :func:`read_csv_header` reads of a plain CSV file: two records of the longest
+allowed line (MAX_LINE_CHARS characters of up to 4 UTF-8 bytes: 1.03 MB each)."""
+
+
+def read_csv_header(path: PathLike, delimiter: str = "auto", decimal: str = "auto") -> list[str]:
+    """The columns of a CSV file in file order (the target candidates), from its first two
+    records only: at most :data:`HEADER_BYTES` of a plain file are read (a ``.gz`` file is
+    decompressed only as far as those records), so choosing or re-showing a 50 MB file
+    costs milliseconds, not a parse.  Raises :class:`DataError` with the reason."""
+    with open_regular(path, MAX_BYTES) as f:
+        try:
+            data = f.read(HEADER_BYTES + 1)
+        except OSError as exc:
+            raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if data[:2] == b"\x1f\x8b":
+        data = read_file_bytes(path)  # compressed: decompressed below only as far as two records
+    elif len(data) > HEADER_BYTES:  # cut after the last complete line
+        cut = max(data.rfind(b"\n", 0, HEADER_BYTES), data.rfind(b"\r", 0, HEADER_BYTES))
+        data = data[:cut + 1] if cut >= 0 else data[:HEADER_BYTES]
+    return list(_head(data, MAX_BYTES, MAX_COLS, delimiter, decimal)[-1])
+
+
 def read_csv(
     path: PathLike,
     target_column: Optional[str] = None,
@@ -555,5 +591,5 @@ __all__ = [
     "AUTO_MAX_CLASSES", "CsvTable", "DataError", "MAX_BYTES", "MAX_CELL_CHARS", "MAX_CLASSES", "MAX_COLS",
     "MAX_LINE_CHARS", "MAX_ROWS", "MIN_ROWS", "cache_bytes", "clear_cache", "csv_path_problem", "decode_text",
     "detect_decimal", "detect_delimiter", "file_sha256", "load_table", "parse_count", "parse_csv_bytes",
-    "read_csv", "read_file_bytes", "table_bytes", "too_large",
+    "read_csv", "read_csv_header", "read_file_bytes", "table_bytes", "too_large",
 ]

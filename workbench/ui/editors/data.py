@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import spec as S
-from workbench.data import BUNDLED, GENERATORS, file_sha256, read_csv
+from workbench.data import BUNDLED, GENERATORS, file_sha256
+from workbench.data.csv_import import read_csv_header
 from workbench.data.csv_import import csv_path_problem
 
 from ..style import CLASS_COLORS
@@ -96,12 +97,12 @@ SPLIT_ROWS = (
 
 
 def csv_columns(path: str) -> list[str]:
-    """The columns of a CSV file in file order (target candidates); raises ValueError with the reason."""
+    """The columns of a CSV file in file order (target candidates), read from its first
+    records only (never a parse on the GUI thread); raises ValueError with the reason."""
     problem = csv_path_problem(path)
     if problem is not None:
         raise ValueError(f"data.csv_path: {problem}")
-    table = read_csv(path)
-    return [*table.feature_names, table.target_column]
+    return read_csv_header(path)
 
 
 class DataEditor(SpecEditor):
