@@ -418,8 +418,6 @@ print(json.dumps({"name": "lr-find", "outcome": outcome, "one_run_mib": one / 2*
 """
 
 
-@pytest.mark.xfail(strict=True, reason="GAP: lr_find builds every seed's run before the first step; each passes "
-                                       "check_fits (173 MiB here) but 20 seeds end in a MemoryError under 1.5 GiB")
 def test_lr_find_with_many_seeds_is_refused_or_fits_under_a_memory_cap():
     rec = _child(_LR_FIND, timeout=240)[0]
     assert rec["one_run_mib"] < 256

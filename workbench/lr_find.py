@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import os
 from pathlib import Path
@@ -85,13 +86,21 @@ def lr_find(
     :class:`RangeTestResult` (band and suggestions).  Raises ``ValueError`` (bad option)
     or ``SpecError`` (the spec does not fit the data) before the first item."""
     check_options(seeds, steps, lr_min, lr_max)
-    runs = []
-    for seed in seeds_for(spec, seeds):
+
+    def build(seed: int):
         training = specmod.replace(spec.training, "training", seed=seed)
-        runs.append((seed, build_run(specmod.replace(spec, training=training), dataset, emit_batches=False)))
+        return seed, build_run(specmod.replace(spec, training=training), dataset, emit_batches=False)
+
+    all_seeds = seeds_for(spec, seeds)
+    first = build(all_seeds[0])  # checks that the spec fits the data: raised before the first item
     grouped, _ = group_plan(spec, dataset, seeds)
-    run_all = _run_group if grouped else _run_all
-    return run_all(runs, spec.training.batch_size, steps, lr_min, lr_max, beta, diverge_factor)
+    if grouped:  # the group's memory was checked by lockstep_plan
+        runs = [first] + [build(seed) for seed in all_seeds[1:]]
+        return _run_group(runs, spec.training.batch_size, steps, lr_min, lr_max, beta, diverge_factor)
+    # one after the other: each seed's network is built when its turn comes and dropped
+    # after it, so the memory is one run's whatever the number of seeds
+    runs = itertools.chain([first], (build(seed) for seed in all_seeds[1:]))
+    return _run_all(runs, spec.training.batch_size, steps, lr_min, lr_max, beta, diverge_factor)
 
 
 def group_plan(spec: specmod.ExperimentSpec, dataset, seeds: int) -> tuple[bool, str]:
@@ -131,6 +140,7 @@ def _run_all(runs, batch_size, steps, lr_min, lr_max, beta, factor):
             if isinstance(item, RangeCurve):
                 curves.append(item)
             yield item
+        del run  # this seed's network and optimizer go before the next is built
     yield summarize(curves)
 
 
