@@ -229,6 +229,7 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
         inside_dock = self.panels["inside"]
         inside_dock.visibilityChanged.connect(lambda on: (rc.set_inside(on), self.inside.refresh() if on else None))
         self.timeline.epoch_shown.connect(self._inside_at_epoch)
+        self.panels["sweep"].visibilityChanged.connect(lambda on: self._update_sweep_base() if on else None)
         self.sweep_panel.open_trial.connect(self._open_trial)
         self.sweep_panel.use_settings.connect(lambda spec: self.set_spec(spec, "settings of a sweep trial"))
         self.sweep_panel.sweep_started.connect(self._sweep_started)
@@ -303,10 +304,16 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
 
     def _on_spec_changed(self, new: ExperimentSpec, old: ExperimentSpec) -> None:
         self._sync_editors()
-        self.sweep_panel.set_base(new, self.dataset, self.session.base_dir())
+        self._update_sweep_base()
         self._show_stale()
         self._update_actions()
         self.spec_changed.emit(new)
+
+    def _update_sweep_base(self) -> None:
+        """The Sweep dock sweeps the docks' settings: kept up to date while it is shown
+        (rebuilding its form costs ~5 ms, too much for every edit of a hidden dock)."""
+        if self.panels["sweep"].isVisible():
+            self.sweep_panel.set_base(self.spec, self.dataset, self.session.base_dir())
 
     def _on_live_changed(self, changes: dict) -> None:
         reason = self.run_controller.set_live(changes)
@@ -335,7 +342,7 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
     def _on_data_changed(self) -> None:
         ds = self.dataset
         self.editors["data"].set_preview(ds)
-        self.sweep_panel.set_base(self.spec, ds, self.session.base_dir())
+        self._update_sweep_base()
         if ds is None:
             if self.session.data_error:
                 self._status(self.session.data_error, 15000)
