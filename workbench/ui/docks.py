@@ -117,12 +117,14 @@ class Docks:
         self.default_sizes(splitter)
 
     def show_bottom(self, key: str, front: bool = True) -> None:
-        """Show a bottom panel (a third of the window tall when it was hidden); ``front``:
-        its tab in front of the other bottom panels."""
+        """Show a bottom panel (when it was hidden: a third of the window tall, the Sweep
+        dock's form, table and plots half); ``front``: its tab in front of the other
+        bottom panels."""
         dock = self.bottom[key]
         if not dock.isVisible():
             dock.show()
-            self.window.resizeDocks([dock], [self.window.height() // 3], Qt.Orientation.Vertical)
+            share = 2 if key == "sweep" else 3
+            self.window.resizeDocks([dock], [self.window.height() // share], Qt.Orientation.Vertical)
         if front:
             dock.raise_()
 
