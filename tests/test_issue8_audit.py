@@ -491,6 +491,17 @@ def test_drawing_user_kind_markers_is_bounded_whatever_the_file_holds(qtbot):
                                            "train_loss": tuple(1.0 / e for e in range(1, 21))}, markers=markers))
     lines = [item for item in panel.loss_plot.items if isinstance(item, pg.InfiniteLine)]
     assert len(lines) <= 2 * overlays.MAX_LABELLED_MARKERS, len(lines)
+    assert len(panel.markers.items()) == 300  # the others are the tick strip, one item per plot
+
+    # the labelled slots go to the user's own changes first: automatic markers that came
+    # first give theirs up
+    auto = tuple(S.Marker("plateau", e, f"η drop {e}") for e in range(1, 21))
+    user = tuple(S.Marker(kinds[e % 4], e, f"η 0.1 → {e}") for e in range(1, 21))
+    panel.load_result(S.RunResult(history={"epoch": tuple(float(e) for e in range(1, 21)),
+                                           "train_loss": tuple(1.0 / e for e in range(1, 21))}, markers=auto + user))
+    labelled = [rec["kind"] for rec in panel.markers.records if rec["lines"]]
+    assert len(labelled) == overlays.MAX_LABELLED_MARKERS and "plateau" not in labelled
+    assert sorted(panel.markers.items()) == sorted((m.kind, float(m.epoch)) for m in auto + user)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,10 +5,14 @@ restarts of the schedule, the user's live edits, follow-up phases, divergence), 
 short label on the loss plot.  Labels never overprint: after every change of the data,
 the view range or the size, labels closer than a label's height (in pixels) to a label
 already placed are hidden (the user's own markers are placed first, then the schedule's,
-left to right) — their lines stay, and hovering names them.  Automatic markers (η drops,
-restarts) beyond :data:`MAX_LABELLED_MARKERS` or closer than 1/:data:`MARKER_LABEL_SPACING`
-of the run to a labelled one are ticks along the bottom of each plot, drawn by one item
-per plot (a reduce-on-plateau run can make thousands).
+left to right) — their lines stay, and hovering names them.  At most
+:data:`MAX_LABELLED_MARKERS` markers of any kind are labelled lines; the user's own
+changes, phases and divergence come first (in the order they arrive; one takes the slot
+of a labelled automatic marker when the slots are full), then the automatic markers (η
+drops, restarts), which also need 1/:data:`MARKER_LABEL_SPACING` of the run between
+them.  All the others are ticks along the bottom of each plot, drawn by one item per plot,
+so what is drawn stays bounded whatever a run or a file holds (a reduce-on-plateau run
+can make thousands of markers, a file up to MAX_MARKERS of any kind).
 
 Early stopping draws the best epoch (a star at its value on the plot of the monitored
 quantity, and a line labelled with it), and, when it fired, the stop epoch and the
@@ -100,7 +104,7 @@ class Markers:
         self._font_of = font_of  # factor -> QFont
         self._span_of = span_of  # -> the run's length in epochs (for label spacing)
         self.records: list[dict] = []
-        self._labelled_automatic: list[float] = []
+        self._labelled: list[dict] = []  # the records drawn as labelled lines, in the order they came
         self._rugs: list[MarkerTicks] = []
 
     def add(self, kind: str, epoch: float, text: str = "", *, sync: bool = True) -> None:
@@ -111,7 +115,7 @@ class Markers:
         color = st.ROLE_COLORS["diverged"] if kind == "diverged" else st.ROLE_COLORS["marker"]
         rec = {"kind": kind, "epoch": float(epoch), "text": label, "lines": [], "color": color}
         self.records.append(rec)
-        if kind in AUTOMATIC_MARKERS and not self._room_for_label(float(epoch)):
+        if not self._make_room(kind, float(epoch)):
             if sync:
                 self.sync_rugs()
             return
@@ -126,20 +130,34 @@ class Markers:
             line.setZValue(5)
             p.addItem(line, ignoreBounds=True)
             rec["lines"].append(line)
-        if kind in AUTOMATIC_MARKERS:
-            self._labelled_automatic.append(float(epoch))
+        self._labelled.append(rec)
         self._style(rec)
         if sync:
+            self.sync_rugs()
             self.place_labels()
 
-    def _room_for_label(self, epoch: float) -> bool:
-        """Another labelled automatic marker fits: fewer than MAX_LABELLED_MARKERS, and
-        none within 1/MARKER_LABEL_SPACING of the run."""
-        labelled = self._labelled_automatic
+    def _make_room(self, kind: str, epoch: float) -> bool:
+        """Whether a new marker of ``kind`` at ``epoch`` is a labelled line (see the module
+        docstring); for one of the user's, a labelled automatic marker becomes a tick when
+        that makes room."""
+        labelled = self._labelled
+        if kind not in AUTOMATIC_MARKERS:
+            if sum(r["kind"] not in AUTOMATIC_MARKERS for r in labelled) >= MAX_LABELLED_MARKERS:
+                return False
+            if len(labelled) >= MAX_LABELLED_MARKERS:
+                self._unlabel(next(r for r in reversed(labelled) if r["kind"] in AUTOMATIC_MARKERS))
+            return True
         if len(labelled) >= MAX_LABELLED_MARKERS:
             return False
         gap = float(self._span_of(epoch)) / MARKER_LABEL_SPACING
-        return all(abs(epoch - e) >= gap for e in labelled)
+        return all(abs(epoch - r["epoch"]) >= gap for r in labelled if r["kind"] in AUTOMATIC_MARKERS)
+
+    def _unlabel(self, rec: dict) -> None:
+        """``rec`` becomes a tick (its lines go; the caller syncs the ticks)."""
+        for p, line in zip(self.plots, rec["lines"]):
+            p.removeItem(line)
+        rec["lines"] = []
+        self._labelled.remove(rec)
 
     def sync_rugs(self) -> None:
         """Give the unlabelled markers' epochs to the per-plot tick items."""
@@ -157,7 +175,7 @@ class Markers:
     def place_labels(self, avoid: tuple = ()) -> None:
         """Hide the labels that would overprint (see the module docstring); ``avoid``: other
         epochs whose lines carry labels (the early-stopping lines)."""
-        labelled = [r for r in self.records if r["lines"] and r["lines"][0].label is not None]
+        labelled = [r for r in self._labelled if r["lines"][0].label is not None]
         if not labelled:
             return
         vb = self.plots[0].vb
@@ -175,17 +193,16 @@ class Markers:
                 placed.append(x)
 
     def clear(self) -> None:
-        for rec in self.records:
+        for rec in self._labelled:
             for p, line in zip(self.plots, rec["lines"]):
                 p.removeItem(line)
         self.records.clear()
-        self._labelled_automatic.clear()
+        self._labelled.clear()
         self.sync_rugs()
 
     def restyle(self) -> None:
-        for rec in self.records:
-            if rec["lines"]:
-                self._style(rec)
+        for rec in self._labelled:
+            self._style(rec)
         self.style_rugs()
 
     def _style(self, rec) -> None:
