@@ -116,3 +116,27 @@ MAX_CSV_LINE_CHARS = MAX_CSV_COLS * (MAX_CSV_CELL_CHARS + 1)
 """Characters of one CSV record (its cells and delimiters), checked while the record is read."""
 CSV_CACHE_BYTES = 256 * 1024 * 1024
 """Memory kept for parsed CSV tables, reused while only the split, scaling or missing-value choice changes."""
+
+# -- files: what the parser and the writer follow -----------------------------------------
+MAX_INT_DIGITS = 40
+"""Digits of an integer in an experiment file (files/strict_json): the largest a valid file holds is a seed, 2**32 - 1 (10 digits); a longer one is named out of range before int() converts it (quadratic in the digits)."""
+MAX_FINAL_METRICS = 64
+"""Entries of a run's final_metrics (the engine reports at most 9: loss and accuracy, or loss, rmse and r2, on train, val and test); checked before the schema builds them (files/schema_check, spec.RunResult)."""
+MAX_SYMLINKS = 40
+"""Symbolic links followed while resolving the path a save writes to (files/safe_write), the kernel's own limit (ELOOP): a loop of links is refused, not followed forever."""
+
+# -- the window and the helpers: what a long session keeps ---------------------------------
+MAX_UNDO_STEPS = 500
+"""Undo steps the window keeps (QUndoStack.setUndoLimit; consecutive edits of one field merge into one): each holds two specs of a few kB, and 4,000 unbounded live edits grew the process by 86 MB."""
+MAX_CACHED_DATASETS = 6
+"""Loaded data sets the session keeps, by recipe (undoing a data edit or switching between a few recipes does not load again); each is bounded by MAX_SAMPLES rows and MAX_CSV_BYTES of CSV, the parsed tables by CSV_CACHE_BYTES."""
+SNAPSHOT_BUDGET = 64 << 20
+"""Bytes of weight snapshots (the timeline) a session keeps, all runs together: 64 MiB, every epoch of 1,000 epochs of a 16,000-parameter network as float32; more are thinned evenly (workbench/snapshots)."""
+MAX_LABELLED_MARKERS = 20
+"""Markers a plot draws as labelled lines (the user's own first); the others are ticks drawn by one item per plot, so drawing stays bounded whatever a file holds (10,000 labelled markers took 17 s to paint)."""
+MAX_STACK_POINTS = 4096
+"""Epochs of one run a group's band keeps (ui/plots/stack_series MAX_POINTS; longer histories keep every k-th epoch): 64 seeds of 100,000 epochs hold 64*4,096 float64 = 2 MiB per column, and 4,096 is wider than a plot in pixels."""
+MAX_LR_FIND_SEEDS = 20
+"""Seeds of one learning-rate range test (lr_find MAX_SEEDS): each trains its own network from its own initial weights; 20 curves give a band as tight as the suggestions need."""
+MAX_LR_FIND_STEPS = 10_000
+"""Steps per seed of a range test (lr_find MAX_STEPS): a sweep over 8 decades needs a few hundred; 10,000 bounds its time and its curve's memory."""

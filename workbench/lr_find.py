@@ -42,12 +42,10 @@ from .engine.lr_finder import (
     range_test_group,
     summarize,
 )
+from .limits import MAX_LR_FIND_SEEDS as MAX_SEEDS  # most seeds one range test may run
+from .limits import MAX_LR_FIND_STEPS as MAX_STEPS  # most steps per seed (both bounds live in workbench.limits)
 from .limits import MAX_SEED
 
-MAX_SEEDS = 20
-"""Most seeds one range test may run."""
-MAX_STEPS = 10_000
-"""Most steps per seed."""
 MIN_STEPS = 10
 """Fewest steps per seed (suggestions need a curve)."""
 

@@ -45,8 +45,7 @@ from typing import Callable, Hashable, Optional
 
 import numpy as np
 
-#: Bytes of weight snapshots a session keeps (all runs together).
-SNAPSHOT_BUDGET = 64 * 2**20
+from .limits import SNAPSHOT_BUDGET  # noqa: F401  (bytes of weight snapshots a session keeps, all runs together)
 
 _ITEM = np.dtype(np.float32).itemsize
 

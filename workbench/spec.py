@@ -299,7 +299,14 @@ class ExperimentSpec:
 # ---------------------------------------------------------------------------
 # Results of a run (what a saved experiment carries besides its spec).  Bounds: one run of
 # the engine always fits them (see workbench.limits); a file holds at most MAX_SAVED_PARAMETERS weights.
-from .limits import MAX_MARKER_TEXT, MAX_MARKERS, MAX_PARAMETERS, MAX_RUNS, MAX_WEIGHTS_B64  # noqa: E402
+from .limits import (  # noqa: E402
+    MAX_FINAL_METRICS,
+    MAX_MARKER_TEXT,
+    MAX_MARKERS,
+    MAX_PARAMETERS,
+    MAX_RUNS,
+    MAX_WEIGHTS_B64,
+)
 
 HISTORY_COLUMNS = (
     "epoch",
@@ -388,8 +395,8 @@ class RunResult:
                 if e is None or not (0 <= e <= 2 * MAX_EPOCHS):
                     raise ValueError(f"{hist_name}.epoch: entry {i} must be an epoch number from 0 to "
                                      f"{2 * MAX_EPOCHS}, got {e!r}")
-        if len(self.final_metrics) > 64:
-            raise ValueError("final_metrics: at most 64 entries")
+        if len(self.final_metrics) > MAX_FINAL_METRICS:
+            raise ValueError(f"final_metrics: at most {MAX_FINAL_METRICS} entries")
         return self
 
 

@@ -21,6 +21,7 @@ import stat
 import time
 from typing import Any, Optional, Union
 
+from ..limits import MAX_SYMLINKS
 from .errors import ExperimentFileError, ReadOnlyFile
 
 
@@ -73,9 +74,6 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-_MAX_SYMLINKS = 40
-
-
 def _resolve_for_writing(path: str) -> str:
     """The real path ``path`` names, following symbolic links (as ``os.path.realpath``)
     but refusing one that belongs to another user than this one or root: in a shared
@@ -103,7 +101,7 @@ def _resolve_for_writing(path: str) -> str:
             resolved = candidate
             continue
         hops += 1
-        if hops > _MAX_SYMLINKS:
+        if hops > MAX_SYMLINKS:
             raise ExperimentFileError([("", f"{path}: too many levels of symbolic links")], path)
         link = os.readlink(candidate)
         if st.st_uid not in (me, 0):

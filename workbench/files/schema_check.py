@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..limits import MAX_HISTORY, MAX_RUNS, MAX_SAVED_PARAMETERS
+from ..limits import MAX_FINAL_METRICS, MAX_HISTORY, MAX_RUNS, MAX_SAVED_PARAMETERS
 from ..spec import HISTORY_COLUMNS, ArchitectureSpec, DataSpec, RunResult, ScheduleSpec, SpecError, spec_error_from
 from .strict_json import find_problems, path_text, shown_value
 
@@ -37,7 +37,6 @@ ARRAY_BOUNDS = (  # by the end of their path: in the spec, in a run's spec, in a
     (("results", "markers"), _max_len(RunResult, "markers")),  # (version 1)
 )
 _NUMBER_TYPES = (float, int, type(None))
-_MAX_METRICS = 64
 
 
 def precheck(doc: dict) -> list[tuple[str, str]]:
@@ -92,8 +91,9 @@ def _precheck_result(results: Any, prefix: str) -> list[tuple[str, str]]:
         errors.append((f"{prefix}.weights.n_params", f"must be <= {MAX_SAVED_PARAMETERS} (the most weights a file "
                                                      f"stores), got {n_params}"))
     metrics = results.get("final_metrics")
-    if isinstance(metrics, dict) and len(metrics) > _MAX_METRICS:
-        errors.append((f"{prefix}.final_metrics", f"must have at most {_MAX_METRICS} entries, got {len(metrics)}"))
+    if isinstance(metrics, dict) and len(metrics) > MAX_FINAL_METRICS:
+        errors.append((f"{prefix}.final_metrics", f"must have at most {MAX_FINAL_METRICS} entries, "
+                                                  f"got {len(metrics)}"))
     return errors
 
 

@@ -10,10 +10,8 @@ import math
 import re
 from typing import Any, Optional, Union
 
-from ..limits import MAX_DEPTH
+from ..limits import MAX_DEPTH, MAX_INT_DIGITS
 from .errors import ExperimentFileError
-
-_MAX_INT_DIGITS = 40
 
 
 def shown_value(value: Any) -> str:
@@ -92,7 +90,7 @@ def parse_json(text: str, source: str) -> Any:
         return _Bad(f"{name} is not allowed (JSON has no NaN or Infinity)")
 
     def integer(digits: str) -> Union[int, _Bad]:
-        if len(digits) > _MAX_INT_DIGITS:
+        if len(digits) > MAX_INT_DIGITS:
             flagged.append(True)
             return _Bad(f"integer with {len(digits)} digits is out of range")
         return int(digits)

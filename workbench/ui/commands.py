@@ -17,8 +17,7 @@ from typing import Callable, Optional
 
 from PySide6.QtGui import QUndoCommand
 
-#: undo steps kept; older ones are dropped (QUndoStack.setUndoLimit)
-MAX_UNDO_STEPS = 500
+from workbench.limits import MAX_UNDO_STEPS  # noqa: F401  (undo steps kept: the session's QUndoStack limit)
 
 # Fields the trainer accepts while a run is live (``run.live.set``), by spec section.
 LIVE_FIELDS = {

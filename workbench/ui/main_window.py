@@ -409,9 +409,8 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
         return self.files.recent_files()
 
     def _show_loaded(self, spec: ExperimentSpec, description: str) -> None:
-        """New or Open replaced the experiment: draw it."""
+        """New or Open replaced the experiment (the session's signals drew its run)."""
         self._sync_editors()
-        self._on_current_changed()
         self.timeline.pace.set_rate(self.session.view.pace)
         if self.session.sweep is not None:
             self.sweep_panel.set_sweep(self.session.sweep)

@@ -27,15 +27,12 @@ from PySide6.QtGui import QUndoStack
 
 from workbench import spec as specmod
 from workbench.data import load_dataset
-from workbench.limits import MAX_RUNS
+from workbench.limits import MAX_CACHED_DATASETS, MAX_RUNS, MAX_UNDO_STEPS
 from workbench.runs import Run, RunList
 from workbench.snapshots import SnapshotStore
 from workbench.spec import ExperimentSpec, RunResult, ViewHints
 
-from .commands import MAX_UNDO_STEPS, DeleteRunsCommand, SpecCommand
-
-#: loaded data sets kept, by recipe and folder
-MAX_CACHED_DATASETS = 6
+from .commands import DeleteRunsCommand, SpecCommand
 
 
 def first_line(exc: BaseException) -> str:
