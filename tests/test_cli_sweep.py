@@ -90,13 +90,27 @@ def test_sweep_errors_are_one_line(tmp_path, capsys):
     assert "give one of them" in capsys.readouterr().err
 
 
-def test_an_unreachable_scheduler_answers_at_once_with_status_2(tmp_path, capsys):
+def test_an_unreachable_scheduler_answers_at_once_with_status_2(tmp_path, capsys, monkeypatch):
+    # "At once": not when the connection timeout has run out.  Told apart without timing
+    # this machine: the command's cluster is given a timeout of two minutes, so the answer
+    # coming within one (a guard a loaded machine cannot reach) shows it did not wait for it.
+    from workbench.sweep import runner as runner_mod
+
+    made = []
+
+    class PatientCluster(runner_mod.Cluster):
+        def __init__(self, workers=None, scheduler=None, **kwargs):
+            super().__init__(workers, scheduler, **{**kwargs, "timeout": 120.0})
+            made.append(self)
+
+    monkeypatch.setattr(runner_mod, "Cluster", PatientCluster)  # (the command imports it when it runs)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     start = time.monotonic()
     assert main(["sweep", str(sweep_path(tmp_path)), "--scheduler", f"tcp://127.0.0.1:{port}", "--quiet"]) == 2
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 60
+    assert [c.timeout for c in made] == [120.0]  # (the command's cluster was the patient one)
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == (f"mlp-workbench: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: "
                        "Connection refused")

