@@ -358,9 +358,6 @@ def test_the_cli_refuses_a_run_over_the_memory_budget_in_one_line(tmp_path, caps
 # Gaps, pinned
 
 
-@pytest.mark.xfail(strict=True, reason="GAP: the file's document bounds (MAX_JSON_CONTAINERS = 10,000 markers + "
-                                       "100 per run) admit the markers of one run only; a second run with the "
-                                       "issue's 10,000-marker schedule makes the session unsaveable")
 def test_two_finished_runs_with_ten_thousand_markers_each_can_be_saved(tmp_path):
     from workbench.engine.events import LearningRateChanged
     from workbench.history import Recorder

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import spec as specmod
-from .limits import MAX_RUNS
-from .runs import parse_seeds, seeds_text
+from .limits import MAX_FILE_HISTORY, MAX_RUNS
+from .runs import history_reserve, parse_seeds, seeds_text
 
 DESCRIPTION = """\
 MLP Workbench: design, train and watch multilayer perceptrons.
@@ -96,6 +96,11 @@ def run_file(args: argparse.Namespace) -> int:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except OSError as exc:
         return _fail(f"{path}: {exc.strerror or exc}")
+    if seeds is not None:  # every run goes into one file: their histories must fit it together
+        numbers = len(seeds) * history_reserve(spec, getattr(dataset, "task", None))
+        if numbers > MAX_FILE_HISTORY:
+            return _fail(f"--seeds: {len(seeds)} runs of {spec.training.epochs:,} epochs may hold {numbers:,} history "
+                         f"numbers, more than the {MAX_FILE_HISTORY:,} one file keeps; train fewer seeds or epochs")
     out = Path(args.out) if args.out else Path(f"{path.stem}.result.json")
     problem = _cannot_write(out)
     if problem:  # found out before training, not after

@@ -89,13 +89,16 @@ from .files.safe_write import (  # noqa: F401  (STALE_TEMP_SECONDS, remove_stale
 from .files.schema_check import HISTORIES, precheck, validate
 from .files.strict_json import json_type, parse_json, shown_value
 from .files.weights import decode_weights, encode_weights, weights_bytes
-from .limits import (  # noqa: F401  (MAX_DEPTH, MAX_REPORTED_ERRORS: re-exported)
+from .limits import (  # noqa: F401  (MAX_DEPTH, MAX_REPORTED_ERRORS, MAX_FILE_HISTORY: re-exported)
     MAX_DEPTH,
     MAX_FILE_BYTES,
+    MAX_FILE_HISTORY,
+    MAX_FILE_MARKERS,
     MAX_REPORTED_ERRORS,
     MAX_RUNS,
     MAX_SAVED_PARAMETERS,
 )
+from .markers import fit_runs
 from .spec import HISTORY_COLUMNS, ExperimentSpec, RunResult, SavedRun, SpecError, ViewHints, to_plain
 
 __all__ = [
@@ -161,10 +164,21 @@ def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, runs: Opt
     """The experiment file text for ``spec`` and its ``runs`` (SavedRun) with ``current``
     the one shown; ``result`` alone saves one run ("run 1", trained with ``spec``).
 
-    ``without_weights`` leaves the trained weights out.  Weights larger than a file stores
-    raise :class:`WeightsTooLarge`, a document larger than a file may be (in bytes, or in
-    any count :func:`load` bounds) :class:`ExperimentFileError` -- before anything is
-    written, so every file saved can be read back."""
+    The runs share the file's budget (:mod:`workbench.limits`).  Their markers together
+    are at most :data:`MAX_FILE_MARKERS`: past that, each run's automatic markers
+    (plateau drops, restarts) are thinned to its share and counted in its
+    ``markers_left_out`` (:func:`workbench.markers.fit_runs`: the user's changes,
+    divergence and phases are kept unless they alone are too many).  Their histories
+    together hold at most :data:`MAX_FILE_HISTORY` numbers, which the session keeps to
+    (:meth:`workbench.runs.RunList.evictable`).
+
+    ``without_weights`` leaves the trained weights out.  Weights larger than a file stores,
+    or the weights of several runs that make the file larger than :data:`MAX_FILE_BYTES`
+    together, raise :class:`WeightsTooLarge` (without them the runs always fit:
+    ``MAX_FILE_BYTES_WITHOUT_WEIGHTS``); a document larger than a file may be in any
+    other way (in bytes, or in any count :func:`load` bounds) raises
+    :class:`ExperimentFileError` -- before anything is written, so every file saved can
+    be read back."""
     if not isinstance(spec, ExperimentSpec):
         raise TypeError(f"spec must be an ExperimentSpec, got {type(spec).__name__}")
     if result is not None:
@@ -178,6 +192,11 @@ def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, runs: Opt
         raise ExperimentFileError([("runs", f"a file keeps at most {MAX_RUNS} runs, got {len(runs)}")])
     if current is not None and not 0 <= current < len(runs):
         raise ValueError(f"current: must be an index into the {len(runs)} runs, got {current}")
+    for i, run in enumerate(runs):
+        if not isinstance(run, SavedRun):
+            raise TypeError(f"runs[{i}] must be a SavedRun, got {type(run).__name__}")
+    fitted = fit_runs([run.result for run in runs], MAX_FILE_MARKERS)
+    runs = tuple(run if new is run.result else dataclasses.replace(run, result=new) for run, new in zip(runs, fitted))
     doc: dict[str, Any] = {"format": FORMAT_ID, "version": CURRENT_VERSION, "spec": to_plain(spec)}
     if runs:
         doc["runs"] = [_plain_run(run, i, without_weights) for i, run in enumerate(runs)]
@@ -190,6 +209,12 @@ def dumps(spec: ExperimentSpec, result: Optional[RunResult] = None, *, runs: Opt
     text = json_text(doc)
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
+        weighed = [] if without_weights else [r.result.weights for r in runs
+                                              if r.result is not None and r.result.weights is not None]
+        if weighed:  # the curves fit without them (MAX_FILE_BYTES_WITHOUT_WEIGHTS): offer that
+            room = MAX_FILE_BYTES - (size - sum(len(w.data_b64) for w in weighed))
+            raise WeightsTooLarge(sum(w.n_params for w in weighed), path="runs", runs=len(weighed),
+                                  limit=max(0, room) * 3 // 16)  # 16/3 base64 characters a parameter
         raise ExperimentFileError(
             [("", f"the file would be {size} bytes, more than the limit of {MAX_FILE_BYTES}; "
                   "save it without weights, with fewer runs or with a shorter history")]

@@ -53,7 +53,11 @@ MAX_SAVED_WEIGHTS_B64 = 4 * -(-4 * MAX_SAVED_PARAMETERS // 3)
 
 # -- a session's runs in one file (format version 2) ------------------------------------
 MAX_RUNS = 64
-"""Runs one file (and one session) keeps; the histories, markers and weights of all of them share the file's budget below (a file with several long runs may have to be saved without weights, or with fewer runs)."""
+"""Runs one file (and one session) keeps; the histories, markers and weights of all of them share the file's budget below (MAX_FILE_HISTORY, MAX_FILE_MARKERS; weights that do not fit beside them are left out when asked)."""
+MAX_FILE_HISTORY = 2 * MAX_HISTORY_COLUMNS * MAX_HISTORY
+"""History numbers of all runs of one file (and one session) together: one maximal run's, 2*11*100,000 = 2,200,000; before a run starts the session makes room for what it may hold (the oldest finished unpinned runs go, else it is refused), because opening costs about 280 MiB and 6 s per 2,200,000 numbers (measured: the largest file admitted, 142 MB, peaks at 806 MiB RSS; 4 maximal runs would take 1.3 GiB and 25 s)."""
+MAX_FILE_MARKERS = MAX_MARKERS
+"""Markers of all runs of one file together: 10,000 (saving thins each run's automatic markers to its share, workbench.markers.fit_runs, and counts the rest in its markers_left_out)."""
 RUN_CONTAINERS = 100
 """Arrays and objects of one run besides its markers: its spec (sections, up to 32 layers) and result (histories, summary, weights)."""
 RUN_STRINGS = 600
@@ -68,6 +72,12 @@ MARKER_BYTES = 120 + 6 * MAX_MARKER_TEXT
 """File bytes per marker at most: 120 for kind, epoch, keys and indentation (in a run, in the runs array) + 6 per text character (a control character is written as \\u0001) = 3,120."""
 MAX_OTHER_BYTES = 1 << 20
 """File bytes of everything but histories, markers and weights (spec with a 10,000-character description written 6 bytes a character, metrics, summary): at most 1 MiB."""
+RUN_OTHER_BYTES = 128 << 10
+"""File bytes of one run besides its histories, markers and weights (its spec with a 10,000-character description written 6 bytes a character: about 94 kB; name, group, metrics, summary, message): at most 128 KiB."""
+MAX_FILE_BYTES_WITHOUT_WEIGHTS = (
+    MAX_FILE_HISTORY * HISTORY_NUMBER_BYTES + MAX_FILE_MARKERS * MARKER_BYTES + (MAX_RUNS + 1) * RUN_OTHER_BYTES
+)
+"""File bytes of the largest session saved without weights: 2,200,000*28 (histories) + 10,000*3,120 (markers) + 65*128 KiB (the runs and the spec) = 101,319,680, under MAX_FILE_BYTES: so leaving the weights out always makes a session fit."""
 MAX_RUN_BYTES = (
     2 * MAX_HISTORY_COLUMNS * MAX_HISTORY * HISTORY_NUMBER_BYTES + MAX_MARKERS * MARKER_BYTES + MAX_SAVED_WEIGHTS_B64
 )
@@ -75,7 +85,7 @@ MAX_RUN_BYTES = (
 
 # -- experiment files -------------------------------------------------------------------
 MAX_FILE_BYTES = -(-(MAX_RUN_BYTES + MAX_OTHER_BYTES) // (1 << 20)) * (1 << 20)
-"""An experiment file larger than this is refused before it is read: one maximal run (or several shorter runs) and the spec, rounded up to whole MiB = 141 MiB (147,849,216 bytes)."""
+"""An experiment file larger than this is refused before it is read: one maximal run with its weights and the spec, rounded up to whole MiB = 141 MiB (147,849,216 bytes); several runs share it (MAX_FILE_BYTES_WITHOUT_WEIGHTS)."""
 MAX_DEPTH = 64
 """Deepest nesting of JSON arrays/objects (a valid file needs about 5)."""
 MAX_REPORTED_ERRORS = 20
@@ -88,14 +98,14 @@ MAX_JSON_KEYS = 64
 """Keys of one JSON object: the largest, final_metrics, may have 64 (a spec section has about 20)."""
 MAX_JSON_STRING = 12 * MAX_TEXT
 """Characters of one JSON string other than the weights (MAX_SAVED_WEIGHTS_B64): the description, each character at most 12 when escaped as a surrogate pair \\ud83d\\ude00."""
-MAX_JSON_CONTAINERS = MAX_MARKERS + (MAX_RUNS + 1) * RUN_CONTAINERS
-"""Arrays and objects in one document: one per marker, and RUN_CONTAINERS for each run and the experiment's own spec = 16,500."""
-MAX_JSON_STRINGS = 5 * MAX_MARKERS + (MAX_RUNS + 1) * RUN_STRINGS
+MAX_JSON_CONTAINERS = MAX_FILE_MARKERS + (MAX_RUNS + 1) * RUN_CONTAINERS
+"""Arrays and objects in one document: one per marker of the file (MAX_FILE_MARKERS), and RUN_CONTAINERS for each run and the experiment's own spec = 16,500."""
+MAX_JSON_STRINGS = 5 * MAX_FILE_MARKERS + (MAX_RUNS + 1) * RUN_STRINGS
 """Strings (keys included) in one document: 5 per marker (3 keys, kind, text), RUN_STRINGS per run and the spec = 89,000."""
-MAX_JSON_KEYS_TOTAL = 3 * MAX_MARKERS + (MAX_RUNS + 1) * RUN_KEYS
+MAX_JSON_KEYS_TOTAL = 3 * MAX_FILE_MARKERS + (MAX_RUNS + 1) * RUN_KEYS
 """Object keys in one document: 3 per marker, RUN_KEYS per run and the spec = 62,500."""
-MAX_JSON_ELEMENTS = 2 * MAX_HISTORY_COLUMNS * MAX_HISTORY + 4 * MAX_MARKERS + (MAX_RUNS + 1) * 1_000
-"""Values in one document (counted as 1 + commas + containers): the histories' 2*11*100,000 numbers (one maximal run, or several shorter ones), 4 per marker, 1,000 per run and the spec = 2,305,000."""
+MAX_JSON_ELEMENTS = MAX_FILE_HISTORY + 4 * MAX_FILE_MARKERS + (MAX_RUNS + 1) * 1_000
+"""Values in one document (counted as 1 + commas + containers): the histories' MAX_FILE_HISTORY = 2,200,000 numbers (all runs together), 4 per marker, 1,000 per run and the spec = 2,305,000."""
 
 # -- training ---------------------------------------------------------------------------
 MAX_RUN_MEMORY = 4 << 30

@@ -15,21 +15,28 @@ EarlyStop              the early-stopping overlay (:class:`EarlyStopSummary`)
 A run may mark more than a file keeps (a cosine schedule restarting every epoch for
 100 000 epochs): :func:`thin` keeps at most :data:`~workbench.limits.MAX_MARKERS`, every
 marker the user caused and evenly spaced automatic ones, and counts the others (the
-result's ``markers_left_out``).
+result's ``markers_left_out``).  The runs of one file share
+:data:`~workbench.limits.MAX_FILE_MARKERS`: :func:`fit_runs` gives each run its share and
+thins it with the same :func:`thin` when saving.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+import dataclasses
+from typing import Iterable, Optional, Sequence
 
 from .engine.events import Diverged, EarlyStop, EpochEnd, LearningRateChanged, PhaseStarted, SettingChanged
-from .limits import MAX_MARKERS
-from .spec import EarlyStopSummary, Marker
+from .limits import MAX_EPOCHS, MAX_FILE_MARKERS, MAX_MARKERS
+from .spec import EarlyStopSummary, Marker, RunResult
 
 #: how a live setting is named on a marker
 SETTING_LABELS = {"lr": "η", "l1": "L1", "l2": "L2", "weight_decay": "λ"}
 #: markers the schedule makes by itself (thinned first when there are too many)
 AUTOMATIC = ("plateau", "restart")
+#: markers that say how a run went (kept before the user's changes when even those are too many)
+OUTCOME = ("diverged", "phase")
+#: the largest markers_left_out a result holds (spec.RunResult)
+MAX_LEFT_OUT = 10 * MAX_EPOCHS
 
 
 def _clean(value) -> Optional[float]:
@@ -84,14 +91,69 @@ class Translator:
 
 
 def thin(markers: Iterable[Marker], limit: int = MAX_MARKERS) -> tuple[tuple[Marker, ...], int]:
-    """At most ``limit`` markers, in epoch order: every one the user caused (up to the
-    limit), then evenly spaced automatic ones; and how many were left out."""
+    """At most ``limit`` markers, in epoch order, and how many were left out.
+
+    Kept first: every marker the user caused -- divergence and phases (:data:`OUTCOME`),
+    then the user's own changes (``lr_change``, ``reg_change``), the first ones when even
+    those are more than ``limit`` --; the room left goes to evenly spaced automatic
+    markers (:data:`AUTOMATIC`: plateau drops, restarts)."""
     markers = list(markers)
     if len(markers) <= limit:
         return tuple(markers), 0
-    own = [m for m in markers if m.kind not in AUTOMATIC][:limit]
+    order = {id(m): i for i, m in enumerate(markers)}
+    own = ([m for m in markers if m.kind in OUTCOME]
+           + [m for m in markers if m.kind not in AUTOMATIC and m.kind not in OUTCOME])[:max(0, limit)]
     auto = [m for m in markers if m.kind in AUTOMATIC]
-    room = limit - len(own)
+    room = max(0, limit) - len(own)
     kept_auto = [auto[i * len(auto) // room] for i in range(room)] if room else []
-    kept = sorted(own + kept_auto, key=lambda m: m.epoch)
+    kept = sorted(own + kept_auto, key=lambda m: (m.epoch, m.kind in AUTOMATIC, order[id(m)]))
     return tuple(kept), len(markers) - len(kept)
+
+
+def fair_shares(demands: Sequence[int], capacity: int) -> list[int]:
+    """Max-min fair shares of ``capacity``: each ``demands[i]`` in full when they all fit;
+    else those below a common level in full and the others the level (the remainder of
+    the division to the later, larger ones), ``capacity`` in all."""
+    demands = [max(0, int(d)) for d in demands]
+    if sum(demands) <= capacity:
+        return demands
+    shares = [0] * len(demands)
+    left, waiting = max(0, int(capacity)), len(demands)
+    for i in sorted(range(len(demands)), key=lambda i: (demands[i], i)):
+        shares[i] = min(demands[i], left // waiting)
+        left -= shares[i]
+        waiting -= 1
+    return shares
+
+
+def fit_runs(results: Sequence[Optional[RunResult]],
+             budget: int = MAX_FILE_MARKERS) -> list[Optional[RunResult]]:
+    """The runs' results with at most ``budget`` markers in all (a file's:
+    :data:`~workbench.limits.MAX_FILE_MARKERS`), for saving them together.
+
+    The rule: every run keeps its own markers (divergence, phases, the user's changes)
+    when they fit the budget together, and the automatic ones (plateau drops, restarts)
+    share what is left by :func:`fair_shares` -- a run with few keeps all of them, the
+    others get equal shares, evenly spaced over each run by :func:`thin`.  Only when
+    the runs' own markers alone exceed the budget are those shared the same way (and no
+    automatic marker is kept).  What a run loses is added to its ``markers_left_out``;
+    a run that keeps everything is returned as it was (the same object)."""
+    results = list(results)
+    markers = [r.markers if r is not None else () for r in results]
+    own = [sum(m.kind not in AUTOMATIC for m in ms) for ms in markers]
+    if sum(len(ms) for ms in markers) <= budget:
+        return results
+    if sum(own) <= budget:
+        auto = [len(ms) - o for ms, o in zip(markers, own)]
+        limits = [o + a for o, a in zip(own, fair_shares(auto, budget - sum(own)))]
+    else:
+        limits = fair_shares(own, budget)
+    out: list[Optional[RunResult]] = []
+    for result, limit in zip(results, limits):
+        if result is None or len(result.markers) <= limit:
+            out.append(result)
+            continue
+        kept, left_out = thin(result.markers, limit)
+        out.append(dataclasses.replace(result, markers=kept,
+                                       markers_left_out=min(MAX_LEFT_OUT, result.markers_left_out + left_out)))
+    return out

@@ -8,6 +8,13 @@ them in legends by what differs from their parent (:func:`workbench.changes.desc
 reads the table's numbers (at the best epoch or the last, :mod:`workbench.compare`) and
 converts to and from the experiment file's :class:`~workbench.spec.SavedRun`.
 
+What a session holds can always be saved: at most :data:`MAX_RUNS` runs whose histories
+hold at most :data:`~workbench.limits.MAX_FILE_HISTORY` numbers together (a finished run
+counts what it holds, a run still to finish what it may hold: :func:`history_reserve`).
+New runs make room by removing the oldest finished unpinned runs (:meth:`RunList.evictable`);
+when those are not enough they are refused.  (Markers are thinned when saving, weights
+that do not fit are left out when asked: :func:`workbench.experiment_file.dumps`.)
+
 No Qt here: the window's Runs dock and the CLI both use it.
 """
 
@@ -20,7 +27,7 @@ import numpy as np
 
 from . import compare
 from .changes import describe_change, fairness
-from .limits import MAX_RUNS, MAX_SEED
+from .limits import MAX_FILE_HISTORY, MAX_RUNS, MAX_SEED
 from .spec import ExperimentSpec, RunResult, SavedRun
 
 #: colours a run can have (indices into the window's run palette)
@@ -56,6 +63,44 @@ class Run:
     @property
     def done(self) -> bool:
         return self.status not in PENDING
+
+
+def history_numbers(result: Optional[RunResult]) -> int:
+    """The numbers ``result``'s histories hold (training and follow-up, every column)."""
+    if result is None:
+        return 0
+    return sum(len(column) for hist in (result.history, result.followup_history or {}) for column in hist.values())
+
+
+#: the metric names a history has columns of, by task (None: not known yet)
+_TASK_METRICS = {"classification": ("accuracy",), "regression": ("rmse", "r2"), None: ("accuracy", "rmse", "r2")}
+
+
+def history_reserve(spec: ExperimentSpec, task: Optional[str] = None) -> int:
+    """The most numbers a run of ``spec`` can leave in its histories (``task``:
+    ``classification``, ``regression`` or None for either): ``training.epochs`` rows of
+    the five fixed columns and the train and validation metrics of the task, and as many
+    rows again of the fixed columns and the train metrics when early stopping has a
+    follow-up (``retrain`` trains at most the best epoch's count, ``continue`` at most
+    ``training.epochs``).  At most 100,000 * 11 + 100,000 * 8 = 1,900,000, under
+    :data:`~workbench.limits.MAX_FILE_HISTORY`: one run always fits a file."""
+    metrics = len(_TASK_METRICS.get(task, _TASK_METRICS[None]))
+    rows = int(spec.training.epochs)
+    numbers = rows * (5 + 2 * metrics)
+    if spec.early_stopping.enabled and spec.early_stopping.followup != "none":
+        numbers += rows * (5 + metrics)
+    return numbers
+
+
+def run_numbers(run: "Run", task: Optional[str] = None) -> int:
+    """The history numbers ``run`` counts against the file's budget: what its result
+    holds, or, while it is queued or training, what it may hold."""
+    return history_reserve(run.spec, task) if not run.done else history_numbers(run.result)
+
+
+def runs_numbers(runs: Sequence["Run"]) -> int:
+    """The history numbers finished ``runs`` hold together."""
+    return sum(history_numbers(r.result) for r in runs)
 
 
 def metric_columns(result: Optional[RunResult]) -> tuple[str, str]:
@@ -148,9 +193,15 @@ class RunList:
 
     def add_saved(self, saved: Sequence[SavedRun]) -> list[Run]:
         """Finished runs from elsewhere (a sweep's trials), appended in order; their groups
-        get names of this list's own (a file's group names may already be in use here)."""
+        get names of this list's own (a file's group names may already be in use here).
+        ValueError when they would make the list more than a file keeps (:data:`MAX_RUNS`
+        runs, :data:`MAX_FILE_HISTORY` history numbers)."""
         if len(self._runs) + len(saved) > MAX_RUNS:
             raise ValueError(f"a session keeps at most {MAX_RUNS} runs; delete some first")
+        adding = sum(history_numbers(s.result) for s in saved)
+        if self.history_numbers() + adding > MAX_FILE_HISTORY:
+            raise ValueError(f"their histories would make the session's {self.history_numbers() + adding:,} numbers, "
+                             f"more than the {MAX_FILE_HISTORY:,} a file keeps; delete some runs first")
         groups: dict = {}
         out = []
         for s in saved:
@@ -187,11 +238,43 @@ class RunList:
         for i, run in sorted(removed, key=lambda p: p[0]):
             self._runs.insert(min(i, len(self._runs)), run)
 
-    def evictable(self, n: int, keep: Sequence[int] = ()) -> list[Run]:
-        """The ``n`` oldest runs that may go to make room (finished, not pinned, not in
-        ``keep``); fewer when not enough may go."""
+    def evictable(self, n: int, keep: Sequence[int] = (), numbers: int = 0, task: Optional[str] = None) -> list[Run]:
+        """The oldest runs that may go (finished, not pinned, not in ``keep``) to make
+        room for ``n`` more runs that may hold ``numbers`` history numbers: as few as
+        leave at most :data:`MAX_RUNS` runs and :data:`MAX_FILE_HISTORY` numbers (runs
+        still to finish count :func:`history_reserve` of ``task``); all that may go
+        when that is not enough (:meth:`room_after` then says what is missing)."""
         keep = set(keep)
-        return [r for r in self._runs if r.done and not r.pinned and r.id not in keep][:max(0, n)]
+        runs_over = len(self._runs) + n - MAX_RUNS
+        numbers_over = self.history_numbers(task) + numbers - MAX_FILE_HISTORY
+        out = []
+        for r in self._runs:
+            if runs_over <= 0 and numbers_over <= 0:
+                break
+            if r.done and not r.pinned and r.id not in keep:
+                out.append(r)
+                runs_over -= 1
+                numbers_over -= history_numbers(r.result)
+        return out
+
+    def room_after(self, evicted: Sequence[Run], n: int, numbers: int = 0, task: Optional[str] = None) -> str:
+        """Why ``n`` more runs that may hold ``numbers`` history numbers do not fit once
+        ``evicted`` are gone ('' when they do)."""
+        gone = {r.id for r in evicted}
+        runs = len(self._runs) - len(gone) + n
+        if runs > MAX_RUNS:
+            return f"a session keeps at most {MAX_RUNS} runs and the others are pinned or training; " \
+                   "delete or unpin some"
+        held = sum(run_numbers(r, task) for r in self._runs if r.id not in gone) + numbers
+        if held > MAX_FILE_HISTORY:
+            kept = " beside the runs that are pinned, training or shown" if held - numbers > 0 else ""
+            return (f"the runs' histories would hold {held:,} numbers, more than the {MAX_FILE_HISTORY:,} a file "
+                    f"keeps{kept}; train fewer epochs or seeds, or delete or unpin runs")
+        return ""
+
+    def history_numbers(self, task: Optional[str] = None) -> int:
+        """The history numbers the runs count against the file's budget (:func:`run_numbers`)."""
+        return sum(run_numbers(r, task) for r in self._runs)
 
     # -- reading -------------------------------------------------------------------------------
     def parent_of(self, run: Run) -> Optional[Run]:

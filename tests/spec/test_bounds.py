@@ -167,6 +167,69 @@ def test_everything_else_takes_at_most_MAX_OTHER_BYTES():
     assert 100_000 < size <= L.MAX_OTHER_BYTES
 
 
+def _maximal_spec() -> S.ExperimentSpec:
+    """A spec written as long as a spec can be (control characters: 6 bytes each)."""
+    ctrl = "\x01"
+    return S.ExperimentSpec(
+        name=ctrl * 200, description=ctrl * L.MAX_TEXT,
+        data=S.DataSpec(source="csv", name=ctrl * 200, csv_path=ctrl * 4096, target_column=ctrl * 200,
+                        derived_features=("x1_sq", "x2_sq", "x1x2", "sin_x1", "sin_x2")),
+        architecture=S.ArchitectureSpec(layers=(S.LayerSpec(4096, "leaky_relu", 0.5, "pytorch_default"),) * L.MAX_LAYERS),
+        schedule=S.ScheduleSpec(milestones=tuple(range(L.MAX_EPOCHS - 63, L.MAX_EPOCHS + 1))),
+    )
+
+
+def _maximal_extras() -> dict:
+    """A result's fields besides histories, markers and weights, as long as they can be."""
+    longest = -2.2250738585072014e-308
+    summary = S.EarlyStopSummary("val_accuracy", L.MAX_EPOCHS, L.MAX_EPOCHS, longest, True, L.MAX_EPOCHS, longest)
+    metrics = {f"{split}_{name}_{i}": longest for i, (split, name) in
+               enumerate((s, n) for s in ("train", "val", "test") for n in ("accuracy", "rmse", "r2", "loss") * 6)}
+    return dict(early_stop=summary, final_metrics=dict(list(metrics.items())[:L.MAX_FINAL_METRICS]),
+                message="\x01" * 2000, wall_time=1e9, status="early_stopped", markers_left_out=10 * L.MAX_EPOCHS)
+
+
+def test_one_run_besides_its_histories_markers_and_weights_takes_at_most_RUN_OTHER_BYTES():
+    spec = _maximal_spec()
+    run = S.SavedRun(name="\x01" * 200, spec=spec, result=S.RunResult(history={"epoch": ()}, **_maximal_extras()),
+                     parent=0, group="\x01" * 200, color=1023, pinned=True)
+    one = len(ef.dumps(spec, runs=(run,), current=0).encode("utf-8"))
+    two = len(ef.dumps(spec, runs=(run, run), current=0).encode("utf-8"))
+    assert 100_000 < two - one <= L.RUN_OTHER_BYTES == 128 * 1024  # measured: about 113 kB
+    assert len(ef.dumps(spec).encode("utf-8")) <= L.RUN_OTHER_BYTES  # the experiment's own spec
+
+
+def test_the_runs_of_a_file_share_its_budget_and_fit_it_without_weights():
+    assert L.MAX_FILE_HISTORY == 2 * 11 * 100_000 == 2_200_000  # one maximal run's, for all runs together
+    assert L.MAX_FILE_MARKERS == L.MAX_MARKERS == 10_000
+    assert L.MAX_JSON_ELEMENTS == L.MAX_FILE_HISTORY + 4 * L.MAX_FILE_MARKERS + (L.MAX_RUNS + 1) * 1_000
+    assert L.MAX_JSON_CONTAINERS == L.MAX_FILE_MARKERS + (L.MAX_RUNS + 1) * L.RUN_CONTAINERS == 16_500
+    assert L.MAX_FILE_BYTES_WITHOUT_WEIGHTS == 2_200_000 * 28 + 10_000 * 3_120 + 65 * 131_072 == 101_319_680
+    assert L.MAX_FILE_BYTES_WITHOUT_WEIGHTS <= L.MAX_FILE_BYTES  # leaving weights out always makes room
+    # the most one run can hold fits the file alone: 100,000 epochs of 11 columns + a follow-up of 8
+    from workbench.runs import history_reserve
+
+    longest = S.ExperimentSpec(early_stopping=S.EarlyStoppingSpec(enabled=True, followup="continue"),
+                               training=S.TrainingSpec(epochs=L.MAX_EPOCHS))
+    assert history_reserve(longest) == 100_000 * 11 + 100_000 * 8 == 1_900_000 <= L.MAX_FILE_HISTORY
+
+
+def test_the_largest_session_without_weights_is_a_file_that_passes_every_bound():
+    """MAX_RUNS runs with the longest specs and extras, MAX_FILE_HISTORY numbers of the
+    longest repr and MAX_FILE_MARKERS markers of the longest text between them."""
+    spec, extras = _maximal_spec(), _maximal_extras()
+    rows = L.MAX_FILE_HISTORY // (L.MAX_RUNS * L.MAX_HISTORY_COLUMNS)  # 3,125 rows of 11 columns per run
+    assert rows * L.MAX_RUNS * L.MAX_HISTORY_COLUMNS == L.MAX_FILE_HISTORY
+    history = _history(rows, -2.2250738585072014e-308)
+    worst = S.Marker("reg_change", 2 * L.MAX_EPOCHS, "\x01" * L.MAX_MARKER_TEXT)
+    per_run = [L.MAX_FILE_MARKERS // L.MAX_RUNS + (i < L.MAX_FILE_MARKERS % L.MAX_RUNS) for i in range(L.MAX_RUNS)]
+    runs = tuple(S.SavedRun(name="\x01" * 200, spec=spec, group="\x01" * 200, parent=0,
+                            result=S.RunResult(history=history, markers=(worst,) * n, **extras)) for n in per_run)
+    text = ef.dumps(spec, runs=runs, current=0)  # refuses what the byte or document bounds would refuse
+    size = len(text.encode("utf-8"))
+    assert 0.9 * L.MAX_FILE_BYTES_WITHOUT_WEIGHTS < size <= L.MAX_FILE_BYTES_WITHOUT_WEIGHTS, size
+
+
 def _maximal_document() -> str:
     """A file with every count at its bound (short numbers and texts: counts, not bytes)."""
     markers = (S.Marker("reg_change", 1, "x"),) * L.MAX_MARKERS

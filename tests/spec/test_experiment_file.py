@@ -232,6 +232,8 @@ def test_dumps_rejects_wrong_types():
 def test_dumps_refuses_a_file_it_could_not_load(monkeypatch, tmp_path):
     monkeypatch.setattr(ef, "MAX_FILE_BYTES", 2000)
     with pytest.raises(ef.ExperimentFileError, match="more than the limit of 2000"):
+        ef.dumps(S.ExperimentSpec(), _rich_result(), without_weights=True)
+    with pytest.raises(ef.WeightsTooLarge):  # with weights: "save without weights" is offered first
         ef.dumps(S.ExperimentSpec(), _rich_result())
     with pytest.raises(ef.ExperimentFileError):
         ef.save(tmp_path / "big.json", S.ExperimentSpec(), _rich_result())

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ..limits import MAX_REPORTED_ERRORS, MAX_SAVED_PARAMETERS
 from ..spec import SpecError
 
@@ -25,18 +27,23 @@ class ExperimentFileError(SpecError):
 
 
 class WeightsTooLarge(ExperimentFileError):
-    """The run's trained weights are more than a file stores (:data:`MAX_SAVED_PARAMETERS`);
-    ``save(..., without_weights=True)`` saves everything else.  ``n_params`` and ``limit``
-    give the numbers."""
+    """The run's trained weights are more than a file stores (:data:`MAX_SAVED_PARAMETERS`),
+    or the weights of several runs together leave no room for them in one file
+    (``runs`` > 1: ``limit`` is then how many the file has room for beside everything
+    else); ``save(..., without_weights=True)`` saves everything else.  ``n_params`` and
+    ``limit`` give the numbers."""
 
-    def __init__(self, n_params: int, source: str = "<string>", path: str = "runs.0.result.weights"):
+    def __init__(self, n_params: int, source: str = "<string>", path: str = "runs.0.result.weights",
+                 runs: int = 1, limit: Optional[int] = None):
         self.n_params = int(n_params)
-        self.limit = MAX_SAVED_PARAMETERS
-        super().__init__(
-            [(path, f"the trained weights have {self.n_params:,} parameters, more than the "
-                                 f"{self.limit:,} an experiment file stores; save without weights")],
-            source,
-        )
+        self.limit = MAX_SAVED_PARAMETERS if limit is None else int(limit)
+        if limit is None:
+            message = (f"the trained weights have {self.n_params:,} parameters, more than the "
+                       f"{self.limit:,} an experiment file stores; save without weights")
+        else:
+            message = (f"the trained weights of {runs} runs, {self.n_params:,} parameters in all, are more than "
+                       f"the {self.limit:,} the file has room for beside the runs' curves; save without weights")
+        super().__init__([(path, message)], source)
 
 
 class ReadOnlyFile(ExperimentFileError):

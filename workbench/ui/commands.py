@@ -139,6 +139,10 @@ class DeleteRunsCommand(QUndoCommand):
         self._changed = changed
         self._removed: list = []
 
+    def removed_runs(self) -> list:
+        """The runs an undo would put back."""
+        return [run for _i, run in self._removed]
+
     def redo(self) -> None:
         self._removed = self._runs.remove(self._ids)
         self._changed()

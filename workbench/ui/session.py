@@ -28,7 +28,7 @@ from PySide6.QtGui import QUndoStack
 from workbench import spec as specmod
 from workbench.data import load_dataset
 from workbench.limits import MAX_CACHED_DATASETS, MAX_RUNS, MAX_UNDO_STEPS
-from workbench.runs import Run, RunList
+from workbench.runs import Run, RunList, history_reserve, runs_numbers
 from workbench.snapshots import SnapshotStore
 from workbench.spec import ExperimentSpec, RunResult, ViewHints
 
@@ -195,6 +195,9 @@ class Session(QObject):
             return False
         cmd = stack.command(index)
         if not isinstance(cmd, SpecCommand):  # deleting runs: never the ones training
+            if direction < 0:  # runs put back must leave what a file can hold (runs trained since)
+                back = cmd.removed_runs()
+                return not self.running() and not self.runs.room_after([], len(back), runs_numbers(back))
             return not self.running()
         old, new = (cmd.new, cmd.old) if direction < 0 else (cmd.old, cmd.new)
         return self.lock(old, new) == ""
@@ -239,17 +242,21 @@ class Session(QObject):
     # -- runs -----------------------------------------------------------------------------------
     def begin_runs(self, spec: ExperimentSpec, seeds=None) -> tuple[list[Run], list[str]]:
         """New runs of ``spec`` that start training now: one, or one per seed of ``seeds``
-        (a group), made from the run shown so far; the first is shown.  When the list is
-        full the oldest finished unpinned runs make room.  Returns the new runs and the
-        names of those removed; ValueError when pinned or training runs leave no room."""
+        (a group), made from the run shown so far; the first is shown.  The session keeps
+        what a file can hold (:mod:`workbench.runs`): at most MAX_RUNS runs whose histories
+        hold at most MAX_FILE_HISTORY numbers, counting what the new runs may hold
+        (:func:`~workbench.runs.history_reserve`); the oldest finished unpinned runs
+        (never the one shown) make room.  Returns the new runs and the names of those
+        removed; ValueError, saying why, when pinned, training or shown runs leave no room."""
         n = len(seeds) if seeds else 1
         if n > MAX_RUNS:
             raise ValueError(f"at most {MAX_RUNS} runs at once")
-        short = n - (MAX_RUNS - len(self.runs))
-        evicted = self.runs.evictable(short, keep=[self._current]) if short > 0 else []
-        if short > 0 and len(evicted) < short:
-            raise ValueError(f"a session keeps at most {MAX_RUNS} runs and the others are pinned or training; "
-                             "delete or unpin some")
+        task = getattr(self._dataset, "task", None) if spec.data == self._spec.data else None
+        numbers = n * history_reserve(spec, task)
+        evicted = self.runs.evictable(n, keep=[self._current], numbers=numbers, task=task)
+        reason = self.runs.room_after(evicted, n, numbers, task)
+        if reason:
+            raise ValueError(reason)
         self.runs.remove([r.id for r in evicted])
         parent = self._current if self.runs.get(self._current) is not None else None
         new = self.runs.add_group(spec, seeds, parent=parent) if seeds else [self.runs.add(spec, parent=parent)]
