@@ -52,7 +52,7 @@ def test_a_run_that_needs_room_names_the_runs_removed_and_saving_works(qtbot, ma
     monkeypatch.setattr(w, "_status", lambda text, ms=5000: seen.append(text))
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         assert w.start_run()
-    assert "Removed the oldest runs to make room: long 0" in seen
+    assert seen[-1] == "Training — removed the oldest runs to make room: long 0"  # the last word: not hidden
     with qtbot.waitSignal(w.run_finished, timeout=30_000):
         w.stop_run()
     assert [r.name for r in w.session.runs][:2] == ["long 1", "long 2"] and len(w.session.runs) == 3

@@ -70,15 +70,16 @@ class RunActions:
             self._on_failed(f"could not start: {type(exc).__name__}: {exc}")
             return False
         self.runs_panel.update_buttons()
-        if evicted:
-            self._status(f"Removed the oldest runs to make room: {', '.join(evicted)}", 10000)
         for editor in self.editors.values():
             editor.set_running(True)
         with QSignalBlocker(self.act_pause):
             self.act_pause.setChecked(paused)
         self._update_actions()
-        self._status("Training — data, architecture, schedule and training settings are locked; "
-                     "the learning rate and L1/L2/weight decay can change live", 8000)
+        if evicted:  # said after the run started, so the next message does not hide it
+            self._status(f"Training — removed the oldest runs to make room: {', '.join(evicted)}", 10000)
+        else:
+            self._status("Training — data, architecture, schedule and training settings are locked; "
+                         "the learning rate and L1/L2/weight decay can change live", 8000)
         self.run_started.emit()
         return True
 
