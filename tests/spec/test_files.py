@@ -73,11 +73,11 @@ def test_regular_file_problem_names_what_the_path_is_without_opening_it(tmp_path
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_loading_a_device_is_refused_before_reading():
     """/dev/zero used to be read to MAX_FILE_BYTES and parsed as text."""
-    t = time.process_time()
+    t = time.thread_time()
     with pytest.raises(ef.ExperimentFileError) as info:
         ef.load("/dev/zero")
     assert str(info.value) == "/dev/zero is a character device, not an experiment file"
-    assert time.process_time() - t < 0.05
+    assert time.thread_time() - t < 0.05
 
 
 def test_the_size_is_checked_on_the_open_file_before_reading(tmp_path, monkeypatch):
