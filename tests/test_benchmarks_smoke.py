@@ -219,11 +219,10 @@ def test_ui_responsiveness_fails_loudly_on_an_exception_in_a_slot(qapp):
         raise AttributeError("'TrainingWorker' object has no attribute 'acknowledge'")
 
     loop = QEventLoop()
-    with pytest.raises(RuntimeError, match="exception.*in Qt callbacks.*acknowledge"):
-        with ur.QtErrors():
-            QTimer.singleShot(0, broken)
-            QTimer.singleShot(10, loop.quit)
-            loop.exec()
+    with pytest.raises(RuntimeError, match="exception.*in Qt callbacks.*acknowledge"), ur.QtErrors():
+        QTimer.singleShot(0, broken)
+        QTimer.singleShot(10, loop.quit)
+        loop.exec()
 
 
 def test_ui_responsiveness_reads_the_numbers_from_before_the_split():
@@ -232,9 +231,28 @@ def test_ui_responsiveness_reads_the_numbers_from_before_the_split():
     import ui_responsiveness as ur
 
     if subprocess.run(["git", "-C", str(BENCH.parent), "cat-file", "-e", f"{ur.BEFORE_REF}:{ur.BEFORE_PATH}"],
-                      capture_output=True).returncode != 0:
+                      capture_output=True, check=False).returncode != 0:
         pytest.skip(f"not a checkout with {ur.BEFORE_REF}")
     before = ur.load_before()
     summary = before["cases"]["medium"]["summary"]
     assert set(summary) == {"window", "window+batches"}
     assert summary["window"]["ratio_median"] > 0 and summary["window+batches"]["lateness_p99_median_ms"] > 0
+
+
+def test_ui_responsiveness_results_file_serves_as_a_later_before():
+    """The results file this script writes is read back as 'before' numbers
+    (``--before LABEL=PATH``), and the side-by-side rows put them next to a run's."""
+    import ui_responsiveness as ur
+
+    path = BENCH / "results" / "ui_responsiveness.json"
+    before = ur.load_before(f"today={path}")
+    assert before["label"] == "today" and "medium" in before["cases"]
+    medium = before["cases"]["medium"]
+    results = {"medium": {"compared_with": "medium", "epochs": medium["epochs"],
+                          "summary": {v: {**s, "meets_latency": True, "meets_throughput": False}
+                                      for v, s in medium["summary"].items()}}}
+    rows = ur.side_by_side([before], results)
+    assert [(r["variant"], r["code"].split(":")[0], r["meets_targets"]) for r in rows] == [
+        ("window", "before", None), ("window", "after", False),
+        ("window+batches", "before", None), ("window+batches", "after", False)]
+    assert "window+batches" in ur.format_side_by_side(rows)
