@@ -174,6 +174,24 @@ def _check_grid(lr_min, lr_max, steps) -> tuple[float, float, int]:
 
 # -------------------------------------------------------------------------------------
 # the test
+def _check_run(lr_min, lr_max, steps, beta, diverge_factor, batch_size, X, y):
+    """The checks a range test (solo or group) makes before its first item: the grid,
+    beta, the divergence factor, the batch size and the data (ValueError naming the
+    argument); returns the grid, beta and the factor as numbers."""
+    lr_min, lr_max, steps = _check_grid(lr_min, lr_max, steps)
+    beta = float(beta)
+    if not (0.0 <= beta < 1.0):
+        raise ValueError(f"beta: must be in [0, 1), got {beta!r}")
+    diverge_factor = float(diverge_factor)
+    if not diverge_factor > 1.0:
+        raise ValueError(f"diverge_factor: must be > 1, got {diverge_factor!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
+    if len(X) == 0 or len(X) != len(y):
+        raise ValueError(f"X, y: need the same number (>= 1) of samples, got {len(X)} and {len(y)}")
+    return lr_min, lr_max, steps, beta, diverge_factor
+
+
 def range_test(
     network,
     optimizer,
@@ -204,17 +222,8 @@ def range_test(
     validated before the first item (ValueError naming the argument).  The network's
     parameters and the optimizer's state are restored when the generator finishes or is
     closed."""
-    lr_min, lr_max, steps = _check_grid(lr_min, lr_max, steps)
-    beta = float(beta)
-    if not (0.0 <= beta < 1.0):
-        raise ValueError(f"beta: must be in [0, 1), got {beta!r}")
-    diverge_factor = float(diverge_factor)
-    if not diverge_factor > 1.0:
-        raise ValueError(f"diverge_factor: must be > 1, got {diverge_factor!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
-    if len(X) == 0 or len(X) != len(y):
-        raise ValueError(f"X, y: need the same number (>= 1) of samples, got {len(X)} and {len(y)}")
+    lr_min, lr_max, steps, beta, diverge_factor = _check_run(lr_min, lr_max, steps, beta, diverge_factor,
+                                                             batch_size, X, y)
     if getattr(optimizer, "n_params", None) != network.n_params:
         raise ValueError("optimizer: must be built for the network's parameters "
                          f"({network.n_params}), got {getattr(optimizer, 'n_params', None)}")
@@ -358,17 +367,8 @@ def range_test_group(
                          f"{len(optimizers)} and {len(seeds)}")
     if order not in ("step", "member"):
         raise ValueError(f"order: must be 'step' or 'member', got {order!r}")
-    lr_min, lr_max, steps = _check_grid(lr_min, lr_max, steps)
-    beta = float(beta)
-    if not (0.0 <= beta < 1.0):
-        raise ValueError(f"beta: must be in [0, 1), got {beta!r}")
-    diverge_factor = float(diverge_factor)
-    if not diverge_factor > 1.0:
-        raise ValueError(f"diverge_factor: must be > 1, got {diverge_factor!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
-    if len(X) == 0 or len(X) != len(y):
-        raise ValueError(f"X, y: need the same number (>= 1) of samples, got {len(X)} and {len(y)}")
+    lr_min, lr_max, steps, beta, diverge_factor = _check_run(lr_min, lr_max, steps, beta, diverge_factor,
+                                                             batch_size, X, y)
     l1s, l2s = _per_member("l1", l1, N), _per_member("l2", l2, N)
     noises = _per_member("input_noise", input_noise, N)
     if penalty_mask is None or isinstance(penalty_mask, np.ndarray):
