@@ -850,6 +850,9 @@ def test_a_live_learning_rate_change_keeps_the_results_saveable(qtbot, make_wind
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()
     w.propose("optimizer", S.replace(w.spec.optimizer, lr=0.002))  # live: the run goes on with it
+    # the run has taken the change (its marker is drawn) before it is stopped: a Stop that
+    # comes first ends the run with the old η, whose result is rightly not the docks'
+    qtbot.waitUntil(lambda: any(k == "lr_change" for k, _ in probe.marker_items(w.curves)), timeout=30_000)
     w.stop_run()
     qtbot.waitUntil(lambda: not w.running, timeout=30_000)
     assert w.result is not None and w.result_is_current
