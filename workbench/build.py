@@ -491,18 +491,19 @@ class GroupRun:
         return self.network.member_params(member)
 
 
-def build_group(specs, dataset, *, emit_batches: bool = False) -> GroupRun:
+def build_group(specs, dataset, *, emit_batches: bool = False, lives=None) -> GroupRun:
     """Build ``specs`` as one lockstep group on ``dataset`` (ValueError with
     :func:`can_lockstep`'s reason when they cannot be one; :class:`SpecError` from
     :func:`check_fits` for a run that cannot train).  Each member is built by
     :func:`build_run` -- so it starts exactly where its solo run starts -- and the members
     are then stacked.  ``emit_batches``: a BatchEnd per member per batch (off by default:
-    N times a solo run's events)."""
+    N times a solo run's events); ``lives``: the members' live settings (default: new)."""
     specs = tuple(specs)
     ok, reason = can_lockstep(specs)
     if not ok:
         raise ValueError(reason)
-    runs = [build_run(spec, dataset, emit_batches=emit_batches) for spec in specs]
+    lives = list(lives) if lives is not None else [None] * len(specs)
+    runs = [build_run(spec, dataset, emit_batches=emit_batches, live=live) for spec, live in zip(specs, lives)]
     return GroupRun(
         specs=specs,
         network=StackedNetwork([run.network for run in runs]),

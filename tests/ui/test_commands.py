@@ -40,7 +40,8 @@ def applied():
 
 
 def command(applied, old, new):
-    return SpecCommand(lambda spec, live: applied.append((spec, live)), old, new)
+    diff = changed_fields(old, new)  # as the session computes it, once per edit
+    return SpecCommand(lambda spec, live: applied.append((spec, live)), old, new, diff, live_changes(old, new, diff))
 
 
 def test_redo_and_undo_apply_the_live_change_of_each_direction(applied):

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from workbench import spec as S
 from workbench.engine.events import BatchEnd, EpochEnd, Finished, SettingChanged
+from workbench.engine.trainer import LiveSettings
 from workbench.ui import worker as worker_mod
 from workbench.ui.worker import TrainingWorker
 
@@ -269,7 +270,7 @@ def test_live_learning_rate_change_is_reported(qtbot, harness):
     h = harness(worker)
     h.start()
     qtbot.waitUntil(lambda: len(h.sink.epochs()) >= 2, timeout=30_000)
-    worker.set_live(lr=0.005, l2=0.001)
+    LiveSettings.set_all(worker.lives, lr=0.005, l2=0.001)
     qtbot.waitUntil(lambda: any(isinstance(e, SettingChanged) for e in h.sink.events), timeout=30_000)
     changes = {e.name: e for e in h.sink.events if isinstance(e, SettingChanged)}
     qtbot.waitUntil(lambda: len(h.sink.epochs()) >= changes["lr"].epoch, timeout=30_000)

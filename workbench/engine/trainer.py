@@ -101,14 +101,24 @@ class LiveSettings:
         self._pending: dict[str, float] = {}
 
     def set(self, **values: float) -> None:
+        """Change settings from the next epoch on (ValueError naming a bad one)."""
+        LiveSettings.set_all([self], **values)
+
+    @staticmethod
+    def set_all(lives, **values: float) -> None:
+        """Give every channel of ``lives`` (a group's members) the same changes, validated
+        once: each name one of LIVE_SETTINGS, each value finite, ``lr`` > 0, others >= 0."""
+        checked: dict[str, float] = {}
         for name, value in values.items():
             if name not in LIVE_SETTINGS:
                 raise ValueError(f"{name}: not a live setting (one of {', '.join(LIVE_SETTINGS)})")
             value = float(value)
             if not math.isfinite(value) or value < 0 or (name == "lr" and value == 0):
                 raise ValueError(f"{name}: must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {value}")
-        with self._lock:
-            self._pending.update({k: float(v) for k, v in values.items()})
+            checked[name] = value
+        for live in lives:
+            with live._lock:
+                live._pending.update(checked)
 
     def take(self) -> dict[str, float]:
         with self._lock:

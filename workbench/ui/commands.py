@@ -1,10 +1,10 @@
 """Undo commands: every edit of the experiment replaces the whole frozen spec.
 
 A :class:`SpecCommand` holds the spec before and after one edit and a callable that makes
-a spec current (the session's ``apply``).  ``redo`` applies the new spec (Qt calls it once
-when the command is pushed), ``undo`` the old one.  Because specs are immutable values,
-undo and redo are exact.  The difference between the two specs is computed once, when the
-command is made: its undo text and the live changes each direction makes during a run.
+a spec current (the session's ``apply``).  ``redo`` applies the new spec, ``undo`` the old
+one.  Because specs are immutable values, undo and redo are exact.  The difference between
+the two specs is computed once, by the session when the edit is proposed: the command's
+undo text and the live changes each direction makes during a run come from it.
 
 Consecutive edits of one and the same field (dragging η up a decade, typing a seed digit
 by digit, a long session of live edits) merge into one command, and the session bounds
@@ -86,20 +86,22 @@ def describe(old, new, diff: Optional[dict] = None) -> str:
 class SpecCommand(QUndoCommand):
     """Replace the current ExperimentSpec ``old`` by ``new`` (and back on undo).
 
-    ``apply(spec, live)`` makes ``spec`` current; ``live`` is the ``run.live.set``
-    keywords of that step (None when it touches a locked setting)."""
+    ``apply(spec, live)`` makes ``spec`` current; ``diff`` is :func:`changed_fields` of
+    the two and ``live`` the ``run.live.set`` keywords of the step (None when it touches
+    a locked setting): both computed once by the caller, and the way back (``live_back``)
+    from the same difference.  ``applied``: the edit is in effect already, so the first
+    ``redo`` (QUndoStack.push calls it) does nothing."""
 
-    def __init__(self, apply: Callable[[object, Optional[dict]], None], old, new, text: str | None = None):
-        self._diff = changed_fields(old, new)
-        super().__init__(text or describe(old, new, self._diff))
+    def __init__(self, apply: Callable[[object, Optional[dict]], None], old, new, diff: dict,
+                 live: Optional[dict], text: str | None = None, *, applied: bool = False):
+        super().__init__(text or describe(old, new, diff))
         self._apply = apply
+        self._applied = applied
         self.old = old
         self.new = new
-        self._update_live()
-
-    def _update_live(self) -> None:
-        self.live = live_changes(self.old, self.new, self._diff)
-        self.live_back = None if self.live is None else live_changes(self.new, self.old)
+        self._diff = diff
+        self.live = live
+        self.live_back = None if live is None else live_changes(new, old, diff)
 
     def field(self) -> Optional[tuple[str, str]]:
         """``(section, field)`` when exactly one field changes, else None."""
@@ -110,17 +112,20 @@ class SpecCommand(QUndoCommand):
         return _ONE_FIELD_ID if self.field() is not None else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
-        """A following edit of the same one field merges into this command."""
+        """A following edit of the same one field merges into this command (the way
+        back and the difference stay: it is still that one field)."""
         if not isinstance(other, SpecCommand) or other.field() != self.field() or other.old != self.new:
             return False
         self.new = other.new
-        self._diff = changed_fields(self.old, self.new)
-        self._update_live()
+        self.live = other.live
         if self.old == self.new:
             self.setObsolete(True)  # back where it started: nothing to undo
         return True
 
     def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
         self._apply(self.new, self.live)
 
     def undo(self) -> None:

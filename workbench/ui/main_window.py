@@ -19,15 +19,17 @@ The logic lives elsewhere, one job per module:
 ``editors``            one editor per spec section, each in a dock
 =====================  ===================================================================
 
-An edit flows: editor ``edited`` → :meth:`Session.propose` (validated, an undo step) →
-``Session.spec_changed`` (editors show it) and, during a run, ``Session.live_changed`` →
-:meth:`RunController.set_live`.  A run flows: :meth:`RunController.start` → paced frames
+An edit flows: editor ``edited`` → :meth:`Session.propose` (validated, applied, an undo
+step) → during a run ``Session.live_changed`` → :meth:`RunController.set_live` (the
+trainer takes it at the next epoch), then ``Session.spec_changed`` (editors show it);
+a refusal → ``Session.refused`` (the status bar and the editor say why).  A run flows: :meth:`RunController.start` → paced frames
 of events → :meth:`RunView.show` (the shown member) and :meth:`Comparison.route` (a
 group's others) → ``RunController.finished`` → :meth:`Session.finish_runs`.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Optional
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, Signal
@@ -39,7 +41,6 @@ from workbench.spec import ExperimentSpec
 
 from . import actions as acts
 from . import boundary_source, dialogs
-from .commands import live_changes
 from .comparison import Comparison
 from .data_loader import load_with_progress
 from .docks import Docks, panel_dock
@@ -66,7 +67,6 @@ from .view_settings import (
 from .window_runs import RunActions
 from .window_view import ViewActions
 
-LOCKED = "This setting is locked while training — Stop first."
 
 
 class MainWindow(RunActions, ViewActions, QMainWindow):
@@ -208,17 +208,18 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
 
     def _wire(self) -> None:
         s, rc = self.session, self.run_controller
-        s.lock = self._lock
         s.running = lambda: rc.running
         s.spec_changed.connect(self._on_spec_changed)
-        s.live_changed.connect(self._on_live_changed)
+        s.live_changed.connect(rc.set_live)
+        s.refused.connect(self._on_refused)
+        rc.live_refused.connect(lambda reason: self._status(f"Not applied to the run: {reason}", 10000))
         s.data_changed.connect(self._on_data_changed)
         s.state_changed.connect(self._update_actions)
         s.current_changed.connect(self._on_current_changed)
         s.runs_changed.connect(lambda: self.panels.offer_runs(len(s.runs), self._status)
                                if not self.presentation_mode else None)
         for section, editor in self.editors.items():
-            editor.edited.connect(lambda value, section=section: self.propose(section, value))
+            editor.edited.connect(partial(s.propose, section))
         rc.frame_events.connect(self._on_frame_events)
         rc.frame_boundary.connect(self._on_frame_boundary)
         rc.pause_changed.connect(self._on_pause_changed)
@@ -262,30 +263,25 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
     def display_name(self) -> str:
         return self.session.display_name()
 
-    def _lock(self, old: ExperimentSpec, new: ExperimentSpec) -> str:
-        return LOCKED if self.running and live_changes(old, new) is None else ""
-
     # ------------------------------------------------------------------ edits
     def propose(self, section: str, value: Any) -> bool:
-        """An editor edited ``section``: True if the spec changed, else the reason is shown."""
+        """Edit ``section`` as its editor would (scripts, tests): True if the spec changed."""
         before = self.spec
-        reason = self.session.propose(section, value)
-        if reason:
-            self._status(reason.splitlines()[0], 10000)
-            editor = self.editors.get(section)
-            if editor is not None:
-                editor.set_value(getattr(self.spec, section))
-                editor.show_error(reason)
-            return False
-        return self.spec != before
+        return not self.session.propose(section, value) and self.spec != before
 
     def set_spec(self, new: ExperimentSpec, text: str = "Change experiment") -> bool:
         """Replace the whole spec through the undo stack (scripts, tests); refused like an
         edit while a run trains (only live settings may change)."""
-        reason = self.session.set_spec(new, text)
-        if reason:
-            self._status(reason, 10000)
-        return not reason
+        return not self.session.set_spec(new, text)
+
+    def _on_refused(self, section: str, reason: str) -> None:
+        """An edit was not taken: the status bar says why, and its editor shows the
+        setting in effect with the reason."""
+        self._status(reason.splitlines()[0], 10000)
+        editor = self.editors.get(section)
+        if editor is not None:
+            editor.set_value(getattr(self.spec, section))
+            editor.show_error(reason)
 
     def commit_typed(self) -> str:
         """Commit a value typed but not yet entered in any editor ('' done, else why not)."""
@@ -314,11 +310,6 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
         (rebuilding its form costs ~5 ms, too much for every edit of a hidden dock)."""
         if self.panels["sweep"].isVisible():
             self.sweep_panel.set_base(self.spec, self.dataset, self.session.base_dir())
-
-    def _on_live_changed(self, changes: dict) -> None:
-        reason = self.run_controller.set_live(changes)
-        if reason:
-            self._status(f"Not applied to the run: {reason}", 10000)
 
     def _sync_editors(self) -> None:
         s = self.spec

@@ -19,6 +19,7 @@ from typing import Callable, Optional, Sequence
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
+from workbench.engine.trainer import LiveSettings
 from workbench.spec import ExperimentSpec
 
 from workbench.pace import Pace
@@ -49,7 +50,8 @@ class RunController(QObject):
     ``views`` are the widgets whose paint ends a frame (see FramePacer); ``exposed()``
     says whether the window is on screen.  Signals: ``started``, ``frame_events(list)``
     and ``frame_boundary(object)`` (a paced frame to draw), ``pause_changed(bool)``,
-    ``finished(list)`` (one RunResult per spec started), ``failed(str)``."""
+    ``finished(list)`` (one RunResult per spec started), ``failed(str)``,
+    ``live_refused(str)`` (a live change the run did not take, and why)."""
 
     started = Signal()
     frame_events = Signal(list)
@@ -58,6 +60,7 @@ class RunController(QObject):
     pause_changed = Signal(bool)
     finished = Signal(object)
     failed = Signal(str)
+    live_refused = Signal(str)
 
     def __init__(self, parent: QWidget, views: Sequence, exposed: Callable[[], bool]):
         super().__init__(parent)
@@ -168,15 +171,16 @@ class RunController(QObject):
         if self._worker is not None:
             self._worker.set_inside(on)
 
-    def set_live(self, changes: dict) -> str:
-        """Hand live settings to the running trainer ('' done, else why not)."""
+    def set_live(self, changes: dict) -> None:
+        """Hand live settings to every member of the run (validated once; applied from
+        the next epoch); a refusal is reported (``live_refused``), never swallowed."""
         if self._worker is None:
-            return "no run is training"
+            self.live_refused.emit("no run is training")
+            return
         try:
-            self._worker.set_live(**changes)
+            LiveSettings.set_all(self._worker.lives, **changes)
         except ValueError as exc:
-            return str(exc)
-        return ""
+            self.live_refused.emit(str(exc))
 
     def finish_now(self) -> Optional[list]:
         """Stop the run and wait for its result (Save while closing): a batch that takes

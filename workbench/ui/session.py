@@ -3,10 +3,10 @@
 :class:`Session` holds no widgets.  Editors propose a new spec part
 (:meth:`Session.propose`); the session validates it, loads the data when the data recipe
 changes (a data set that cannot be loaded is refused with the reason and the previous spec
-kept), and pushes a :class:`~workbench.ui.commands.SpecCommand`.  Applying a command
-replaces the spec and announces it (``spec_changed``); a command made during a run also
-carries the live changes the trainer is to pick up (``live_changed``).  What may change
-during a run is decided by :attr:`Session.lock`, set by the window from its run controller.
+kept), applies it and records a :class:`~workbench.ui.commands.SpecCommand` for undo.
+Applying replaces the spec and announces it (``spec_changed``); during a run (as
+:attr:`Session.running` says) only live settings may change, and they go to the trainer
+first (``live_changed``).
 
 Every run is kept in :attr:`Session.runs` (a :class:`~workbench.runs.RunList`): Run adds
 one (or a group of seeds), made from the run shown before (:attr:`Session.current_run`),
@@ -32,7 +32,10 @@ from workbench.runs import Run, RunList, history_reserve, runs_numbers
 from workbench.snapshots import SnapshotStore
 from workbench.spec import ExperimentSpec, RunResult, ViewHints
 
-from .commands import DeleteRunsCommand, SpecCommand
+from .commands import DeleteRunsCommand, SpecCommand, changed_fields, live_changes
+
+#: why an edit is refused during a run (only live settings may change then)
+LOCKED = "This setting is locked while training — Stop first."
 
 
 def first_line(exc: BaseException) -> str:
@@ -44,13 +47,14 @@ class Session(QObject):
     """The experiment being edited (see the module docstring).
 
     Signals: ``spec_changed(new, old)``, ``live_changed(dict)`` (live settings to apply
-    to the running trainer), ``data_changed()`` (the data set or its error),
+    to the running trainer), ``refused(section, reason)`` (an edit not taken), ``data_changed()`` (the data set or its error),
     ``state_changed()`` (dirty state, path, result: the title and the actions follow),
     ``runs_changed()`` (runs added, removed, renamed, finished, shown or hidden) and
     ``current_changed()`` (another run is shown)."""
 
     spec_changed = Signal(object, object)
     live_changed = Signal(dict)
+    refused = Signal(str, str)
     data_changed = Signal()
     state_changed = Signal()
     runs_changed = Signal()
@@ -77,10 +81,7 @@ class Session(QObject):
         self._dataset = None
         self._data_error = ""
         self._cache: OrderedDict = OrderedDict()
-        #: ``lock(old, new)``: why ``new`` may not replace ``old`` now ('' when it may);
-        #: the window answers for its run controller (only live settings during a run)
-        self.lock: Callable[[ExperimentSpec, ExperimentSpec], str] = lambda old, new: ""
-        #: whether a run is training (its result follows live changes)
+        #: whether a run is training: only live settings may change, and they reach it
         self.running: Callable[[], bool] = lambda: False
         #: ``loader(data_spec, base_dir)`` loads a data set (the window's shows its progress)
         self.loader: Callable = load_dataset
@@ -140,51 +141,67 @@ class Session(QObject):
         return self._origin if self._origin is not None else Path.cwd()
 
     # -- edits -------------------------------------------------------------------------
-    def propose(self, section: str, value: Any) -> str:
-        """An editor's new ``section``: validated, its data loaded if it is the data recipe,
-        then pushed as an undo step.  Returns '' when accepted (or unchanged), else why not."""
-        old = self._spec
-        if getattr(old, section) == value:
-            return ""
-        try:
-            new = specmod.replace(old, "", **{section: value})
-        except specmod.SpecError as exc:
-            return str(exc)
-        return self.set_spec(new)
+    def propose(self, section: str, value: Any, text: str | None = None) -> str:
+        """An edit: the new ``section`` of the spec (an editor's), or with ``section`` ''
+        a whole new ExperimentSpec ``value`` (scripts, Duplicate and change, a sweep
+        trial's settings).  Returns '' when accepted (or unchanged), else why not; a
+        refusal is also announced (``refused``).
 
-    def set_spec(self, new: ExperimentSpec, text: str | None = None) -> str:
-        """Replace the whole spec through the undo stack (editors, scripts, tests).  Returns
-        '' when accepted, else why not: a setting locked during a run, or data that do
-        not load."""
+        The one path of an edit: the new spec is validated once (``spec.replace``), its
+        difference to the current one computed once (:func:`commands.changed_fields`),
+        and during a run only live settings may change (:func:`commands.live_changes`;
+        else :data:`LOCKED`); a new data recipe must load.  Then it is applied
+        (:meth:`_apply`: the live changes reach the run first) and recorded as an undo
+        step that already happened."""
         old = self._spec
+        if section:
+            if getattr(old, section) == value:
+                return ""
+            try:
+                new = specmod.replace(old, "", **{section: value})
+            except specmod.SpecError as exc:
+                return self._refuse(section, str(exc))
+        else:
+            new = value
         if new == old:
             return ""
-        reason = self.lock(old, new)
-        if reason:
-            return reason
+        diff = changed_fields(old, new)
+        live = live_changes(old, new, diff)
+        if live is None and self.running():
+            return self._refuse(section, LOCKED)
         if new.data != old.data:
             try:
                 self.dataset_for(new.data)
             except Exception as exc:  # DataError (and friends): keep the previous spec
-                return f"data: {first_line(exc)}"
-        self.undo_stack.push(SpecCommand(self._apply, old, new, text))
+                return self._refuse(section, f"data: {first_line(exc)}")
+        self._apply(new, live)
+        self.undo_stack.push(SpecCommand(self._apply, old, new, diff, live, text, applied=True))
         return ""
 
+    def set_spec(self, new: ExperimentSpec, text: str | None = None) -> str:
+        """Replace the whole spec (:meth:`propose` with section '')."""
+        return self.propose("", new, text)
+
+    def _refuse(self, section: str, reason: str) -> str:
+        self.refused.emit(section, reason)
+        return reason
+
     def _apply(self, new: ExperimentSpec, live: Optional[dict]) -> None:
-        """Make ``new`` current (the undo commands call this)."""
+        """Make ``new`` current; during a run its ``live`` changes go to the trainer
+        (``live_changed``) before anything is redrawn (propose and the undo commands
+        call this)."""
         old = self._spec
-        self._spec = new
-        if new.data != old.data or self._dataset is None:
-            self.reload_data()
         running = live and self.running()
         if running:  # the runs training go on with these settings
+            self.live_changed.emit(live)
             for run in self.runs:
                 if run.status == "running":
                     run.spec = specmod.replace(run.spec, "", optimizer=new.optimizer,
                                                regularization=new.regularization)
+        self._spec = new
+        if new.data != old.data or self._dataset is None:
+            self.reload_data()
         self.spec_changed.emit(new, old)
-        if running:
-            self.live_changed.emit(live)
         self.state_changed.emit()
 
     def can_step(self, direction: int) -> bool:
@@ -199,8 +216,7 @@ class Session(QObject):
                 back = cmd.removed_runs()
                 return not self.running() and not self.runs.room_after([], len(back), runs_numbers(back))
             return not self.running()
-        old, new = (cmd.new, cmd.old) if direction < 0 else (cmd.old, cmd.new)
-        return self.lock(old, new) == ""
+        return not self.running() or (cmd.live_back if direction < 0 else cmd.live) is not None
 
     def undo(self) -> None:
         if self.can_step(-1):

@@ -15,16 +15,17 @@ The GUI thread never trains.  :class:`TrainingWorker` is a ``QObject`` moved to 
   callable, in this thread, when events are emitted after an epoch has ended, at most
   ``1 / boundary_interval`` times a second (<= 4 Hz by default), when pausing and at
   the end, and emitted as ``boundary_ready`` just before its events;
-* live settings (:meth:`set_live`) go straight to the run's
-  :class:`~workbench.engine.trainer.LiveSettings` (thread-safe, validated there: a bad
-  value raises at once), which the trainer applies at the start of the next epoch;
+* live settings go straight to the members' channels, :attr:`lives`
+  (:meth:`LiveSettings.set_all <workbench.engine.trainer.LiveSettings.set_all>`:
+  thread-safe, validated there, a bad value raises at once), which the trainer applies
+  at the start of the next epoch;
 * between events the stop and pause flags are checked: pause blocks on a
   ``threading.Event`` (no busy loop); stop ends the iteration (the generator is
   closed) and the partial result is still reported through ``finished``.
 
 Signals carry copies (frozen events, fresh arrays, a frozen ``RunResult``), never live
 engine arrays.  The control methods (:meth:`stop`, :meth:`pause`, :meth:`resume`,
-:meth:`step_epoch`, :meth:`set_live`) are plain thread-safe methods meant to be called
+:meth:`step_epoch`) are plain thread-safe methods meant to be called
 *directly* from the GUI thread (not through queued signals: the worker thread is busy
 in :meth:`run` and has no free event loop).
 """
@@ -131,7 +132,7 @@ class TrainingWorker(QObject):
         if not start_paused:
             self._go.set()
         self._step_pending = False
-        #: each member's live settings (the one channel for changes mid-run; see set_live)
+        #: each member's live settings: the one channel for changes mid-run (LiveSettings.set_all)
         self.lives = [LiveSettings() for _ in self._specs]
         self.emissions = 0  # events_ready signals emitted (for tests / benchmarks)
 
@@ -175,18 +176,6 @@ class TrainingWorker(QObject):
         else:
             self._inside.clear()
 
-    @property
-    def live(self) -> LiveSettings:
-        """The (first) member's live settings."""
-        return self.lives[0]
-
-    def set_live(self, **values: float) -> None:
-        """Change live settings (lr, l1, l2, weight_decay) of every member from the next
-        epoch on; a bad value raises ValueError naming it (``LiveSettings.set`` validates)."""
-        with self._lock:
-            for live in self.lives:
-                live.set(**values)
-
     # -- the loop (worker thread) ---------------------------------------------
     @Slot()
     def run(self) -> None:
@@ -210,11 +199,7 @@ class TrainingWorker(QObject):
             return _Members(run.events(), lambda m: run.network.params, lambda m: run.network,
                             [getattr(run, "stopping", None)], False, getattr(run, "data", None))
         if lockstep_plan(specs, dataset)[0]:
-            group = build_group(specs, dataset)
-            with self._lock:  # changes made while it was built carry over
-                for live, own in zip(self.lives, group.lives):
-                    own.set(**live.take())
-                self.lives = list(group.lives)
+            group = build_group(specs, dataset, lives=self.lives)
             return _Members(group.events(), group.member_params, group.member_network, group.stoppings, False,
                             group.data, copies=True)
         runs = [build_run(spec, dataset, live=live) for spec, live in zip(specs, self.lives)]
