@@ -45,3 +45,7 @@ def _restore_process_state():
             app.setPalette(palette)
     if gc_enabled and not gc.isenabled():
         gc.enable()
+    # the cycles a test left (widgets among them) are collected here, in the main thread,
+    # not by a worker thread of a later test: a Qt object destroyed there deadlocked a
+    # full run once (in test_worker.py, after test_trust.py's windows; see GcGuard)
+    gc.collect()

@@ -126,3 +126,36 @@ def test_gc_guard_turns_automatic_collection_off_during_a_run(qtbot):
     assert not gc.isenabled() and guard._timer.isActive()
     guard.set_running(False)
     assert gc.isenabled() and not guard._timer.isActive()
+
+
+def test_the_application_guard_collects_every_generation_now_and_then(qtbot, monkeypatch):
+    calls = []
+    monkeypatch.setattr(fp.gc, "collect", lambda *generation: calls.append(generation))
+    guard = fp.GcGuard(QObject(), full_every=3)
+    for _ in range(6):
+        guard._collect()
+    assert calls == [(1,), (1,), (), (1,), (1,), ()]
+
+
+def test_frames_that_change_only_the_clock_wait_for_the_quiet_rate_unless_something_shows(qtbot, monkeypatch):
+    owner, view, shown = QObject(), FakeView(), []
+    clock = [100.0]
+    monkeypatch.setattr(fp, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    pacer = fp.FramePacer(owner, [view], shown.extend, lambda payload: None, exposed=lambda: True,
+                          quiet=lambda events: all(e == "batch" for e in events))
+    worker = FakeWorker()
+    pacer.attach(worker)
+    pacer.add_events(["batch"])  # the first frame of a run: no wait
+    assert pacer._timer.isActive() and pacer._timer.interval() == 0
+    pacer._draw()
+    view.painted.emit()  # (a frame held for 0 s: the next may come after 1 / MAX_FRAME_RATE)
+    pacer.add_events(["batch", "batch"])
+    assert abs(pacer._timer.interval() - 1000 / fp.QUIET_FRAME_RATE) <= 1
+    pacer.add_events(["epoch"])  # something to show: the frame comes at the usual time
+    assert abs(pacer._timer.interval() - 1000 / fp.MAX_FRAME_RATE) <= 1
+    pacer._draw()
+    assert shown == ["batch", "batch", "batch", "epoch"]
+    view.painted.emit()
+    pacer.add_events(["batch"])  # quiet again once the frame took the urgent events
+    assert abs(pacer._timer.interval() - 1000 / fp.QUIET_FRAME_RATE) <= 1
+    pacer.reset()

@@ -113,6 +113,7 @@ def test_a_wide_layer_after_a_narrow_one_still_runs(qtbot, make_window):
     """QA: a 128-unit layer (drawn as a strip) after a run of the narrow default network
     crashed the diagram's rebuild with the old layout, and the run stayed "running"."""
     w = make_window(quick_spec(epochs=3))
+    w.act_inside.trigger()  # (the diagram is built for a run only while the dock is shown)
     run_to_end(qtbot, w)
     arch = S.replace(w.spec.architecture, layers=(S.LayerSpec(128, "relu", 0.0, "he_uniform"),))
     assert w.propose("architecture", arch)
@@ -121,6 +122,20 @@ def test_a_wide_layer_after_a_narrow_one_still_runs(qtbot, make_window):
     diagram = w.inside_panel.diagram
     assert diagram._strips[1] is not None  # the wide layer is a strip, placed by the new layout
     assert diagram._geom["strip"][1] is not None
+
+
+def test_the_diagram_of_a_run_is_built_when_the_dock_is_shown_mid_run(qtbot, make_window):
+    """Hidden, the dock costs a run nothing (no diagram built at Run); shown mid-run, it
+    draws the training network."""
+    arch = S.ArchitectureSpec(layers=(S.LayerSpec(5, "tanh", 0.0, "xavier_uniform"),))
+    w = make_window(quick_spec(epochs=5000, architecture=arch))
+    diagram = w.inside_panel.diagram
+    w.start_run()
+    assert diagram._sizes != (2, 5, 1)
+    w.act_inside.trigger()
+    assert tuple(diagram._sizes) == (2, 5, 1)
+    w.stop_run()
+    qtbot.waitUntil(lambda: not w.running, timeout=30_000)
 
 
 def test_stepping_with_dropout_shows_the_units_dropped_in_that_step(qtbot, make_window):

@@ -48,10 +48,15 @@ def run_gui(path: Optional[str] = None) -> int:
 
     from PySide6.QtCore import QTimer
 
+    from .frame_pacer import FULL_GC_EVERY, GcGuard
     from .lr_range import live_threads
     from .run_controller import wait_for_stragglers
 
     app = create_application()
+    # cyclic garbage (Qt objects among it) is collected in this thread only, never in a
+    # sweep's, a loader's or Dask's thread (see GcGuard)
+    gc_guard = GcGuard(app, full_every=FULL_GC_EVERY)
+    gc_guard.set_running(True)
     window = open_window(path)
     window.raise_()
 
@@ -69,6 +74,7 @@ def run_gui(path: Optional[str] = None) -> int:
         code = app.exec()
     finally:
         tick.stop()
+        gc_guard.set_running(False)
         signal.signal(signal.SIGINT, previous)
         wait_for_stragglers()  # a run still finishing its batch is joined, never destroyed running
         for thread in live_threads():  # a learning-rate range test stopping at its next step

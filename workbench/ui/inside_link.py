@@ -43,6 +43,7 @@ class InsideLink(QObject):
         self._spread_key = None
         self._epoch: Optional[int] = None  # the timeline's epoch (None: the newest, or the final model)
         self._epoch_run = None
+        self._run_spec = None  # the spec of the run training (its diagram is built when shown)
         self._spread_ready.connect(self._show_spread)
         panel.currentChanged.connect(lambda _i: self.refresh())
 
@@ -69,13 +70,15 @@ class InsideLink(QObject):
 
     # -- a run training ---------------------------------------------------------------------------
     def begin(self, spec) -> None:
-        """A run of ``spec`` starts: the diagram for its architecture, an empty history."""
-        ds = self._dataset()
-        if ds is None:
-            return
-        self._set_architecture(spec, ds)
+        """A run of ``spec`` starts: an empty history, and the diagram for its
+        architecture -- built when the dock is shown (~10 ms for a wide network, not
+        spent on every run while the dock is hidden)."""
+        self._run_spec = spec
         self._epoch = None
         self.panel.health.clear()
+        ds = self._dataset()
+        if ds is not None and self._visible():
+            self._set_architecture(spec, ds)
 
     def receive(self, payload) -> None:
         """A picture the worker computed (the diagram's only while the timeline follows
@@ -124,6 +127,9 @@ class InsideLink(QObject):
         if not self._visible():
             return
         running = self.session.running()
+        ds = self._dataset()
+        if running and self._run_spec is not None and ds is not None:
+            self._set_architecture(self._run_spec, ds)  # the worker's pictures are of this network
         if self._epoch is not None and self._epoch_run is not None:
             run = self._epoch_run
             found = self.session.snapshots.nearest(run.id, self._epoch)

@@ -92,13 +92,14 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
         self._dark = apply_theme(QApplication.instance(), self.view.theme) == "dark"  # before any plot exists
         self._presentation = Presentation()
         self._closing = False
+        self._starting = False  # a run is being started (see RunActions.start_run)
         self._points_of = None  # the data set whose points the boundary view shows
         self.session = Session(spec, self)
         self.session.loader = lambda data_spec, base_dir: load_with_progress(self, data_spec, base_dir)
 
         self._build_central()
         self.editors = {section: cls() for section, cls in EDITORS.items()}
-        self.run_controller = RunController(self, (self.curves, self.boundary), self._is_exposed)
+        self.run_controller = RunController(self, (self.curves, self.boundary), self._is_exposed, self._quiet_events)
         self._build_status_bar()
         self.run_view = RunView(self.curves, self.readout, self.progress, self.speed_label, self.time_label,
                                 self._status)

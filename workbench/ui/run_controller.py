@@ -47,8 +47,9 @@ def wait_for_stragglers() -> None:
 class RunController(QObject):
     """Owns the run in progress (see the module docstring).
 
-    ``views`` are the widgets whose paint ends a frame (see FramePacer); ``exposed()``
-    says whether the window is on screen.  Signals: ``started``, ``frame_events(list)``
+    ``views`` are the widgets whose paint ends a frame, ``exposed()`` says whether the
+    window is on screen and ``quiet(events)`` whether they change only the clock (see
+    FramePacer).  Signals: ``started``, ``frame_events(list)``
     and ``frame_boundary(object)`` (a paced frame to draw), ``pause_changed(bool)``,
     ``finished(list)`` (one RunResult per spec started), ``failed(str)``,
     ``live_refused(str)`` (a live change the run did not take, and why)."""
@@ -62,10 +63,11 @@ class RunController(QObject):
     failed = Signal(str)
     live_refused = Signal(str)
 
-    def __init__(self, parent: QWidget, views: Sequence, exposed: Callable[[], bool]):
+    def __init__(self, parent: QWidget, views: Sequence, exposed: Callable[[], bool],
+                 quiet: Callable[[list], bool] = lambda events: False):
         super().__init__(parent)
         self._parent = parent
-        self.pacer = FramePacer(self, views, self.frame_events.emit, self.frame_boundary.emit, exposed)
+        self.pacer = FramePacer(self, views, self.frame_events.emit, self.frame_boundary.emit, exposed, quiet)
         self._gc_guard = GcGuard(self)
         self._worker: Optional[TrainingWorker] = None
         self._thread: Optional[QThread] = None

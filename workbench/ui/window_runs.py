@@ -16,6 +16,7 @@ from PySide6.QtCore import QSignalBlocker
 
 from workbench.build import check_fits, count_parameters, task_of
 from workbench.changes import describe_change
+from workbench.engine.events import BatchEnd
 from workbench.spec import SpecError, ViewHints
 
 from . import boundary_source
@@ -48,11 +49,14 @@ class RunActions:
                 self.editors[section].show_error(f"Cannot run: {exc.first_line}")
                 self._bring_to_front(section)
             return False
+        self._starting = True  # the new run is drawn below, not as "another run shown"
         try:
             runs, evicted = self.session.begin_runs(spec, seeds)
         except ValueError as exc:
             self._status(f"Cannot run: {exc}", 15000)
             return False
+        finally:
+            self._starting = False
         self._live_runs = runs
         try:
             self.comparison.begin(runs)
@@ -70,6 +74,7 @@ class RunActions:
             self._on_failed(f"could not start: {type(exc).__name__}: {exc}")
             return False
         self.runs_panel.update_buttons()
+        self._show_stale()  # the curves are the docks' settings again
         for editor in self.editors.values():
             editor.set_running(True)
         with QSignalBlocker(self.act_pause):
@@ -162,6 +167,11 @@ class RunActions:
             boundary_source.show_payload(self.boundary, payload)
             self.boundary_shown.emit()
 
+    def _quiet_events(self, events: list) -> bool:
+        """Whether a frame of ``events`` changes nothing on screen but the clock: batch
+        losses while their curve is hidden (see frame_pacer.QUIET_FRAME_RATE)."""
+        return not self.act_batches.isChecked() and all(type(ev) is BatchEnd for ev in events)
+
     def _is_exposed(self) -> bool:
         window = self.windowHandle()
         return window is not None and window.isExposed()
@@ -203,8 +213,9 @@ class RunActions:
         self.run_failed.emit(message)
 
     def _on_current_changed(self) -> None:
-        """Another run is shown (not while one trains: the live run stays on the curves)."""
-        if self.running or self._closing:
+        """Another run is shown (not while one trains or starts: the live run stays on
+        the curves)."""
+        if self.running or self._closing or self._starting:
             return
         run = self.session.current_run
         self.curves.reset()
