@@ -39,6 +39,22 @@ def test_columns_keep_only_metrics_that_were_reported_and_nan_becomes_none():
     assert result.status == "stopped"  # no Finished yet: the run was stopped
 
 
+def test_columns_equal_cleaning_each_value_one_by_one():
+    """The column at once (NumPy) equals markers._clean per value: floats, None for
+    missing, NaN and ±inf, in order, with every column of HISTORY_COLUMNS in order."""
+    from workbench.markers import _clean
+
+    values = [0.25, None, math.nan, math.inf, -math.inf, 3, 1e-300, -0.0]
+    rows = [epoch(i + 1, train=v, val=values[-1 - i], train_accuracy=v) for i, v in enumerate(values)]
+    cols = Recorder.columns(rows)
+    assert list(cols) == [c for c in S.HISTORY_COLUMNS if c in cols]
+    assert cols["train_loss"] == tuple(_clean(v) for v in values)
+    assert cols["val_loss"] == tuple(_clean(v) for v in reversed(values))
+    assert cols["train_accuracy"] == tuple(_clean(v) for v in values)
+    assert all(type(x) is float for x in cols["train_loss"] if x is not None)
+    assert Recorder.columns([]) == {name: () for name in S.HISTORY_COLUMNS[:5]}
+
+
 def test_markers_are_the_translation_the_live_view_uses():
     events = [epoch(1), epoch(2), LearningRateChanged(epoch=3, kind="plateau", old_lr=0.1, new_lr=0.05),
               SettingChanged(epoch=3, name="l2", old=0.0, new=0.001), epoch(3),

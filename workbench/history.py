@@ -16,6 +16,16 @@ from .markers import Translator, _clean, early_stop_summary, thin
 from .spec import HISTORY_COLUMNS, ExperimentSpec, Marker, RunResult
 
 
+def _finite_or_none(values: list) -> tuple:
+    """``values`` as floats, None where missing or not finite (JSON has no NaN); what
+    ``markers._clean`` does to one value, for a whole column at once."""
+    a = np.array(values, dtype=np.float64)  # (None -> NaN)
+    out = a.tolist()
+    for i in np.flatnonzero(~np.isfinite(a)):
+        out[i] = None
+    return tuple(out)
+
+
 class Recorder:
     """Feed every event with :meth:`add`; :meth:`result` gives the RunResult so far."""
 
@@ -58,17 +68,18 @@ class Recorder:
 
     @staticmethod
     def columns(rows: list[EpochEnd]) -> dict[str, tuple]:
-        """History columns; a metric column is kept only if some epoch reported it."""
-        cols: dict[str, list] = {name: [] for name in HISTORY_COLUMNS}
-        for r in rows:
-            cols["epoch"].append(float(r.epoch))
-            cols["train_loss"].append(_clean(r.train_loss))
-            cols["val_loss"].append(_clean(r.val_loss))
-            cols["penalty"].append(_clean(r.penalty))
-            cols["lr"].append(_clean(r.lr))
-            for name in HISTORY_COLUMNS[5:]:
-                cols[name].append(_clean(r.metrics.get(name)))
-        return {k: tuple(v) for k, v in cols.items() if k in HISTORY_COLUMNS[:5] or any(x is not None for x in v)}
+        """History columns (a non-finite value is None); a metric column is kept only if
+        some epoch reported it."""
+        values = {"train_loss": [r.train_loss for r in rows], "val_loss": [r.val_loss for r in rows],
+                  "penalty": [r.penalty for r in rows], "lr": [r.lr for r in rows]}
+        for name in HISTORY_COLUMNS[5:]:
+            values[name] = [r.metrics.get(name) for r in rows]
+        cols = {"epoch": tuple(float(r.epoch) for r in rows)}
+        for name in HISTORY_COLUMNS[1:]:
+            col = _finite_or_none(values[name])
+            if name in HISTORY_COLUMNS[:5] or any(x is not None for x in col):
+                cols[name] = col
+        return cols
 
     def message(self) -> str:
         """Why the run ended early, if it did ('' otherwise)."""

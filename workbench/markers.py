@@ -23,6 +23,7 @@ thins it with the same :func:`thin` when saving.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Iterable, Optional, Sequence
 
 from .engine.events import Diverged, EarlyStop, EpochEnd, LearningRateChanged, PhaseStarted, SettingChanged
@@ -41,8 +42,6 @@ MAX_LEFT_OUT = 10 * MAX_EPOCHS
 
 def _clean(value) -> Optional[float]:
     """JSON has no NaN: a missing or non-finite value is None."""
-    import math
-
     if value is None:
         return None
     value = float(value)

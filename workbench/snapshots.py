@@ -143,11 +143,13 @@ class SnapshotStore:
                     f"snapshots: run {run!r}: epoch {epoch} is not after the most recent one ({r.epochs[-1]})"
                 )
             # what no thinning can free, with the new snapshot as this run's most recent
-            floor = need
-            for x in self._runs.values():
-                floor += sum(x.arrays[e].nbytes for e in x.keepers(with_last=x is not r))
-            if floor > self.budget_bytes:
-                return False
+            # (at most everything held plus the new one: only counted when that is over)
+            if self._nbytes + need > self.budget_bytes:
+                floor = need
+                for x in self._runs.values():
+                    floor += sum(x.arrays[e].nbytes for e in x.keepers(with_last=x is not r))
+                if floor > self.budget_bytes:
+                    return False
             if r is None:
                 r = self._runs[run] = _Run()
             # reserve the new snapshot's place (the most recent: a keeper from now on)
