@@ -47,5 +47,8 @@ def _restore_process_state():
         gc.enable()
     # the cycles a test left (widgets among them) are collected here, in the main thread,
     # not by a worker thread of a later test: a Qt object destroyed there deadlocked a
-    # full run once (in test_worker.py, after test_trust.py's windows; see GcGuard)
+    # full run once (in test_worker.py, after test_trust.py's windows; see GcGuard).  What
+    # survives is frozen (never examined again), so each collection only looks at what one
+    # test made: a full collection of the whole suite's heap after every test took 7 min.
     gc.collect()
+    gc.freeze()
