@@ -23,7 +23,8 @@ so a worker busy in Python is not interrupted for batches that would wait for th
 frame anyway; a missing acknowledgement delays a batch at most ``max_hold`` (1 s), a
 frame that never paints holds the worker at most ``max_hold_frame`` (0.25 s; the pacer
 itself gives up after :data:`FRAME_TIMEOUT_MS`).  Measured in
-``benchmarks/ui_responsiveness.py``: the window trains at >= 95 % of headless throughput.
+``benchmarks/ui_responsiveness.py`` (medium case): the window trains at 95 % of headless
+throughput, 91 % with batch losses shown (benchmarks/README.md).
 """
 
 from __future__ import annotations
