@@ -22,9 +22,10 @@ The logic lives elsewhere, one job per module:
 An edit flows: editor ``edited`` → :meth:`Session.propose` (validated, applied, an undo
 step) → during a run ``Session.live_changed`` → :meth:`RunController.set_live` (the
 trainer takes it at the next epoch), then ``Session.spec_changed`` (editors show it);
-a refusal → ``Session.refused`` (the status bar and the editor say why).  A run flows: :meth:`RunController.start` → paced frames
-of events → :meth:`RunView.show` (the shown member) and :meth:`Comparison.route` (a
-group's others) → ``RunController.finished`` → :meth:`Session.finish_runs`.
+a refusal → ``Session.refused`` (the status bar and the editor say why).
+A run flows: :meth:`RunController.start` → paced frames of events → :meth:`RunView.show`
+(the shown member) and :meth:`Comparison.route` (a group's others) →
+``RunController.finished`` → :meth:`Session.finish_runs`.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ class Session(QObject):
     """The experiment being edited (see the module docstring).
 
     Signals: ``spec_changed(new, old)``, ``live_changed(dict)`` (live settings to apply
-    to the running trainer), ``refused(section, reason)`` (an edit not taken), ``data_changed()`` (the data set or its error),
+    to the running trainer), ``refused(section, reason)`` (an edit not taken; section ''
+    for a whole spec), ``data_changed()`` (the data set or its error),
     ``state_changed()`` (dirty state, path, result: the title and the actions follow),
     ``runs_changed()`` (runs added, removed, renamed, finished, shown or hidden) and
     ``current_changed()`` (another run is shown)."""
