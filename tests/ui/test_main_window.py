@@ -918,3 +918,32 @@ def test_presentation_round_trip_gives_the_plots_their_width_back(qtbot, make_wi
         w.set_presentation_mode(False)
         qtbot.waitUntil(lambda: (w.centralWidget().width(), w.docks["data"].width(),
                                  w.docks["optimizer"].width()) == before, timeout=3000)
+
+
+def test_run_gui_keeps_garbage_collection_in_the_gui_thread_while_the_app_runs(qtbot, monkeypatch, settings, dialogs):
+    """Automatic collection is off while the application runs (the GUI thread collects:
+    a cycle of Qt objects collected in a sweep's or Dask's thread deadlocked), and back
+    on when it ends."""
+    import gc
+
+    from PySide6.QtCore import QTimer
+
+    from workbench.ui import app as appmod
+
+    seen = []
+    real_open = appmod.open_window
+
+    def open_window(path=None):
+        w = real_open(path, settings=settings)
+
+        def look_and_close():
+            seen.append(gc.isenabled())
+            w.close()
+
+        QTimer.singleShot(0, look_and_close)
+        return w
+
+    monkeypatch.setattr(appmod, "open_window", open_window)
+    assert gc.isenabled()
+    assert appmod.run_gui() == 0
+    assert seen == [False] and gc.isenabled()
