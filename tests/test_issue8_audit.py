@@ -38,48 +38,6 @@ pytestmark = [
 ]
 
 
-# the window fixtures of tests/ui/conftest.py (that conftest does not reach this folder)
-@pytest.fixture
-def dialogs(monkeypatch):
-    sys.path.insert(0, str(ROOT / "tests" / "ui"))
-    try:
-        from window_kit import Dialogs
-    finally:
-        sys.path.remove(str(ROOT / "tests" / "ui"))
-    from workbench.ui import dialogs as dialogs_mod
-
-    d = Dialogs()
-    monkeypatch.setattr(dialogs_mod, "ask_save_changes", d.ask)
-    monkeypatch.setattr(dialogs_mod, "show_error", d.error)
-    monkeypatch.setattr(dialogs_mod, "get_open_path", lambda parent, directory: d.open_path)
-    monkeypatch.setattr(dialogs_mod, "get_save_path", lambda parent, title, directory, flt: d.save_path)
-    monkeypatch.setattr(dialogs_mod, "ask_overwrite_readonly", d.ask_readonly)
-    monkeypatch.setattr(dialogs_mod, "ask_save_without_weights", d.ask_without_weights)
-    monkeypatch.setattr(dialogs_mod, "locate_data", d.locate)
-    return d
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path, dialogs):
-    from PySide6.QtCore import QSettings
-
-    from workbench.ui.main_window import MainWindow
-
-    windows = []
-
-    def make(spec=None):
-        w = MainWindow(spec, settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.shutdown_worker()
-
-
 # ---------------------------------------------------------------------------------------------
 # A test under a memory cap for each enforced bound that had none
 
@@ -451,11 +409,8 @@ def test_closing_with_discard_during_a_long_batch_abandons_the_run_safely(qtbot,
 
     monkeypatch.setattr(build_mod, "build_run", slow_build_run)
     monkeypatch.setattr(files_mod, "LIVE_WORK_SECONDS", 0.0)
-    sys.path.insert(0, str(ROOT / "tests" / "ui"))
-    try:
-        from window_kit import quick_spec
-    finally:
-        sys.path.remove(str(ROOT / "tests" / "ui"))
+    from window_kit import quick_spec
+
     w = make_window(quick_spec(epochs=100_000))
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()
