@@ -846,7 +846,9 @@ def test_save_keeps_each_run_with_the_settings_that_produced_it(qtbot, make_wind
 def test_a_live_learning_rate_change_keeps_the_results_saveable(qtbot, make_window, tmp_path):
     from workbench import experiment_file
 
-    w = make_window(quick_spec(epochs=3000))
+    # (a run that cannot end by itself: 3000 epochs could all be trained before the change
+    # reached the worker when the GUI thread was starved, and then no marker ever came)
+    w = make_window(quick_spec(epochs=100_000))
     with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
         w.act_run.trigger()
     w.propose("optimizer", S.replace(w.spec.optimizer, lr=0.002))  # live: the run goes on with it
