@@ -140,7 +140,8 @@ class FramePacer(QObject):
     ``show_events(events)`` and ``show_boundary(payload)`` draw (in the GUI thread);
     ``exposed()`` says whether the window is on screen (else no paint will come);
     ``quiet(events)`` whether those events change nothing on screen but the clock (their
-    frame waits for :data:`QUIET_FRAME_RATE`).  :meth:`attach` a run's :class:`FrameGate`, queue with :meth:`add_events` / :meth:`set_boundary`,
+    frame waits for :data:`QUIET_FRAME_RATE`). :meth:`attach` a run's
+    :class:`FrameGate`, queue with :meth:`add_events` / :meth:`set_boundary`,
     :meth:`flush` to show everything now (pause, end of run), :meth:`reset` to forget."""
 
     def __init__(self, parent: QObject, views: Sequence, show_events: Callable[[list], None],
@@ -186,8 +187,7 @@ class FramePacer(QObject):
 
     def add_events(self, events: list) -> None:
         self._events.extend(events)
-        if not self._urgent and not self._quiet(events):
-            self._urgent = True
+        self._urgent = self._urgent or not self._quiet(events)
         self._request()
 
     def set_boundary(self, payload: dict) -> None:
