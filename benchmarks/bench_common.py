@@ -30,6 +30,10 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 if str(ROOT) not in sys.path:  # run as `python benchmarks/x.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
+from workbench.allocator import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()  # every benchmark measures the allocator as the app sets it (cli.main)
+
 PAUSE = 0.3
 """Default sleep between blocks (s): OpenBLAS worker threads spin ~0.1 s after a call."""
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import spec as specmod
+from .allocator import keep_freed_memory
 from .limits import MAX_FILE_HISTORY, MAX_RUNS
 from .runs import history_reserve, parse_seeds, seeds_text
 
@@ -322,6 +323,7 @@ def summary(spec, result, out: Path) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    keep_freed_memory()  # a run's freed buffers serve the next run (see allocator)
     if argv and argv[0] == "run":
         return run_file(_run_parser().parse_args(argv[1:]))
     if argv and argv[0] == "lr-find":
