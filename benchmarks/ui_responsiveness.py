@@ -428,9 +428,9 @@ def run_window(spec, dataset, *, batches: bool, settings_dir: str, profile: Opti
         gate = worker.gate
         acknowledge = gate.acknowledge
 
-        def counted(cost, _ack=acknowledge):
+        def counted(cost, budget=None, _ack=acknowledge):
             costs.append(cost)
-            _ack(cost)
+            _ack(cost, budget)
 
         gate.acknowledge = counted
         guard.start(RUN_TIMEOUT_MS)

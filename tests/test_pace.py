@@ -152,6 +152,23 @@ def test_lateness_exactly_described():
     assert clock() == pytest.approx(0.63)  # epoch 6 at slot t0 + 3/10
 
 
+def test_throttling_says_whether_the_pace_holds_training_back():
+    """True while epochs start on schedule (rule 1), False once training fell behind the
+    rate (rule 2) or runs as fast as possible (the frame pacer draws more often only
+    while the pace throttles)."""
+    pace, clock, _ = make(10.0)
+    seen = []
+    for d in [0.01, 0.01, 0.5, 0.01, 0.01]:  # the third epoch is far slower than its period
+        assert pace.before_epoch() is False
+        seen.append(pace.throttling)
+        clock.advance(d)
+    assert seen == [True, True, True, False, True]  # the epoch after the slow one fell behind
+    pace.set_rate(None)
+    assert pace.throttling is False
+    assert pace.before_epoch() is False and pace.throttling is False
+    assert Pace(None).throttling is False
+
+
 def test_no_wait_outlasts_a_period_with_random_epochs():
     import random
 

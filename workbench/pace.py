@@ -108,12 +108,20 @@ class Pace:
         self._k = 0  # epochs started since t0
         self._started: Optional[float] = None  # when the epoch that started last started
         self._interrupted = False  # an interrupt not yet reported (rule 6)
+        self._throttling = False  # see throttling
 
     @property
     def rate(self) -> Optional[float]:
         """Epochs per second, or ``None`` (as fast as possible)."""
         with self._lock:
             return self._rate
+
+    @property
+    def throttling(self) -> bool:
+        """Whether the pace holds training back: a rate is set and the epoch that started
+        last started on schedule (rule 1).  False as fast as possible and when training
+        fell behind the rate (rule 2): then the run goes as fast as it can."""
+        return self._throttling
 
     def set_rate(self, rate: Optional[float]) -> None:
         """Change the rate now (rule 4): a wait in progress is cut short and re-planned.
@@ -123,6 +131,7 @@ class Pace:
             if self._t0 is not None:
                 self._t0, self._k = self._started, 0
             self._rate = rate
+            self._throttling = self._throttling and rate is not None
         self._waiter.interrupt()
 
     def interrupt(self) -> None:
@@ -155,11 +164,13 @@ class Pace:
                     # set_rate plans from), or unanchored: start at once and anchor here
                     self._t0, self._k = now, 0
                     self._started = now
+                    self._throttling = self._rate is not None
                     return False
                 period = 1.0 / self._rate
                 slot = self._t0 + (self._k + 1) * period
                 if now >= slot:
-                    if now - slot <= LATE_SLACK * period:
+                    self._throttling = now - slot <= LATE_SLACK * period
+                    if self._throttling:
                         self._k += 1  # on schedule (rule 1)
                     else:
                         self._t0, self._k = now, 0  # fell behind: re-anchor (rule 2)

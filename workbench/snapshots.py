@@ -47,7 +47,8 @@ import numpy as np
 
 from .limits import SNAPSHOT_BUDGET  # noqa: F401  (bytes of weight snapshots a session keeps, all runs together)
 
-_ITEM = np.dtype(np.float32).itemsize
+_FLOAT32 = np.dtype(np.float32)
+_ITEM = _FLOAT32.itemsize
 
 
 class _Run:
@@ -101,6 +102,8 @@ class _Run:
 
 
 def _check_epoch(epoch) -> int:
+    if type(epoch) is int and epoch >= 0:  # the common case, without the ABC check
+        return epoch
     if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
         raise ValueError(f"snapshots: epoch must be an int >= 0, got {epoch!r}")
     return int(epoch)
@@ -131,7 +134,7 @@ class SnapshotStore:
         epoch = _check_epoch(epoch)
         if not isinstance(params, np.ndarray):
             raise TypeError(f"snapshots: params must be a NumPy array, got {type(params).__name__}")
-        if not np.can_cast(params.dtype, np.float32, casting="same_kind"):
+        if params.dtype != _FLOAT32 and not np.can_cast(params.dtype, np.float32, casting="same_kind"):
             raise TypeError(f"snapshots: params must be real numbers, got dtype {params.dtype}")
         need = int(params.size) * _ITEM
         if need > self.budget_bytes:
@@ -167,8 +170,11 @@ class SnapshotStore:
                 while self._nbytes > self.budget_bytes:
                     victim = self._largest_droppable()
                     self._change(victim, victim.thin)
-                arr = np.empty(params.size, dtype=np.float32)  # owns its memory
-                np.copyto(arr.reshape(params.shape), params, casting="same_kind")
+                if params.ndim == 1:
+                    arr = params.astype(np.float32)  # a copy that owns its memory
+                else:
+                    arr = np.empty(params.size, dtype=np.float32)  # owns its memory
+                    np.copyto(arr.reshape(params.shape), params, casting="same_kind")
             except BaseException:
                 self._change(r, lambda: r.unreserve(need))
                 raise

@@ -428,3 +428,34 @@ def test_hold_stops_the_worker_until_release_and_times_out(qtbot, harness):
     assert timeouts == [0.3]  # without waiting for that frame again
     with qtbot.waitSignal(h.sink.done, timeout=10_000):
         worker.stop()
+
+
+def test_the_snapshot_store_keeps_each_members_best_epoch_and_hears_of_it_only_when_it_changes():
+    """The timeline's store (a budget small enough to thin) protects every member's early-
+    stopping best epoch: the argmin of its validation loss; ``protect`` is called once per
+    new best, not every epoch.  (The run in this thread: no GUI needed.)"""
+    from workbench.snapshots import SnapshotStore
+
+    stopping = S.EarlyStoppingSpec(enabled=True, patience=1000)  # never fires: bests come and go
+    base = dataclasses.replace(small_spec(epochs=60), early_stopping=stopping)
+    specs = [dataclasses.replace(base, training=dataclasses.replace(base.training, seed=s)) for s in (3, 4)]
+
+    class CountingStore(SnapshotStore):
+        def protect(self, run, epoch):
+            calls.append((run, epoch))
+            return super().protect(run, epoch)
+
+    calls = []
+    n_params = 2 * 12 + 12 + 12 + 1
+    store = CountingStore(budget_bytes=n_params * 4 * 24)  # room for 24 of 2 x 61 snapshots
+    worker = TrainingWorker(specs, dataset_of(base), run_ids=["a", "b"], snapshots=store)
+    results = worker._run()  # what run() emits as finished (it reports exceptions instead)
+    for run_id, result in zip(["a", "b"], results):
+        val = np.asarray(result.history["val_loss"], dtype=float)
+        best = int(np.argmin(val)) + 1
+        assert store.protected(run_id) == best
+        assert best in store.epochs(run_id)
+        bests = [e for r, e in calls if r == run_id]
+        assert bests == sorted(set(bests)) and len(bests) < 60  # each new best once, in order
+        assert bests[-1] == best
+    assert store.nbytes <= store.budget_bytes and len(store.epochs("a")) < 61

@@ -15,10 +15,13 @@ Python calls (pyqtgraph items paint from Python) each wait up to the switch inte
 (5 ms) for a worker busy in Python, so an uncontended frame of a few milliseconds took a
 hundred.  Holding the worker for the frame costs it exactly the frame's time.  After a
 frame that held the worker ``h`` seconds, the next frame comes no sooner than
-``h (1 / GUI_BUDGET - 1)`` later, so drawing holds training for at most ``GUI_BUDGET``
-(10 %) of the run whatever the plots cost, and never more than :data:`MAX_FRAME_RATE`
-(12) frames a second.  The worker sends a batch only after the last one was acknowledged
-and no sooner than ``cost / GUI_BUDGET`` after it (:data:`EMIT_INTERVAL` at least, 30 Hz),
+``h (1 / b - 1)`` later, so drawing holds training for at most a share ``b`` of the run
+whatever the plots cost, and never more than :data:`MAX_FRAME_RATE` (12) frames a second.
+The budget ``b`` (:func:`frame_budget`) is :data:`GUI_BUDGET` (5 %) for a run going as fast
+as it can, and :data:`PACED_GUI_BUDGET` while a pace holds training back (the worker waits
+between epochs anyway, so frames may come as often as the frame rate allows; a run that
+falls behind its pace is back to 5 %).  The worker sends a batch only after the last one
+was acknowledged and no sooner than ``cost / b`` after it (:data:`EMIT_INTERVAL` at least, 30 Hz),
 so a worker busy in Python is not interrupted for batches that would wait for the next
 frame anyway; a missing acknowledgement delays a batch at most ``max_hold`` (1 s), a
 frame that never paints holds the worker at most ``max_hold_frame`` (0.25 s; the pacer
@@ -37,10 +40,16 @@ from typing import Callable, Optional, Sequence
 
 from PySide6.QtCore import QObject, QTimer
 
-#: Share of a run's wall time that drawing live frames may take.  The worker is held
-#: while a frame is drawn and painted, so this is also the most training throughput the
-#: plots may cost.
-GUI_BUDGET = 0.1
+#: Share of a run's wall time that drawing live frames may take while it trains as fast as
+#: it can.  The worker is held while a frame is drawn and painted, so this is also the
+#: most training throughput the plots may cost.  10 % cost eight overlaid tiny runs 15 %
+#: of their headless speed (frames of ~17 ms came 6 times a second); at 5 % they train at
+#: ~90 %, frames come ~3 times a second (benchmarks/README.md, "Eight live runs").  A
+#: cheap frame is not limited by it: medium runs' frames still come at MAX_FRAME_RATE.
+GUI_BUDGET = 0.05
+#: The budget while a pace holds training back (``Pace.throttling``): watching is what a
+#: pace is for, and the held worker would be waiting for its next epoch anyway.
+PACED_GUI_BUDGET = 0.25
 #: At most this many frames a second, however cheap they are (plenty for training curves;
 #: each frame costs the trainer a few milliseconds of CPU and of the interpreter lock).
 MAX_FRAME_RATE = 12.0
@@ -58,6 +67,12 @@ GC_INTERVAL_MS = 1000
 FULL_GC_EVERY = 30
 #: The worker sends its collected events at most this often (without back-pressure: this often).
 EMIT_INTERVAL = 1.0 / 30.0
+
+
+def frame_budget(pace) -> float:
+    """The share of the run drawing may take now: :data:`PACED_GUI_BUDGET` while ``pace``
+    (a :class:`workbench.pace.Pace`) throttles training, else :data:`GUI_BUDGET`."""
+    return PACED_GUI_BUDGET if pace.throttling else GUI_BUDGET
 
 
 class FrameGate:
@@ -92,11 +107,13 @@ class FrameGate:
         """The GUI's frame is painted: train on."""
         self._free.set()
 
-    def acknowledge(self, cost: float) -> None:
+    def acknowledge(self, cost: float, budget: Optional[float] = None) -> None:
         """The GUI has drawn the last batch, spending ``cost`` seconds on it: the next batch
-        comes no sooner than ``cost / gui_budget`` after the last."""
+        comes no sooner than ``cost / budget`` after the last (``budget``: the GUI's budget
+        now, default ``gui_budget``; no back-pressure when ``gui_budget`` is None)."""
         if self.gui_budget:
-            self._gap = min(max(self.emit_interval, float(cost) / self.gui_budget), self.max_hold)
+            share = budget if budget else self.gui_budget
+            self._gap = min(max(self.emit_interval, float(cost) / share), self.max_hold)
         self._acked.set()
 
     # -- the worker's side --------------------------------------------------------------
@@ -140,15 +157,18 @@ class FramePacer(QObject):
     ``show_events(events)`` and ``show_boundary(payload)`` draw (in the GUI thread);
     ``exposed()`` says whether the window is on screen (else no paint will come);
     ``quiet(events)`` whether those events change nothing on screen but the clock (their
-    frame waits for :data:`QUIET_FRAME_RATE`). :meth:`attach` a run's
+    frame waits for :data:`QUIET_FRAME_RATE`); ``budget()`` the share of the run drawing may
+    take now (see :func:`frame_budget`). :meth:`attach` a run's
     :class:`FrameGate`, queue with :meth:`add_events` / :meth:`set_boundary`,
     :meth:`flush` to show everything now (pause, end of run), :meth:`reset` to forget."""
 
     def __init__(self, parent: QObject, views: Sequence, show_events: Callable[[list], None],
                  show_boundary: Callable[[dict], None], exposed: Callable[[], bool],
-                 quiet: Callable[[list], bool] = lambda events: False):
+                 quiet: Callable[[list], bool] = lambda events: False,
+                 budget: Callable[[], float] = lambda: GUI_BUDGET):
         super().__init__(parent)
         self._views = tuple(views)
+        self._budget = budget
         self._quiet = quiet
         self._urgent = False  # something queued changes more than the clock
         self._quiet_frame_at = 0.0  # a quiet frame comes no sooner than this
@@ -259,13 +279,14 @@ class FramePacer(QObject):
         self._waiting = set()
         now = time.perf_counter()
         held = now - self._frame_t0
+        budget = self._budget()
         if gate is not None:
             gate.release()
-            gate.acknowledge(held)
+            gate.acknowledge(held, budget)
             self.stats["frames"] += 1
             self.stats["held_seconds"] += held
             self.stats["longest_seconds"] = max(self.stats["longest_seconds"], held)
-        self._next_frame_at = now + max(1.0 / MAX_FRAME_RATE, held * (1.0 / GUI_BUDGET - 1.0))
+        self._next_frame_at = now + max(1.0 / MAX_FRAME_RATE, held * (1.0 / budget - 1.0))
         self._quiet_frame_at = now + 1.0 / QUIET_FRAME_RATE
         if self._events or self._boundary is not None:
             self._request()

@@ -24,7 +24,7 @@ from workbench.spec import ExperimentSpec
 
 from workbench.pace import Pace
 
-from .frame_pacer import GUI_BUDGET, FramePacer, GcGuard
+from .frame_pacer import GUI_BUDGET, FramePacer, GcGuard, frame_budget
 from .worker import TrainingWorker
 
 #: how long closing, New or Open wait for a run to stop before leaving it to finish alone
@@ -67,14 +67,15 @@ class RunController(QObject):
                  quiet: Callable[[list], bool] = lambda events: False):
         super().__init__(parent)
         self._parent = parent
-        self.pacer = FramePacer(self, views, self.frame_events.emit, self.frame_boundary.emit, exposed, quiet)
+        #: how fast runs are shown (see workbench.pace); the worker of a run shares it
+        self.pace = Pace(None)
+        self.pacer = FramePacer(self, views, self.frame_events.emit, self.frame_boundary.emit, exposed, quiet,
+                                budget=lambda: frame_budget(self.pace))
         self._gc_guard = GcGuard(self)
         self._worker: Optional[TrainingWorker] = None
         self._thread: Optional[QThread] = None
         self._specs: tuple = ()
         self._paused = False
-        #: how fast runs are shown (see workbench.pace); the worker of a run shares it
-        self.pace = Pace(None)
         self._t_start = 0.0
         self._t_paused = 0.0
         self._t_pause_began: Optional[float] = None

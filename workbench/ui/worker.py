@@ -216,6 +216,7 @@ class TrainingWorker(QObject):
         recorders = [Recorder(spec) for spec in self._specs]
         shown = self._shown
         store, ids = self._snapshots, self._run_ids
+        protected = [0] * len(self._specs)  # each member's epoch last protected in the store
         if store is not None:
             for m, run_id in enumerate(ids):
                 store.add(run_id, 0, params_of(m))
@@ -281,11 +282,13 @@ class TrainingWorker(QObject):
                         # the best epoch so far (up to the last one) is kept before the
                         # snapshot of this one may thin it away
                         best = members.best_epoch(member)
-                        if best:
+                        if best and protected[member] != best:
                             store.protect(ids[member], best)
+                            protected[member] = best
                         store.add(ids[member], event.epoch, params_of(member))
-                elif kind is EarlyStop and store is not None:
+                elif kind is EarlyStop and store is not None and protected[member] != event.best_epoch:
                     store.protect(ids[member], event.best_epoch)
+                    protected[member] = event.best_epoch
                 if gate.due(now):
                     # the boundary goes out just before the events it belongs to, so the
                     # GUI's acknowledgement covers drawing both
