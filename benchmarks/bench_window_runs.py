@@ -7,8 +7,10 @@ Case: issue 10's tiny network (2-8-8-1 tanh, SGD η 0.1, batch 10, 500 two-spira
 no validation split... a 20 % one, so the curves have a validation line), 8 seeds.
 Variants, interleaved per round in one process:
 
-* ``headless``: ``build_group`` of the 8 seeds + one ``Recorder`` per member: what
-  ``mlp-workbench run --seeds 0-7`` does;
+* ``headless``: ``build_group`` of the 8 seeds + one ``Recorder`` per member, and the
+  members' results (histories and weights) made from them: what
+  ``mlp-workbench run --seeds 0-7`` does before writing them, and what the window's worker
+  hands to the window;
 * ``window``: a shown ``MainWindow`` (1600x1000), Repeat x 8: the group trains in the
   worker thread while the GUI draws the shown member's curves, the group's band and the
   boundary live (at full speed).
@@ -65,8 +67,9 @@ def run_headless(spec, dataset) -> dict:
     recorders = [Recorder(s) for s in specs]
     for event in group.events():
         recorders[event.member].add(event)
+    results = [r.result(weights=group.member_params(m)) for m, r in enumerate(recorders)]
     secs = time.perf_counter() - t0
-    epochs = sum(len(r.result().history["epoch"]) for r in recorders)
+    epochs = sum(len(r.history["epoch"]) for r in results)
     return {"seconds": secs, "samples_per_s": epochs * len(dataset.X_train) / secs}
 
 

@@ -90,20 +90,22 @@ def test_the_next_frame_waits_so_frames_stay_within_budget(qtbot, rig, monkeypat
     qtbot.waitUntil(lambda: "hold" in worker.calls)
     clock[0] += 0.05  # the frame took 50 ms to draw and paint
     view.painted.emit()
-    assert worker.calls[-1] == ("ack", pytest.approx(0.05)) and worker.budget == fp.GUI_BUDGET == 0.05
-    # held 50 ms at a 5 % budget: the next frame no sooner than 950 ms later
-    assert pacer._next_frame_at == pytest.approx(100.05 + 0.05 * 19)
+    assert worker.calls[-1] == ("ack", pytest.approx(0.05)) and worker.budget == fp.GUI_BUDGET == 0.1
+    # held 50 ms at a 10 % budget: the next frame no sooner than 450 ms later
+    assert pacer._next_frame_at == pytest.approx(100.05 + 0.05 * 9)
     pacer.add_events([2])
-    assert pacer._timer.isActive() and abs(pacer._timer.interval() - 950) <= 1
+    assert pacer._timer.isActive() and abs(pacer._timer.interval() - 450) <= 1
 
 
 def test_a_pace_that_throttles_training_gives_frames_the_larger_budget(qtbot, monkeypatch):
     """While the pace holds training back the worker waits between epochs anyway: frames
-    may take PACED_GUI_BUDGET; a run as fast as it can (or behind its pace) GUI_BUDGET."""
+    may take PACED_GUI_BUDGET; a run as fast as it can (or behind its pace) GUI_BUDGET, a
+    group of runs GROUP_GUI_BUDGET."""
     pace = SimpleNamespace(throttling=True)
-    assert fp.frame_budget(pace) == fp.PACED_GUI_BUDGET == 0.25
+    assert fp.frame_budget(pace) == fp.frame_budget(pace, members=8) == fp.PACED_GUI_BUDGET == 0.25
     pace.throttling = False
-    assert fp.frame_budget(pace) == fp.GUI_BUDGET
+    assert fp.frame_budget(pace) == fp.GUI_BUDGET == 0.1
+    assert fp.frame_budget(pace, members=8) == fp.GROUP_GUI_BUDGET == 0.05
     owner, view, worker = QObject(), FakeView(), FakeWorker()
     pace.throttling = True
     pacer = fp.FramePacer(owner, [view], lambda events: setattr(view, "dirty", True), lambda payload: None,
@@ -122,8 +124,8 @@ def test_a_pace_that_throttles_training_gives_frames_the_larger_budget(qtbot, mo
 
 def test_the_gate_spaces_batches_by_the_budget_it_is_given():
     gate = fp.FrameGate(gui_budget=fp.GUI_BUDGET)
-    gate.acknowledge(0.01)  # 10 ms at 5 %: 200 ms between batches
-    assert gate._gap == pytest.approx(0.2)
+    gate.acknowledge(0.01)  # 10 ms at 10 %: 100 ms between batches
+    assert gate._gap == pytest.approx(0.1)
     gate.acknowledge(0.01, budget=0.25)  # paced: 40 ms
     assert gate._gap == pytest.approx(0.04)
     free = fp.FrameGate(gui_budget=None)

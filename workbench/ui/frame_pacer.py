@@ -17,13 +17,14 @@ hundred.  Holding the worker for the frame costs it exactly the frame's time.  A
 frame that held the worker ``h`` seconds, the next frame comes no sooner than
 ``h (1 / b - 1)`` later, so drawing holds training for at most a share ``b`` of the run
 whatever the plots cost, and never more than :data:`MAX_FRAME_RATE` (12) frames a second.
-The budget ``b`` (:func:`frame_budget`) is :data:`GUI_BUDGET` (5 %) for a run going as fast
-as it can, and :data:`PACED_GUI_BUDGET` while a pace holds training back (the worker waits
-between epochs anyway, so frames may come as often as the frame rate allows; a run that
-falls behind its pace is back to 5 %).  The worker sends a batch only after the last one
-was acknowledged and no sooner than ``cost / b`` after it (:data:`EMIT_INTERVAL` at least, 30 Hz),
-so a worker busy in Python is not interrupted for batches that would wait for the next
-frame anyway; a missing acknowledgement delays a batch at most ``max_hold`` (1 s), a
+The budget ``b`` (:func:`frame_budget`) is :data:`GUI_BUDGET` (10 %) for a run going as
+fast as it can, :data:`GROUP_GUI_BUDGET` (5 %) for a group of runs (seeds in lockstep),
+and :data:`PACED_GUI_BUDGET` while a pace holds training back (the worker waits between
+epochs anyway, so frames may come as often as the frame rate allows; a run that falls
+behind its pace is back to the full-speed budget).  The worker sends a batch only after
+the last one was acknowledged and no sooner than ``cost / b`` after it
+(:data:`EMIT_INTERVAL` at least, 30 Hz), so a worker busy in Python is not interrupted
+for batches that would wait for the next frame anyway; a missing acknowledgement delays a batch at most ``max_hold`` (1 s), a
 frame that never paints holds the worker at most ``max_hold_frame`` (0.25 s; the pacer
 itself gives up after :data:`FRAME_TIMEOUT_MS`).  Measured in
 ``benchmarks/ui_responsiveness.py`` (medium case): the window trains at 95 % of headless
@@ -42,11 +43,15 @@ from PySide6.QtCore import QObject, QTimer
 
 #: Share of a run's wall time that drawing live frames may take while it trains as fast as
 #: it can.  The worker is held while a frame is drawn and painted, so this is also the
-#: most training throughput the plots may cost.  10 % cost eight overlaid tiny runs 15 %
-#: of their headless speed (frames of ~17 ms came 6 times a second); at 5 % they train at
-#: ~90 %, frames come ~3 times a second (benchmarks/README.md, "Eight live runs").  A
-#: cheap frame is not limited by it: medium runs' frames still come at MAX_FRAME_RATE.
-GUI_BUDGET = 0.05
+#: most training throughput the plots may cost.  A cheap frame is not limited by it:
+#: medium runs' frames come at MAX_FRAME_RATE; the default two-spirals run's at ~6-9 a
+#: second (at 5 %, 2-3: too few to watch a 1 s run, for 3 % of its time).
+GUI_BUDGET = 0.1
+#: The budget of a group (Repeat x N, seeds in lockstep): what a group is for is its
+#: numbers, and its frames cost more (N members' band and stars).  At 10 % eight overlaid
+#: tiny runs trained at 85 % of their headless speed (frames of ~17 ms, 6 a second); at
+#: 5 % at ~90 %, frames ~3 a second (benchmarks/README.md, "Eight live runs").
+GROUP_GUI_BUDGET = 0.05
 #: The budget while a pace holds training back (``Pace.throttling``): watching is what a
 #: pace is for, and the held worker would be waiting for its next epoch anyway.
 PACED_GUI_BUDGET = 0.25
@@ -69,10 +74,13 @@ FULL_GC_EVERY = 30
 EMIT_INTERVAL = 1.0 / 30.0
 
 
-def frame_budget(pace) -> float:
+def frame_budget(pace, members: int = 1) -> float:
     """The share of the run drawing may take now: :data:`PACED_GUI_BUDGET` while ``pace``
-    (a :class:`workbench.pace.Pace`) throttles training, else :data:`GUI_BUDGET`."""
-    return PACED_GUI_BUDGET if pace.throttling else GUI_BUDGET
+    (a :class:`workbench.pace.Pace`) throttles training, else :data:`GROUP_GUI_BUDGET` for
+    a run of several ``members``, :data:`GUI_BUDGET` for one."""
+    if pace.throttling:
+        return PACED_GUI_BUDGET
+    return GROUP_GUI_BUDGET if members > 1 else GUI_BUDGET
 
 
 class FrameGate:

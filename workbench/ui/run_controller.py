@@ -70,7 +70,7 @@ class RunController(QObject):
         #: how fast runs are shown (see workbench.pace); the worker of a run shares it
         self.pace = Pace(None)
         self.pacer = FramePacer(self, views, self.frame_events.emit, self.frame_boundary.emit, exposed, quiet,
-                                budget=lambda: frame_budget(self.pace))
+                                budget=lambda: frame_budget(self.pace, len(self._specs)))
         self._gc_guard = GcGuard(self)
         self._worker: Optional[TrainingWorker] = None
         self._thread: Optional[QThread] = None
