@@ -28,7 +28,8 @@ for batches that would wait for the next frame anyway; a missing acknowledgement
 frame that never paints holds the worker at most ``max_hold_frame`` (0.25 s; the pacer
 itself gives up after :data:`FRAME_TIMEOUT_MS`).  Measured in
 ``benchmarks/ui_responsiveness.py`` (medium case): the window trains at 95 % of headless
-throughput, 93 % with batch losses shown; eight overlaid tiny runs at ~90 % (benchmarks/README.md).
+throughput, 93 % with batch losses shown; in ``bench_window_runs.py`` eight overlaid tiny
+runs at ~90 % (benchmarks/README.md).
 """
 
 from __future__ import annotations
