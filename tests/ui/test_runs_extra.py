@@ -308,3 +308,28 @@ def test_an_overlaid_runs_star_sits_on_the_monitored_metric_plot(qtbot, make_win
     # the overlaid run (a) should be drawn the same way
     assert _stars(w.curves.metric_plot) == sorted([_best_point(a, "val_accuracy"), _best_point(b, "val_accuracy")])
     assert _stars(w.curves.loss_plot) == []
+
+
+# ---------------------------------------------------------------------------
+# Frame budgets by kind of run
+
+
+def test_frames_get_the_budget_of_the_run_a_solo_a_group_or_a_paced_one(qtbot, make_window):
+    """The window's pacer asks frame_budget with the run's pace and its number of members:
+    10 % for a solo run at full speed, 5 % for a group, 25 % while a pace throttles."""
+    from workbench.ui import frame_pacer
+
+    w = make_window(quick_spec(epochs=100_000))
+    budget = w.run_controller.pacer._budget
+    for start, want in ((lambda: w.start_run(), frame_pacer.GUI_BUDGET),
+                        (lambda: w.repeat_run(3), frame_pacer.GROUP_GUI_BUDGET)):
+        with qtbot.waitSignal(w.run_started, timeout=10_000):
+            assert start()
+        assert budget() == want
+        w.run_controller.pace.set_rate(2.0)  # far slower than it trains: the pace throttles
+        qtbot.waitUntil(lambda: w.run_controller.pace.throttling, timeout=30_000)
+        assert budget() == frame_pacer.PACED_GUI_BUDGET
+        w.run_controller.pace.set_rate(None)
+        assert budget() == want
+        with qtbot.waitSignal(w.run_finished, timeout=30_000):
+            w.act_stop.trigger()
