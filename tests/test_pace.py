@@ -153,16 +153,24 @@ def test_lateness_exactly_described():
 
 
 def test_throttling_says_whether_the_pace_holds_training_back():
-    """True while epochs start on schedule (rule 1), False once training fell behind the
-    rate (rule 2) or runs as fast as possible (the frame pacer draws more often only
-    while the pace throttles)."""
-    pace, clock, _ = make(10.0)
+    """True when the epoch that started last waited for its slot; False for the first
+    epoch (it starts at once), once training fell behind the rate (rule 2), when it is
+    late within the slack (rule 1, no wait), as fast as possible and after a reset (the
+    frame pacer draws more often only while the pace throttles)."""
+    pace, clock, waiter = make(10.0)
     seen = []
-    for d in [0.01, 0.01, 0.5, 0.01, 0.01]:  # the third epoch is far slower than its period
+    # epoch 3 is far slower than its period; epoch 6 ends 0.01 s after its successor's slot
+    for d in [0.01, 0.01, 0.5, 0.01, 0.01, 0.11, 0.01]:
         assert pace.before_epoch() is False
         seen.append(pace.throttling)
         clock.advance(d)
-    assert seen == [True, True, True, False, True]  # the epoch after the slow one fell behind
+    assert seen == [False, True, True, False, True, True, False]
+    assert len(waiter.waits) == 4  # epochs 2, 3, 5 and 6 waited for their slots
+    assert pace.before_epoch() is False and pace.throttling is True
+    pace.reset()
+    assert pace.throttling is False
+    assert pace.before_epoch() is False and pace.throttling is False  # unanchored: at once
+    assert pace.before_epoch() is False and pace.throttling is True
     pace.set_rate(None)
     assert pace.throttling is False
     assert pace.before_epoch() is False and pace.throttling is False

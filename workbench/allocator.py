@@ -14,9 +14,11 @@ runs (benchmarks/README.md, "Lockstep groups").
 :func:`keep_freed_memory` fixes both thresholds (what the adaptive rule would reach for
 blocks up to ``MMAP_FROM_BYTES``): blocks below ``MMAP_FROM_BYTES`` come from the heap,
 and up to ``KEEP_FREED_BYTES`` of freed heap stay mapped for the next run.  The entry
-points call it (``cli.main`` for the window and the headless commands, the sweep's trial
-runner for its worker processes); the engine never does, a library must not change its
-host's allocator.  Elsewhere than glibc it does nothing and returns False.
+point calls it (``cli.main``: the window and the headless commands); the engine never
+does, a library must not change its host's allocator.  Nor do a sweep's Dask workers: they
+may belong to someone else's cluster, and Dask's nanny sets its own trim threshold for the
+processes it starts (``MALLOC_TRIM_THRESHOLD_``) to keep their unmanaged memory low.
+Elsewhere than glibc it does nothing and returns False.
 """
 
 from __future__ import annotations
@@ -38,22 +40,26 @@ _applied: bool | None = None
 
 def keep_freed_memory() -> bool:
     """Set glibc's mmap and trim thresholds (see the module docstring) once per process;
-    True when they are set, False where there is no glibc (macOS, Windows, musl)."""
+    True when both are set, False where there is no glibc (macOS, Windows, musl)."""
     global _applied
     if _applied is None:
-        _applied = _mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES) and _mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES)
+        mallopt = glibc_mallopt()
+        _applied = mallopt is not None and all(
+            [mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES) == 1, mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES) == 1])
     return _applied
 
 
-def _mallopt(param: int, value: int) -> bool:
+def glibc_mallopt():
+    """glibc's ``mallopt(int, int) -> int``, or None where the C library is not glibc
+    (looking it up changes nothing)."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
         libc.gnu_get_libc_version  # glibc only: musl has mallopt as a no-op stub
     except (OSError, AttributeError):
-        return False
+        return None
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return mallopt(param, value) == 1
+    return mallopt

@@ -118,9 +118,10 @@ class Pace:
 
     @property
     def throttling(self) -> bool:
-        """Whether the pace holds training back: a rate is set and the epoch that started
-        last started on schedule (rule 1).  False as fast as possible and when training
-        fell behind the rate (rule 2): then the run goes as fast as it can."""
+        """Whether the pace holds training back: the epoch that started last waited for
+        its slot.  False as fast as possible, after :meth:`reset`, and while training
+        cannot keep ahead of the rate (it fell behind, rule 2, or starts its epochs late
+        within the slack, rule 1, without waiting): then the run goes as fast as it can."""
         return self._throttling
 
     def set_rate(self, rate: Optional[float]) -> None:
@@ -147,12 +148,14 @@ class Pace:
         with self._lock:
             self._t0 = None
             self._k = 0
+            self._throttling = False
 
     def before_epoch(self) -> bool:
         """Block until the next epoch may start (the worker thread calls this before
         each epoch).  Returns ``False`` when the epoch may start now, ``True`` when
         :meth:`interrupt` cut the wait short (the epoch was not counted: check the
         pause/stop flags, then call again to wait for the same slot)."""
+        waited = False
         while True:
             with self._lock:
                 if self._interrupted:
@@ -164,18 +167,19 @@ class Pace:
                     # set_rate plans from), or unanchored: start at once and anchor here
                     self._t0, self._k = now, 0
                     self._started = now
-                    self._throttling = self._rate is not None
+                    self._throttling = waited and self._rate is not None
                     return False
                 period = 1.0 / self._rate
                 slot = self._t0 + (self._k + 1) * period
                 if now >= slot:
-                    self._throttling = now - slot <= LATE_SLACK * period
-                    if self._throttling:
+                    if now - slot <= LATE_SLACK * period:
                         self._k += 1  # on schedule (rule 1)
                     else:
                         self._t0, self._k = now, 0  # fell behind: re-anchor (rule 2)
                     self._started = now
+                    self._throttling = waited
                     return False
                 timeout = slot - now  # <= period (rule 3)
             self._waiter.wait(timeout)
+            waited = True
             # woken by the timeout, an interrupt or a rate change: re-plan under the lock

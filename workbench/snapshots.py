@@ -171,7 +171,7 @@ class SnapshotStore:
                     victim = self._largest_droppable()
                     self._change(victim, victim.thin)
                 if params.ndim == 1:
-                    arr = params.astype(np.float32)  # a copy that owns its memory
+                    arr = params.astype(np.float32, subok=False)  # a plain copy that owns its memory
                 else:
                     arr = np.empty(params.size, dtype=np.float32)  # owns its memory
                     np.copyto(arr.reshape(params.shape), params, casting="same_kind")

@@ -233,9 +233,6 @@ def dask_task(items, dataset, stop_name: str, topic: str, rate: float = STREAM_R
     ``distributed.Event`` (its stop flag), ``topic`` the event topic its epochs go to."""
     from distributed import Event, get_worker
 
-    from ..allocator import keep_freed_memory
-
-    keep_freed_memory()  # a worker process: its trials reuse each other's freed buffers
     worker = get_worker()
     event = Event(stop_name)
     flag = CachedFlag(lambda: event.is_set())

@@ -18,8 +18,9 @@ frame that held the worker ``h`` seconds, the next frame comes no sooner than
 ``h (1 / b - 1)`` later, so drawing holds training for at most a share ``b`` of the run
 whatever the plots cost, and never more than :data:`MAX_FRAME_RATE` (12) frames a second.
 The budget ``b`` (:func:`frame_budget`) is :data:`GUI_BUDGET` (10 %) for a run going as
-fast as it can, :data:`GROUP_GUI_BUDGET` (5 %) for a group of runs (seeds in lockstep),
-and :data:`PACED_GUI_BUDGET` while a pace holds training back (the worker waits between
+fast as it can, :data:`GROUP_GUI_BUDGET` (5 %) for several runs trained together (Repeat
+× N: in lockstep, or one after the other when they cannot be), and
+:data:`PACED_GUI_BUDGET` while a pace holds training back (the worker waits between
 epochs anyway, so frames may come as often as the frame rate allows; a run that falls
 behind its pace is back to the full-speed budget).  The worker sends a batch only after
 the last one was acknowledged and no sooner than ``cost / b`` after it
@@ -48,7 +49,7 @@ from PySide6.QtCore import QObject, QTimer
 #: medium runs' frames come at MAX_FRAME_RATE; the default two-spirals run's at ~6-9 a
 #: second (at 5 %, 2-3: too few to watch a 1 s run, for 3 % of its time).
 GUI_BUDGET = 0.1
-#: The budget of a group (Repeat x N, seeds in lockstep): what a group is for is its
+#: The budget of several runs trained together (Repeat x N): what a group is for is its
 #: numbers, and its frames cost more (N members' band and stars).  At 10 % eight overlaid
 #: tiny runs trained at 85 % of their headless speed (frames of ~17 ms, 6 a second); at
 #: 5 % at ~90 %, frames ~3 a second (benchmarks/README.md, "Eight live runs").
