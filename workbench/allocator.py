@@ -44,8 +44,8 @@ def keep_freed_memory() -> bool:
     global _applied
     if _applied is None:
         mallopt = glibc_mallopt()
-        _applied = mallopt is not None and all(
-            [mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES) == 1, mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES) == 1])
+        settings = ((_M_MMAP_THRESHOLD, MMAP_FROM_BYTES), (_M_TRIM_THRESHOLD, KEEP_FREED_BYTES))
+        _applied = mallopt is not None and all([mallopt(p, v) == 1 for p, v in settings])  # (both tried)
     return _applied
 
 

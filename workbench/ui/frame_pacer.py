@@ -27,10 +27,10 @@ the last one was acknowledged and no sooner than ``cost / b`` after it
 (:data:`EMIT_INTERVAL` at least, 30 Hz), so a worker busy in Python is not interrupted
 for batches that would wait for the next frame anyway; a missing acknowledgement delays
 a batch at most ``max_hold`` (1 s), a frame that never paints holds the worker at most
-``max_hold_frame`` (0.25 s; the pacer itself gives up after :data:`FRAME_TIMEOUT_MS`).  Measured in
-``benchmarks/ui_responsiveness.py`` (medium case): the window trains at 95 % of headless
-throughput, 93 % with batch losses shown; in ``bench_window_runs.py`` eight overlaid tiny
-runs at ~90 % (benchmarks/README.md).
+``max_hold_frame`` (0.25 s; the pacer itself gives up after :data:`FRAME_TIMEOUT_MS`).
+Measured in ``benchmarks/ui_responsiveness.py`` (medium case): the window trains at 95 %
+of headless throughput, 93 % with batch losses shown; in ``bench_window_runs.py`` eight
+overlaid tiny runs at ~90 % (benchmarks/README.md).
 """
 
 from __future__ import annotations
