@@ -174,25 +174,37 @@ def test_the_application_guard_collects_every_generation_now_and_then(qtbot, mon
     assert calls == [(1,), (1,), (), (1,), (1,), ()]
 
 
-def test_frames_that_change_only_the_clock_wait_for_the_quiet_rate_unless_something_shows(qtbot, monkeypatch):
+def test_a_frame_comes_at_the_highest_rate_its_queued_events_are_worth(qtbot, monkeypatch):
     owner, view, shown = QObject(), FakeView(), []
     clock = [100.0]
     monkeypatch.setattr(fp, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    rates = {"batch": fp.QUIET_FRAME_RATE, "shown batch": fp.BATCH_FRAME_RATE, "epoch": fp.MAX_FRAME_RATE,
+             "slow": 0.5, "fast": 100.0}
     pacer = fp.FramePacer(owner, [view], shown.extend, lambda payload: None, exposed=lambda: True,
-                          quiet=lambda events: all(e == "batch" for e in events))
+                          frame_rate=lambda events: max(rates[e] for e in events))
     worker = FakeWorker()
     pacer.attach(worker)
     pacer.add_events(["batch"])  # the first frame of a run: no wait
     assert pacer._timer.isActive() and pacer._timer.interval() == 0
     pacer._draw()
-    view.painted.emit()  # (a frame held for 0 s: the next may come after 1 / MAX_FRAME_RATE)
+    view.painted.emit()  # (a frame held for 0 s: the budget asks for no gap)
     pacer.add_events(["batch", "batch"])
-    assert abs(pacer._timer.interval() - 1000 / fp.QUIET_FRAME_RATE) <= 1
-    pacer.add_events(["epoch"])  # something to show: the frame comes at the usual time
-    assert abs(pacer._timer.interval() - 1000 / fp.MAX_FRAME_RATE) <= 1
+    assert pacer._timer.interval() == 250  # 1000 / QUIET_FRAME_RATE (4)
+    pacer.add_events(["shown batch"])
+    assert pacer._timer.interval() == 167  # ceil(1000 / BATCH_FRAME_RATE (6))
+    pacer.add_events(["epoch"])  # something to show at once: the frame comes at the usual time
+    assert pacer._timer.interval() == 84  # ceil(1000 / MAX_FRAME_RATE (12))
     pacer._draw()
-    assert shown == ["batch", "batch", "batch", "epoch"]
+    assert shown == ["batch", "batch", "batch", "shown batch", "epoch"]
     view.painted.emit()
-    pacer.add_events(["batch"])  # quiet again once the frame took the urgent events
-    assert abs(pacer._timer.interval() - 1000 / fp.QUIET_FRAME_RATE) <= 1
+    pacer.add_events(["batch"])  # the frame took the urgent events: quiet again
+    assert pacer._timer.interval() == 250
+    assert pacer._scheduled_at == 100.25
+    clock[0] += 0.2
+    pacer.add_events(["slow"])  # worth less than the quiet rate: kept at it, the frame stays
+    assert pacer._scheduled_at == 100.25 and pacer._timer.interval() == 250
+    pacer.add_events(["fast"])  # worth more than the most: kept at MAX_FRAME_RATE, due already
+    assert pacer._scheduled_at == 100.0 + 1 / fp.MAX_FRAME_RATE and pacer._timer.interval() == 0
+    pacer.set_boundary({"image": None})  # a boundary image is always worth a frame at once
+    assert pacer._timer.interval() == 0
     pacer.reset()

@@ -333,3 +333,20 @@ def test_frames_get_the_budget_of_the_run_a_solo_a_group_or_a_paced_one(qtbot, m
         assert budget() == want
         with qtbot.waitSignal(w.run_finished, timeout=30_000):
             w.act_stop.trigger()
+
+
+def test_frames_of_batch_losses_alone_come_at_the_batch_or_the_quiet_rate(qtbot, make_window):
+    """The window's pacer asks _frame_rate: batch losses alone are worth BATCH_FRAME_RATE
+    while their curve is shown, QUIET_FRAME_RATE while hidden; an epoch, every frame."""
+    from workbench.engine.events import BatchEnd, EpochEnd
+    from workbench.ui import frame_pacer
+
+    w = make_window(quick_spec())
+    rate = w.run_controller.pacer._frame_rate
+    batches = [BatchEnd(epoch=1, batch=b, step=b, loss=0.5) for b in (1, 2)]
+    epoch = EpochEnd(epoch=1, train_loss=0.5, val_loss=None, penalty=0.0, lr=0.1)
+    w.act_batches.setChecked(False)
+    assert rate(batches) == frame_pacer.QUIET_FRAME_RATE == 4
+    w.act_batches.setChecked(True)
+    assert rate(batches) == frame_pacer.BATCH_FRAME_RATE == 6
+    assert rate([*batches, epoch]) == rate([epoch]) == frame_pacer.MAX_FRAME_RATE == 12

@@ -100,7 +100,7 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
 
         self._build_central()
         self.editors = {section: cls() for section, cls in EDITORS.items()}
-        self.run_controller = RunController(self, (self.curves, self.boundary), self._is_exposed, self._quiet_events)
+        self.run_controller = RunController(self, (self.curves, self.boundary), self._is_exposed, self._frame_rate)
         self._build_status_bar()
         self.run_view = RunView(self.curves, self.readout, self.progress, self.speed_label, self.time_label,
                                 self._status)

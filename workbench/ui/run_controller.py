@@ -24,7 +24,7 @@ from workbench.spec import ExperimentSpec
 
 from workbench.pace import Pace
 
-from .frame_pacer import GUI_BUDGET, FramePacer, GcGuard, frame_budget
+from .frame_pacer import GUI_BUDGET, MAX_FRAME_RATE, FramePacer, GcGuard, frame_budget
 from .worker import TrainingWorker
 
 #: how long closing, New or Open wait for a run to stop before leaving it to finish alone
@@ -48,8 +48,8 @@ class RunController(QObject):
     """Owns the run in progress (see the module docstring).
 
     ``views`` are the widgets whose paint ends a frame, ``exposed()`` says whether the
-    window is on screen and ``quiet(events)`` whether they change only the clock (see
-    FramePacer).  Signals: ``started``, ``frame_events(list)``
+    window is on screen and ``frame_rate(events)`` the most frames a second those events
+    are worth (see FramePacer).  Signals: ``started``, ``frame_events(list)``
     and ``frame_boundary(object)`` (a paced frame to draw), ``pause_changed(bool)``,
     ``finished(list)`` (one RunResult per spec started), ``failed(str)``,
     ``live_refused(str)`` (a live change the run did not take, and why)."""
@@ -64,12 +64,12 @@ class RunController(QObject):
     live_refused = Signal(str)
 
     def __init__(self, parent: QWidget, views: Sequence, exposed: Callable[[], bool],
-                 quiet: Callable[[list], bool] = lambda events: False):
+                 frame_rate: Callable[[list], float] = lambda events: MAX_FRAME_RATE):
         super().__init__(parent)
         self._parent = parent
         #: how fast runs are shown (see workbench.pace); the worker of a run shares it
         self.pace = Pace(None)
-        self.pacer = FramePacer(self, views, self.frame_events.emit, self.frame_boundary.emit, exposed, quiet,
+        self.pacer = FramePacer(self, views, self.frame_events.emit, self.frame_boundary.emit, exposed, frame_rate,
                                 budget=lambda: frame_budget(self.pace, len(self._specs)))
         self._gc_guard = GcGuard(self)
         self._worker: Optional[TrainingWorker] = None

@@ -20,6 +20,7 @@ from workbench.engine.events import BatchEnd
 from workbench.spec import SpecError, ViewHints
 
 from . import boundary_source
+from .frame_pacer import BATCH_FRAME_RATE, MAX_FRAME_RATE, QUIET_FRAME_RATE
 
 
 class RunActions:
@@ -167,10 +168,13 @@ class RunActions:
             boundary_source.show_payload(self.boundary, payload)
             self.boundary_shown.emit()
 
-    def _quiet_events(self, events: list) -> bool:
-        """Whether a frame of ``events`` changes nothing on screen but the clock: batch
-        losses while their curve is hidden (see frame_pacer.QUIET_FRAME_RATE)."""
-        return not self.act_batches.isChecked() and all(type(ev) is BatchEnd for ev in events)
+    def _frame_rate(self, events: list) -> float:
+        """The most frames a second ``events`` are worth: batch losses alone change only the
+        clock while their curve is hidden, and only that curve while it is shown (see
+        frame_pacer.QUIET_FRAME_RATE and BATCH_FRAME_RATE); anything else, every frame."""
+        if not all(type(ev) is BatchEnd for ev in events):
+            return MAX_FRAME_RATE
+        return BATCH_FRAME_RATE if self.act_batches.isChecked() else QUIET_FRAME_RATE
 
     def _is_exposed(self) -> bool:
         window = self.windowHandle()
