@@ -12,6 +12,7 @@ registries (each described once there); the other spec fields are named by :data
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any, Optional
 
 from .engine.optimizers import HYPERPARAMETERS, OPTIMIZERS, hyperparameter_info, optimizer_class
@@ -148,8 +149,11 @@ def _schedule_name(name: str, taken: set) -> str:
     return f"schedule {short}" if short in taken else short
 
 
+@lru_cache(maxsize=1)
 def _taken_names() -> frozenset:
-    """Legend names used outside the schedule (optimizer symbols of every rule, NAMES)."""
+    """Legend names used outside the schedule (optimizer symbols of every rule, NAMES);
+    the registries are fixed once imported, so this is computed once (each legend label
+    of every run asks for it)."""
     return frozenset(NAMES.values()) | {_hyper_name(kind, name) for kind in OPTIMIZERS for name in HYPERPARAMETERS}
 
 

@@ -60,8 +60,8 @@ class Comparison:
         comparing = bool(sources) and shown is not None
         # the shown run by its name when it is one seed of a group (the group has the label)
         label = "" if shown is None else shown.name if shown.group else self.session.runs.label(shown)
-        self.curves.set_shown_run(shown.color if comparing else None, label)
         self.overlays.set_runs(sources)
+        self.curves.set_comparison(shown.color if comparing else None, label, [(s.color, s.label) for s in sources])
         self._map_live()
 
     # -- live -------------------------------------------------------------------------------

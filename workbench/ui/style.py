@@ -16,6 +16,7 @@ pens so a projected screen stays readable; :meth:`Style.normal` restores them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from PySide6 import QtGui, QtWidgets
@@ -236,13 +237,21 @@ def contrast_ratio(a, b) -> float:
 
 def legible_on(color: str, background: str, ratio: float) -> QtGui.QColor:
     """``color`` blended towards white (dark background) or black (light) in 5 % steps
-    until its contrast against ``background`` reaches ``ratio``."""
+    until its contrast against ``background`` reaches ``ratio``.  (Remembered: live
+    frames ask for the same few colours on every epoch.)"""
+    rgba = _legible_rgba(QtGui.QColor(color).rgba(), QtGui.QColor(background).rgba(), float(ratio))
+    return QtGui.QColor.fromRgba(rgba)
+
+
+@lru_cache(maxsize=1024)
+def _legible_rgba(color: int, background: int, ratio: float) -> int:
+    color, background = QtGui.QColor.fromRgba(color), QtGui.QColor.fromRgba(background)
     towards = "#FFFFFF" if relative_luminance(background) < 0.18 else "#000000"
     for step in range(21):
         c = blend(color, towards, 1.0 - 0.05 * step)
         if contrast_ratio(c, background) >= ratio:
-            return c
-    return QtGui.QColor(towards)
+            return c.rgba()
+    return QtGui.QColor(towards).rgba()
 
 
 def text_color(color: str, dark: bool) -> QtGui.QColor:

@@ -138,6 +138,7 @@ class CurvesPanel(QtWidgets.QWidget):
         self._glw.addItem(self._readout, row=0, col=0)
         # one key for all three plots, in its own row above them (inside a plot it hid curves)
         self._legend = pg.LegendItem(colCount=4, horSpacing=18, frame=False)  # filled by _refresh_legend
+        self._legend_key = None  # what the legend shows (_refresh_legend)
         self._legend_row = _LegendRow(self._legend)
         self._glw.addItem(self._legend_row, row=1, col=0)
         self.loss_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0, axisItems=epoch_axes())
@@ -469,59 +470,68 @@ class CurvesPanel(QtWidgets.QWidget):
         self.ranges.fit_y()
 
     # ------------------------------------------------------------------ compared runs
-    def set_shown_run(self, color: Optional[int], label: str = "") -> None:
-        """The shown run's colour and legend name while other runs are overlaid (None:
-        the usual training-blue / validation-orange roles)."""
-        shown = None if color is None else (int(color), label)
+    def set_comparison(self, shown_color: Optional[int], shown_label: str, entries) -> None:
+        """The runs compared: the shown run's colour and legend name while other runs are
+        overlaid (``shown_color`` None: the usual training-blue / validation-orange roles)
+        and ``(colour, label)`` of each overlay (none: the usual key); one new legend at
+        most."""
+        shown = None if shown_color is None else (int(shown_color), shown_label)
         if shown != self._shown_run:
             self._shown_run = shown
             self._set_pens()
-            self._refresh_legend()
-
-    def set_run_legend(self, entries) -> None:
-        """The runs compared: ``(colour, label)`` of each overlay (none: the usual key)."""
-        entries = list(entries)
-        if entries != self._run_entries:
-            self._run_entries = entries
-            self._refresh_legend()
+        self._run_entries = list(entries)
+        self._refresh_legend()
 
     def _legend_rows(self) -> list[tuple]:
-        """``(sample item, text)`` of each legend entry now.  Comparing runs, the line
-        styles come first (validation solid, train dashed), then the shown run and the
-        overlays in their colours; otherwise the train and validation roles."""
+        """``(sample, text)`` of each legend entry now; a sample is the name of one of the
+        panel's curves or ``(colour, width, dashed)`` of a line drawn for the legend alone.
+        Comparing runs, the line styles come first (validation solid, train dashed), then
+        the shown run and the overlays in their colours; otherwise the train and
+        validation roles."""
         c = self._curves
         if self._run_entries:
             style = self._style
-            neutral, w = style.colors.foreground, style.px(style.pen_width * 0.85)
-            rows = [(pg.PlotDataItem(pen=pg.mkPen(neutral, width=w)), "validation"),
-                    (pg.PlotDataItem(pen=pg.mkPen(neutral, width=w * 0.7, style=QtCore.Qt.PenStyle.DashLine)),
-                     "train")]
+            neutral, w = QtGui.QColor(style.colors.foreground).rgba(), style.px(style.pen_width * 0.85)
+            rows = [((neutral, w, False), "validation"), ((neutral, w * 0.7, True), "train")]
             runs = ([(self._shown_run[0], f"{self._shown_run[1]} (shown)", 1.3)] if self._shown_run else []) + \
                 [(color, text, 1.0) for color, text in self._run_entries]
-            rows += [(pg.PlotDataItem(pen=pg.mkPen(st.run_color(color, style.dark), width=w * k)), text)
-                     for color, text, k in runs]
+            rows += [((st.run_color(color, style.dark).rgba(), w * k, False), text) for color, text, k in runs]
         else:
-            rows = [(c["train_loss"], "train"), (c["val_loss"], "validation")]
+            rows = [("train_loss", "train"), ("val_loss", "validation")]
         if self._show_batches:
-            rows.append((c["batch_loss_ema"], "train (per batch, smoothed)"))
+            rows.append(("batch_loss_ema", "train (per batch, smoothed)"))
         if c["followup_loss"].isVisible():
-            rows.append((c["followup_loss"], "follow-up (train+val)"))
+            rows.append(("followup_loss", "follow-up (train+val)"))
         return rows
 
     def _refresh_legend(self) -> None:
-        """A new legend (pyqtgraph's does not re-flow after removals): two entries to a
-        row when comparing runs (their names are long), else four; styled like the plots."""
-        legend = pg.LegendItem(colCount=2 if self._run_entries else 4, horSpacing=18, frame=False)
+        """A new legend (pyqtgraph's does not re-flow after removals) when what it shows
+        changed (a run's start asks several times; each legend costs ~1 ms an entry):
+        two entries to a row when comparing runs (their names are long), else four;
+        styled like the plots."""
+        columns = 2 if self._run_entries else 4
+        room = (max(self.width(), 320) - self._left_width) / columns - 60  # minus the line sample
+        rows = self._legend_rows()
+        size = f"{self._pt(0.95):.1f}pt"
+        key = (tuple(rows), columns, round(room), size, self._style.colors.text, self._left_width)
+        if key == self._legend_key:
+            return
+        self._legend_key = key
+        legend = pg.LegendItem(colCount=columns, horSpacing=18, frame=False)
         legend.setBrush(pg.mkBrush(None))
         legend.setPen(pg.mkPen(None))
         legend.setLabelTextColor(self._style.colors.text)
-        legend.setLabelTextSize(f"{self._pt(0.95):.1f}pt")
-        columns = 2 if self._run_entries else 4
-        room = (max(self.width(), 320) - self._left_width) / columns - 60  # minus the line sample
+        legend.setLabelTextSize(size)
         fm = QtGui.QFontMetricsF(self._font(0.95))
-        rows = self._legend_rows()
-        legend.full_texts = [text for _item, text in rows]  # before eliding
-        for item, text in rows:  # run names are elided to the room there is (the roles' names are short)
+        legend.full_texts = [text for _sample, text in rows]  # before eliding
+        for sample, text in rows:  # run names are elided to the room there is (the roles' names are short)
+            if isinstance(sample, str):
+                item = self._curves[sample]
+            else:
+                color, width, dashed = sample
+                item = pg.PlotDataItem(pen=pg.mkPen(QtGui.QColor.fromRgba(color), width=width,
+                                                    style=QtCore.Qt.PenStyle.DashLine if dashed
+                                                    else QtCore.Qt.PenStyle.SolidLine))
             legend.addItem(item, fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, max(60.0, room))
                            if self._run_entries else text)
         self._legend = legend

@@ -199,7 +199,8 @@ class RunOverlays:
 
     def set_runs(self, sources: Sequence[OverlayRun]) -> None:
         """Overlay exactly ``sources`` (in order); an overlay whose source is unchanged
-        (same key, label, colour and histories) keeps its items and live epochs."""
+        (same key, label, colour and histories) keeps its items and live epochs.  (The
+        legend is the caller's: ``CurvesPanel.set_comparison``.)"""
         self._sources = list(sources)
         wanted = {s.key: s for s in sources}
         for key in list(self._overlays):
@@ -215,7 +216,6 @@ class RunOverlays:
                 overlay.restyle(style)
                 overlay.refresh(self._show_members, self.curves.log_scale())
                 self._overlays[source.key] = overlay
-        self.curves.set_run_legend([(s.color, s.label) for s in sources])
         self.curves.fit_overlays(self.y_columns)
 
     def add_events(self, key: Hashable, member: int, events: Sequence) -> None:
@@ -265,9 +265,6 @@ class RunOverlays:
     def apply_style(self, style: st.Style) -> None:
         for overlay in self._overlays.values():
             overlay.restyle(style)
-
-    def clear(self) -> None:
-        self.set_runs(())
 
     def y_columns(self, plot: int) -> list[np.ndarray]:
         """The values the overlays draw on plot ``plot`` (0 loss, 1 metric, 2 lr), bands
