@@ -741,3 +741,28 @@ def test_the_epoch_axis_counts_whole_epochs(panel):
     values = sorted(v for _s, level in axis.tickValues(0.8, 3.2, 400) for v in level)
     assert values == [1.0, 2.0, 3.0]  # not 1.0, 1.5, 2.0, ...
     assert all(float(v).is_integer() for _s, level in axis.tickValues(0, 1500, 400) for v in level)
+
+
+def test_a_short_live_run_spans_its_planned_epochs_from_the_start(panel):
+    """A live run of at most SHORT_RUN_EPOCHS epochs: the x range is [0, planned] from the
+    first epoch on (no 1-2-5 steps), so the epoch axis never moves during it."""
+    from workbench.ui.plots.live_range import SHORT_RUN_EPOCHS
+
+    assert SHORT_RUN_EPOCHS == 10
+    for total in (4, 10):
+        panel.reset()
+        panel.set_live(True, total_epochs=total)
+        ranges = set()
+        for e in range(1, total + 1):
+            panel.add_epochs(epochs(e, e + 1))
+            panel.settle()
+            ranges.add(tuple(round(v, 6) for v in panel.loss_plot.vb.viewRange()[0]))
+        assert len(ranges) == 1
+        x0, x1 = ranges.pop()
+        assert x0 <= 0.0 and total <= x1 <= total * 1.05
+    panel.reset()
+    panel.set_live(True, total_epochs=11)  # one more: the steps again (2, 5, 10, 11)
+    panel.add_epochs(epochs(1, 2))
+    panel.settle()
+    assert panel.loss_plot.vb.viewRange()[0][1] < 3
+    panel.set_live(False)

@@ -1,7 +1,8 @@
 """The curves' axis ranges: cheap to keep while a run is live, exact when it is over.
 
-While a run is live the epoch axis grows in 1-2-5 steps (up to the planned epochs)
-instead of following every new point, and each y range has hysteresis: it grows (with
+While a run is live the epoch axis grows in 1-2-5 steps (up to the planned epochs; a
+run of at most :data:`SHORT_RUN_EPOCHS` spans them all from its start) instead of
+following every new point, and each y range has hysteresis: it grows (with
 headroom on the side the data crossed) when the data leave it and is refitted when the
 data use less than half of it; otherwise it stays, and so do the cached axis and grid
 pictures — they are redrawn a handful of times per run rather than on every frame.
@@ -16,6 +17,11 @@ from __future__ import annotations
 from typing import Optional
 
 from .series import step_ceiling, value_range
+
+#: A live run of at most this many epochs shows all of them from its start: its 1-2-5
+#: steps would move the epoch axis (and redraw every axis and curve) a few times in
+#: seconds, and a few epochs read well on a full-width axis.
+SHORT_RUN_EPOCHS = 10
 
 
 class Ranges:
@@ -59,7 +65,7 @@ class Ranges:
             return
         hi = step_ceiling(max(x, 1.0) * 1.02)
         if self.total:
-            hi = min(hi, float(self.total))
+            hi = float(self.total) if self.total <= SHORT_RUN_EPOCHS else min(hi, float(self.total))
         hi = max(hi, x, 1.0)
         if self.x_target != hi:
             self.x_target = hi
