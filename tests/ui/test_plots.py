@@ -766,3 +766,22 @@ def test_a_short_live_run_spans_its_planned_epochs_from_the_start(panel):
     panel.settle()
     assert panel.loss_plot.vb.viewRange()[0][1] < 3
     panel.set_live(False)
+
+
+def test_the_legend_names_the_newest_overlaid_runs_and_counts_the_others(panel):
+    """Comparing many runs, the legend names MAX_LEGEND_RUNS of them (the newest) and says
+    how many older ones the Runs dock lists; it is rebuilt only when that changes."""
+    from workbench.ui.plots.curves import MAX_LEGEND_RUNS
+
+    entries = [(i, f"run {i}") for i in range(12)]
+    panel.set_comparison(3, "run 12", entries[:MAX_LEGEND_RUNS])
+    assert panel._legend.full_texts == ["validation", "train", "run 12 (shown)",
+                                        *[f"run {i}" for i in range(MAX_LEGEND_RUNS)]]
+    panel.set_comparison(3, "run 12", entries)
+    legend = panel._legend
+    assert legend.full_texts == ["validation", "train", "run 12 (shown)",
+                                 *[f"run {i}" for i in range(12 - MAX_LEGEND_RUNS, 12)], "+ 4 older runs (Runs dock)"]
+    panel.set_comparison(3, "run 12", entries)  # nothing changed: the same legend
+    assert panel._legend is legend
+    panel.set_comparison(None, "", [])  # no comparison: the roles again
+    assert panel._legend.full_texts == ["train", "validation"]

@@ -50,6 +50,10 @@ _LIVE_ANTIALIAS_MAX_POINTS = 300
 #: 'peak' method each bin keeps its minimum and maximum (the envelope is unchanged).
 _DOWNSAMPLE_FACTOR = 1.0
 _METRIC_LABEL = {"accuracy": "accuracy", "r2": "R²"}
+#: The legend names at most this many overlaid runs (the newest), then how many more
+#: there are: a legend of dozens of runs would push the plots off a laptop's screen, and
+#: the Runs dock lists them all with their colours.
+MAX_LEGEND_RUNS = 8
 
 
 class _Canvas(pg.GraphicsLayoutWidget):
@@ -493,9 +497,13 @@ class CurvesPanel(QtWidgets.QWidget):
             style = self._style
             neutral, w = QtGui.QColor(style.colors.foreground).rgba(), style.px(style.pen_width * 0.85)
             rows = [((neutral, w, False), "validation"), ((neutral, w * 0.7, True), "train")]
+            entries = self._run_entries
+            more = max(0, len(entries) - MAX_LEGEND_RUNS)
             runs = ([(self._shown_run[0], f"{self._shown_run[1]} (shown)", 1.3)] if self._shown_run else []) + \
-                [(color, text, 1.0) for color, text in self._run_entries]
+                [(color, text, 1.0) for color, text in entries[more:]]  # the newest
             rows += [((st.run_color(color, style.dark).rgba(), w * k, False), text) for color, text, k in runs]
+            if more:
+                rows.append(((0, 0.0, False), f"+ {more} older run{'s' if more > 1 else ''} (Runs dock)"))
         else:
             rows = [("train_loss", "train"), ("val_loss", "validation")]
         if self._show_batches:
@@ -528,10 +536,10 @@ class CurvesPanel(QtWidgets.QWidget):
             if isinstance(sample, str):
                 item = self._curves[sample]
             else:
-                color, width, dashed = sample
+                color, width, dashed = sample  # (width 0: a line of text alone)
                 item = pg.PlotDataItem(pen=pg.mkPen(QtGui.QColor.fromRgba(color), width=width,
                                                     style=QtCore.Qt.PenStyle.DashLine if dashed
-                                                    else QtCore.Qt.PenStyle.SolidLine))
+                                                    else QtCore.Qt.PenStyle.SolidLine) if width else None)
             legend.addItem(item, fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, max(60.0, room))
                            if self._run_entries else text)
         self._legend = legend

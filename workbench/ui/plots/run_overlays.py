@@ -28,6 +28,11 @@ from .stack_series import StackSeries, stride_for
 _COLUMNS = ("train_loss", "val_loss", "lr", "train_accuracy", "val_accuracy", "train_r2", "val_r2")
 _ROW_INDEX = {name: i for i, name in enumerate(("epoch", "train_loss", "val_loss", "penalty", "lr", "train_accuracy",
                                                  "val_accuracy", "train_rmse", "val_rmse", "train_r2", "val_r2"))}
+#: Overlays of runs longer than this many epochs draw only what is in view, thinned to the
+#: plot's pixels (pyqtgraph's clip-to-view and peak downsampling); shorter ones draw every
+#: point.  Clipping and thinning are redone for every item on every change of the view,
+#: which is most of a run's start with many runs overlaid (40 short runs: ~50 ms).
+THIN_FROM = 1000
 _BAND_ALPHA = 50
 _MEMBER_ALPHA = 110
 
@@ -99,9 +104,10 @@ class _Overlay:
         if monitor.endswith(("accuracy", "r2")) and not monitor.endswith(metric_kind):
             self.star_column = None
         self.stars_plot = loss if monitor.endswith("loss") else metric
+        thin = longest > THIN_FROM
         for plot, item in self._items():
             plot.addItem(item)
-            if isinstance(item, pg.PlotDataItem):
+            if thin and isinstance(item, pg.PlotDataItem):
                 item.setClipToView(True)
                 item.setDownsampling(auto=True, method="peak")
         for m, hist in enumerate(source.histories):
