@@ -780,7 +780,7 @@ def test_the_legend_names_the_newest_overlaid_runs_and_counts_the_others(panel):
     panel.set_comparison(3, "run 12", entries)
     legend = panel._legend
     assert legend.full_texts == ["validation", "train", "run 12 (shown)",
-                                 *[f"run {i}" for i in range(12 - MAX_LEGEND_RUNS, 12)], "+ 4 older runs (Runs dock)"]
+                                 *[f"run {i}" for i in range(12 - MAX_LEGEND_RUNS, 12)], "+ 4 older"]
     panel.set_comparison(3, "run 12", entries)  # nothing changed: the same legend
     assert panel._legend is legend
     panel.set_comparison(None, "", [])  # no comparison: the roles again

@@ -503,7 +503,7 @@ class CurvesPanel(QtWidgets.QWidget):
                 [(color, text, 1.0) for color, text in entries[more:]]  # the newest
             rows += [((st.run_color(color, style.dark).rgba(), w * k, False), text) for color, text, k in runs]
             if more:
-                rows.append(((0, 0.0, False), f"+ {more} older run{'s' if more > 1 else ''} (Runs dock)"))
+                rows.append(((0, 0.0, False), f"+ {more} older"))  # (the Runs dock lists them)
         else:
             rows = [("train_loss", "train"), ("val_loss", "validation")]
         if self._show_batches:
