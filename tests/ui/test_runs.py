@@ -278,3 +278,33 @@ def test_the_read_out_follows_the_timeline(qtbot, make_window):
     assert "epoch 3" in text and f"{result.history['train_loss'][2]:.6f}"[:6] in text
     w.timeline.slider.setValue(8)
     assert "epoch 8" in probe.readout_text(w.curves)
+
+
+def test_the_timeline_moved_back_during_a_run_stays_there_as_epochs_come(qtbot, make_window):
+    """A live run, paused; the slider moved back to epoch 2: each epoch Step adds leaves
+    the slider, the cursor and the read-out at epoch 2 (the range grows); moved to the end
+    again it follows the newest epoch."""
+    w = make_window(quick_spec(epochs=100_000))
+    with qtbot.waitSignal(w.pause_changed, timeout=30_000):
+        w.act_step.trigger()  # starts paused after its first epoch
+    for _ in range(3):
+        with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
+            w.act_step.trigger()
+    slider = w.timeline.slider
+    n = slider.maximum()
+    assert n >= 4 and slider.value() == n
+    slider.setValue(2)
+    for _ in range(2):
+        with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
+            w.act_step.trigger()
+        assert slider.value() == 2 and slider.maximum() > n
+        n = slider.maximum()
+        assert w.timeline.label.text() == f"epoch 2 / {n}"
+        assert all(line.isVisible() and line.value() == 2.0 for line in w.curves._cursors)
+        assert "epoch 2" in probe.readout_text(w.curves)
+    slider.setValue(n)  # at the end: it follows again
+    with qtbot.waitSignal(w.epochs_shown, timeout=30_000):
+        w.act_step.trigger()
+    assert slider.value() == slider.maximum() == n + 1
+    with qtbot.waitSignal(w.run_finished, timeout=30_000):
+        w.act_stop.trigger()

@@ -137,22 +137,23 @@ class Timeline(QWidget):
 
     def live_epochs(self, n: int) -> None:
         """The live run has ``n`` epochs: the range grows; a following slider moves along."""
-        follow = self.following
-        self._set_range(n)
+        follow, k = self.following, self.slider.value()
+        self._set_range(n, None if follow else k)
         self.slider.setEnabled(n > 0)
         if follow:
             self._set_value(n)
         else:
-            self._update_label(self.slider.value())
+            self._update_label(k)  # the cursor, read-out and boundary stay at epoch k
 
     def end_live(self) -> None:
         self._live_run = None
         self.replay_button.setEnabled(self.slider.maximum() > 0)
 
-    def _set_range(self, n: int) -> None:
+    def _set_range(self, n: int, value: Optional[int] = None) -> None:
+        """Epochs 0..``n``, the slider at ``value`` (None: at the end)."""
         self.slider.blockSignals(True)
         self.slider.setRange(0, n)
-        self.slider.setValue(n)
+        self.slider.setValue(n if value is None else min(value, n))
         self.slider.blockSignals(False)
 
     def _set_value(self, k: int) -> None:
