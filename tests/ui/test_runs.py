@@ -308,3 +308,25 @@ def test_the_timeline_moved_back_during_a_run_stays_there_as_epochs_come(qtbot, 
     assert slider.value() == slider.maximum() == n + 1
     with qtbot.waitSignal(w.run_finished, timeout=30_000):
         w.act_stop.trigger()
+
+
+def test_a_run_that_is_training_cannot_be_deleted_and_the_window_says_why(qtbot, make_window):
+    """Selected while it trains, a run's Delete button is off (its tooltip says why); asked
+    anyway (Del), the refusal is in the status bar; once stopped it can be deleted."""
+    from workbench.ui.runs_panel import DELETE_TIP, DELETE_TRAINING_TIP
+
+    w = make_window(quick_spec(epochs=100_000))
+    with qtbot.waitSignal(w.pause_changed, timeout=30_000):
+        w.act_step.trigger()  # training, paused after its first epoch
+    panel = w.runs_panel
+    (run,) = list(w.session.runs)
+    panel.select_run(run.id)
+    assert not panel.delete_button.isEnabled() and panel.delete_button.toolTip() == DELETE_TRAINING_TIP
+    reason = panel.delete_selected()
+    assert reason and w.statusBar().currentMessage() == reason[:1].upper() + reason[1:]
+    assert [r.id for r in w.session.runs] == [run.id]
+    with qtbot.waitSignal(w.run_finished, timeout=30_000):
+        w.act_stop.trigger()
+    panel.select_run(run.id)
+    assert panel.delete_button.isEnabled() and panel.delete_button.toolTip() == DELETE_TIP
+    assert panel.delete_selected() == "" and list(w.session.runs) == []

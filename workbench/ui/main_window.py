@@ -228,6 +228,7 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
         rc.finished.connect(self._on_finished)
         rc.failed.connect(self._on_failed)
         self.runs_panel.repeat_requested.connect(self.repeat_run)
+        self.runs_panel.refused.connect(lambda reason: self._status(reason[:1].upper() + reason[1:], 8000))
         rc.inside_ready.connect(self.inside.receive)
         inside_dock = self.panels["inside"]
         inside_dock.visibilityChanged.connect(lambda on: (rc.set_inside(on), self.inside.refresh() if on else None))

@@ -39,10 +39,16 @@ DIFFERENCE_COLUMNS = (("val_loss", "validation loss"), ("val_metric", "validatio
                       ("train_loss", "training loss"))
 
 
+DELETE_TIP = "Delete the selected runs (Del; Undo brings them back)"
+DELETE_TRAINING_TIP = "A run that is training cannot be deleted: stop it first (Esc)"
+
+
 class RunsPanel(QWidget):
     """See the module docstring.  ``params(run)`` gives a run's parameter count (or None)."""
 
     repeat_requested = Signal(int)
+    #: an action on the selected runs was refused, and why (the window says it in its status bar)
+    refused = Signal(str)
 
     def __init__(self, session, params: Callable[[Run], Optional[int]], parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -101,8 +107,7 @@ class RunsPanel(QWidget):
             lambda: self.repeat_requested.emit(self.seeds_spin.value()), "repeatButton")
         self.pin_button = button("Pin", "Pinned runs are never removed to make room for new ones", self.pin_selected,
                                  "pinButton")
-        self.delete_button = button("Delete", "Delete the selected runs (Del; Undo brings them back)",
-                                    self.delete_selected, "deleteRunsButton")
+        self.delete_button = button("Delete", DELETE_TIP, self.delete_selected, "deleteRunsButton")
         self.members_check = QCheckBox("Every seed", self)
         self.members_check.setObjectName("membersCheck")
         self.members_check.setToolTip("Draw every seed of a group as a thin line, besides the mean ± std band")
@@ -251,9 +256,11 @@ class RunsPanel(QWidget):
         one = len(ids) == 1
         self.show_button.setEnabled(one and not running)
         self.branch_button.setEnabled(one and not running)
-        self.delete_button.setEnabled(bool(ids))
-        self.pin_button.setEnabled(bool(ids))
         runs = [self.session.runs.get(i) for i in ids]
+        training = any(r is not None and r.status == "running" for r in runs)
+        self.delete_button.setEnabled(bool(ids) and not training)
+        self.delete_button.setToolTip(DELETE_TRAINING_TIP if training else DELETE_TIP)
+        self.pin_button.setEnabled(bool(ids))
         self.pin_button.setText("Unpin" if runs and all(r.pinned for r in runs) else "Pin")
         self.repeat_button.setEnabled(not running)
 
@@ -271,7 +278,7 @@ class RunsPanel(QWidget):
     def delete_selected(self) -> str:
         reason = self.session.delete_runs(self.selected_ids())
         if reason:
-            self.diff_text.setText(reason)
+            self.refused.emit(reason)
         return reason
 
     def pin_selected(self) -> None:
