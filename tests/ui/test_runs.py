@@ -330,3 +330,15 @@ def test_a_run_that_is_training_cannot_be_deleted_and_the_window_says_why(qtbot,
     panel.select_run(run.id)
     assert panel.delete_button.isEnabled() and panel.delete_button.toolTip() == DELETE_TIP
     assert panel.delete_selected() == "" and list(w.session.runs) == []
+
+
+def test_repeat_takes_two_to_max_seeds_and_says_so_otherwise(qtbot, make_window):
+    """Repeat × N outside 2..MAX_SEEDS (the Runs dock's spin box range; the API has no
+    spin box) starts nothing, allocates nothing, and says why in the status bar."""
+    from workbench.ui.runs_panel import MAX_SEEDS
+
+    w = make_window(quick_spec(epochs=3))
+    for n in (10**9, MAX_SEEDS + 1, 1, 0, -5, 2.5, True):
+        assert w.repeat_run(n) is False
+        assert w.statusBar().currentMessage() == f"Repeat × N trains 2 to {MAX_SEEDS} seeds, not {n!r}"
+        assert not w.running and list(w.session.runs) == []

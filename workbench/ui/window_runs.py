@@ -21,6 +21,7 @@ from workbench.spec import SpecError, ViewHints
 
 from . import boundary_source
 from .frame_pacer import BATCH_FRAME_RATE, MAX_FRAME_RATE, QUIET_FRAME_RATE
+from .runs_panel import MAX_SEEDS
 
 
 class RunActions:
@@ -91,9 +92,13 @@ class RunActions:
 
     def repeat_run(self, n: int) -> bool:
         """Repeat × N: train the current settings with seeds s, s+1, …, s+N−1 (s: the
-        Training dock's seed) as one group."""
+        Training dock's seed) as one group; N from 2 to the Runs dock's MAX_SEEDS (else
+        nothing starts and the status bar says so)."""
+        if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_SEEDS:
+            self._status(f"Repeat × N trains 2 to {MAX_SEEDS} seeds, not {n!r}", 8000)
+            return False
         seed = self.spec.training.seed
-        return self.start_run(seeds=list(range(seed, seed + int(n))))
+        return self.start_run(seeds=list(range(seed, seed + n)))
 
     def repeat_default(self) -> bool:
         """Repeat × N with the Runs dock's N."""
