@@ -24,3 +24,10 @@ def test_a_solo_run_names_a_seed_change():
     b = runs.add(_spec(0.01, seed=4), parent=a.id)
     assert runs.differs(b) == "seed 0 → 4"
     assert runs.differs(a) == ""
+def test_a_run_name_is_one_trimmed_line_of_bounded_length():
+    from workbench.runs import MAX_RUN_NAME, run_name
+
+    assert run_name("  baseline\tη 0.1\nwith\r\nmomentum \x00 ") == "baseline η 0.1 with momentum"
+    assert run_name(" \n\t ") == ""
+    assert run_name("x" * 10_000) == "x" * MAX_RUN_NAME == "x" * 200
+    assert run_name(42) == "42"

@@ -36,6 +36,18 @@ N_COLORS = 8
 PENDING = ("queued", "running")
 
 
+#: A run's name is at most this long (the table's cell, the legend; longer ones are cut).
+MAX_RUN_NAME = 200
+
+
+def run_name(text) -> str:
+    """``text`` as a run's name: one line (tabs, newlines and other control characters
+    become spaces, runs of spaces one), trimmed, at most :data:`MAX_RUN_NAME` characters;
+    '' when nothing is left."""
+    cleaned = "".join(" " if (c.isspace() or not c.isprintable()) else c for c in str(text))
+    return " ".join(cleaned.split())[:MAX_RUN_NAME]
+
+
 @dataclass(eq=False)
 class Run:
     """One run of the session (see the module docstring).  ``id`` is unique in the

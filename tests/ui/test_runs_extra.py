@@ -350,3 +350,19 @@ def test_frames_of_batch_losses_alone_come_at_the_batch_or_the_quiet_rate(qtbot,
     w.act_batches.setChecked(True)
     assert rate(batches) == frame_pacer.BATCH_FRAME_RATE == 6
     assert rate([*batches, epoch]) == rate([epoch]) == frame_pacer.MAX_FRAME_RATE == 12
+
+
+def test_renaming_a_run_in_the_table_keeps_one_line(qtbot, make_window):
+    """A name typed or pasted into the Run cell: tabs and newlines become spaces (the row
+    stays one line), a blank one is refused and the old name stays."""
+    from PySide6.QtCore import Qt
+
+    w = make_window(quick_spec(epochs=3))
+    run_to_end(qtbot, w)
+    (run,) = list(w.session.runs)
+    model = w.runs_panel.model
+    index = model.index(0, 0)
+    assert model.setData(index, "base\tline\nrun", Qt.ItemDataRole.EditRole)
+    assert run.name == "base line run"
+    assert not model.setData(index, " \n\t", Qt.ItemDataRole.EditRole)
+    assert run.name == "base line run"

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Union
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
-from workbench.runs import COLUMNS, NUMERIC_COLUMNS, Run, RunList
+from workbench.runs import COLUMNS, NUMERIC_COLUMNS, Run, RunList, run_name
 
 Index = Union[QModelIndex, QPersistentModelIndex]
 _KEYS = [k for k, _h, _t in COLUMNS]
@@ -202,7 +202,7 @@ class RunsModel(QAbstractTableModel):
             self.visibility(row.key, Qt.CheckState(value) == Qt.CheckState.Checked)
             return True
         if role == Qt.ItemDataRole.EditRole and row.kind != "group":
-            name = str(value).strip()
+            name = run_name(value)
             if name:
                 self.rename(row.key, name)
             return bool(name)

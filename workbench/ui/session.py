@@ -28,7 +28,7 @@ from PySide6.QtGui import QUndoStack
 from workbench import spec as specmod
 from workbench.data import load_dataset
 from workbench.limits import MAX_CACHED_DATASETS, MAX_RUNS, MAX_UNDO_STEPS
-from workbench.runs import Run, RunList, history_reserve, runs_numbers
+from workbench.runs import Run, RunList, history_reserve, run_name, runs_numbers
 from workbench.snapshots import SnapshotStore
 from workbench.spec import ExperimentSpec, RunResult, ViewHints
 
@@ -309,7 +309,8 @@ class Session(QObject):
         self.state_changed.emit()
 
     def update_run(self, run_id: int, **fields) -> None:
-        """Rename, show/hide or pin a run (``name``, ``visible``, ``pinned``, ``color``)."""
+        """Rename, show/hide or pin a run (``name``, ``visible``, ``pinned``, ``color``; a
+        name is one line: see :func:`run_name`)."""
         run = self.runs.get(run_id)
         if run is None:
             return
@@ -317,7 +318,7 @@ class Session(QObject):
             if key not in ("name", "visible", "pinned", "color"):
                 raise ValueError(f"{key}: not a field the user changes")
             if key == "name":
-                value = str(value).strip()[:200] or run.name
+                value = run_name(value) or run.name
             setattr(run, key, value)
         self._changed_runs()
 

@@ -499,7 +499,7 @@ class CurvesPanel(QtWidgets.QWidget):
             rows = [((neutral, w, False), "validation"), ((neutral, w * 0.7, True), "train")]
             entries = self._run_entries
             more = max(0, len(entries) - MAX_LEGEND_RUNS)
-            runs = ([(self._shown_run[0], f"{self._shown_run[1]} (shown)", 1.3)] if self._shown_run else []) + \
+            runs = ([(self._shown_run[0], f"shown: {self._shown_run[1]}", 1.3)] if self._shown_run else []) + \
                 [(color, text, 1.0) for color, text in entries[more:]]  # the newest
             rows += [((st.run_color(color, style.dark).rgba(), w * k, False), text) for color, text, k in runs]
             if more:
@@ -532,7 +532,9 @@ class CurvesPanel(QtWidgets.QWidget):
         legend.setLabelTextSize(size)
         fm = QtGui.QFontMetricsF(self._font(0.95))
         legend.full_texts = [text for _sample, text in rows]  # before eliding
-        for sample, text in rows:  # run names are elided to the room there is (the roles' names are short)
+        # run names are elided to the room there is, in the middle: "η 0.01 → 0.1" keeps
+        # what it changed and the new value (the roles' names are short)
+        for sample, text in rows:
             if isinstance(sample, str):
                 item = self._curves[sample]
             else:
@@ -540,7 +542,7 @@ class CurvesPanel(QtWidgets.QWidget):
                 item = pg.PlotDataItem(pen=pg.mkPen(QtGui.QColor.fromRgba(color), width=width,
                                                     style=QtCore.Qt.PenStyle.DashLine if dashed
                                                     else QtCore.Qt.PenStyle.SolidLine) if width else None)
-            legend.addItem(item, fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, max(60.0, room))
+            legend.addItem(item, fm.elidedText(text, QtCore.Qt.TextElideMode.ElideMiddle, max(60.0, room))
                            if self._run_entries else text)
         self._legend = legend
         self._legend_row.set_legend(legend)
