@@ -34,6 +34,9 @@ from .spec import ExperimentSpec, RunResult, SavedRun
 N_COLORS = 8
 #: statuses a run has before it has a result
 PENDING = ("queued", "running")
+#: a run's status as the window says it (files and CSV keep the status itself)
+STATUS_TEXT = {"finished": "done", "early_stopped": "early stopped", "stopped": "stopped", "diverged": "diverged",
+               "failed": "failed", "running": "training", "queued": "queued"}
 
 
 #: A run's name is at most this long (the table's cell, the legend; longer ones are cut).

@@ -775,11 +775,11 @@ def test_the_legend_names_the_newest_overlaid_runs_and_counts_the_others(panel):
 
     entries = [(i, f"run {i}") for i in range(12)]
     panel.set_comparison(3, "run 12", entries[:MAX_LEGEND_RUNS])
-    assert panel._legend.full_texts == ["validation", "train", "shown: run 12",
+    assert panel._legend.full_texts == ["validation", "train", "▶ run 12",
                                         *[f"run {i}" for i in range(MAX_LEGEND_RUNS)]]
     panel.set_comparison(3, "run 12", entries)
     legend = panel._legend
-    assert legend.full_texts == ["validation", "train", "shown: run 12",
+    assert legend.full_texts == ["validation", "train", "▶ run 12",
                                  *[f"run {i}" for i in range(12 - MAX_LEGEND_RUNS, 12)], "+ 4 older"]
     panel.set_comparison(3, "run 12", entries)  # nothing changed: the same legend
     assert panel._legend is legend

@@ -366,3 +366,12 @@ def test_renaming_a_run_in_the_table_keeps_one_line(qtbot, make_window):
     assert run.name == "base line run"
     assert not model.setData(index, " \n\t", Qt.ItemDataRole.EditRole)
     assert run.name == "base line run"
+
+
+def test_table_cells_say_a_status_in_words_and_a_mean_best_epoch_to_one_decimal():
+    from workbench.runs import STATUS_TEXT
+
+    assert fmt_mean_std("best_epoch", (3.875, 1.807722, 8)) == "3.9 ± 1.8"
+    assert fmt_mean_std("best_epoch", (12.0, float("nan"), 1)) == "12.0"
+    assert fmt_mean_std("val_metric", (0.912345, 0.0123456, 8)) == "0.9123 ± 0.01235"
+    assert STATUS_TEXT["early_stopped"] == "early stopped" and STATUS_TEXT["finished"] == "done"

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar
 
 from workbench.engine.events import BatchEnd, Diverged, EarlyStop, EpochEnd, SettingChanged
 from workbench.markers import SETTING_LABELS, Translator, early_stop_summary
+from workbench.runs import STATUS_TEXT
 from workbench.spec import ExperimentSpec, RunResult
 
 from .readout import ReadOut, fmt_duration
@@ -160,7 +161,8 @@ class RunView:
 
     # -- a saved result -----------------------------------------------------------------------
     def load(self, result: RunResult, spec: ExperimentSpec) -> None:
-        """Draw a result read from a file (what the run showed when it ended)."""
+        """Draw a finished run's result (read from a file, or a run of this session shown
+        again): its curves and the model it ended with, as its end showed them."""
         self._spec = spec
         try:
             self.curves.load_result(result)
@@ -169,7 +171,13 @@ class RunView:
             self.curves.show_message(f"The saved results could not be drawn: {exc}", "error")
         n = len(result.history.get("epoch", ()))
         set_progress(self.progress, n, max(1, spec.training.epochs, n))
-        self.readout.clear_values(f"<b>{n} epochs</b> from the file — press Run (F5) to re-run")
+        note = f"{n} epoch{'s' if n != 1 else ''} · {STATUS_TEXT.get(result.status, result.status)}"
+        es = result.early_stop
+        if result.final_metrics and result.status in ("finished", "early_stopped", "stopped"):
+            restored = es.best_epoch if es is not None and es.restored and es.best_epoch != n else None
+            self.readout.show_result(result.final_metrics, restored, None, spec.training.epochs, note)
+        else:
+            self.readout.clear_values(f"<b>{note}</b>")
         if result.status == "diverged" and result.message:
             self.curves.show_message(result.message, "error")
 

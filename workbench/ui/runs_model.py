@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Union
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
-from workbench.runs import COLUMNS, NUMERIC_COLUMNS, Run, RunList, run_name
+from workbench.runs import COLUMNS, NUMERIC_COLUMNS, STATUS_TEXT, Run, RunList, run_name
 
 Index = Union[QModelIndex, QPersistentModelIndex]
 _KEYS = [k for k, _h, _t in COLUMNS]
@@ -44,6 +44,8 @@ def fmt_mean_std(key: str, stats) -> str:
     mean, std, n = stats
     if key == "params":
         return f"{mean:,.0f}"
+    if key == "best_epoch":  # a mean of epochs: one decimal says enough
+        return f"{mean:.1f}" + ("" if n < 2 else f" ± {std:.1f}")
     return fmt_value(key, mean) + ("" if n < 2 else f" ± {fmt_value(key, std)}")
 
 
@@ -100,6 +102,7 @@ class RunsModel(QAbstractTableModel):
     def _run_row(self, runs: RunList, run: Run, at: str, kind: str) -> Row:
         values = runs.row(run, at, self.params(run))
         texts = [fmt_value(k, values[k]) if k in NUMERIC_COLUMNS else str(values[k] or "") for k in _KEYS]
+        texts[_KEYS.index("status")] = STATUS_TEXT.get(run.status, run.status)
         if kind == "member":
             texts[0] = "    " + texts[0]
         tips = {0: f"{run.name} — seed {run.seed}" + (" — pinned" if run.pinned else "")}
@@ -110,7 +113,7 @@ class RunsModel(QAbstractTableModel):
     def _group_row(self, runs: RunList, group: str, members: list[Run], at: str) -> Row:
         stats = runs.summary([runs.row(m, at, self.params(m)) for m in members])
         first = members[0]
-        statuses = sorted({m.status for m in members})
+        statuses = sorted({STATUS_TEXT.get(m.status, m.status) for m in members})
         text = {"name": group, "differs": runs.differs(first), "status": ", ".join(statuses)}
         texts = [fmt_mean_std(k, stats[k]) if k in NUMERIC_COLUMNS else text[k] for k in _KEYS]
         sort = [stats[k][0] if k in NUMERIC_COLUMNS and stats[k] else text.get(k) for k in _KEYS]

@@ -499,7 +499,8 @@ class CurvesPanel(QtWidgets.QWidget):
             rows = [((neutral, w, False), "validation"), ((neutral, w * 0.7, True), "train")]
             entries = self._run_entries
             more = max(0, len(entries) - MAX_LEGEND_RUNS)
-            runs = ([(self._shown_run[0], f"shown: {self._shown_run[1]}", 1.3)] if self._shown_run else []) + \
+            # the shown run first, marked ▶ and drawn thicker (a word would take the room its name needs)
+            runs = ([(self._shown_run[0], f"▶ {self._shown_run[1]}", 1.3)] if self._shown_run else []) + \
                 [(color, text, 1.0) for color, text in entries[more:]]  # the newest
             rows += [((st.run_color(color, style.dark).rgba(), w * k, False), text) for color, text, k in runs]
             if more:
