@@ -36,9 +36,11 @@ def _as_bool(value) -> bool:
     return bool(value)
 
 
-CURVES_MIN_HEIGHT = 300
-"""Pixels the curves and the boundary view keep whatever the bottom panels take; with
-presentation mode's menus and read-out a 1280x720 window still fits a bottom panel."""
+CURVES_MIN_HEIGHT = 380
+"""Pixels the curves and the boundary view keep whatever the bottom panels take (at 300
+a 1280x720 window with the Runs dock open drew plots 30-50 px tall under a three-row
+legend); with presentation mode's menus and read-out a 1280x720 window still fits a
+bottom panel (~220 px)."""
 
 
 @dataclass
