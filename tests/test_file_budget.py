@@ -214,3 +214,20 @@ def test_the_cli_refuses_seeds_whose_histories_do_not_fit_one_file_before_traini
     assert err == ["mlp-workbench: error: --seeds: 4 runs of 100,000 epochs may hold 2,800,000 history numbers, "
                    "more than the 2,200,000 one file keeps; train fewer seeds or epochs"]
     assert not (tmp_path / "o.json").exists()
+
+
+def test_too_many_new_runs_are_refused_saying_how_many_stay():
+    """36 finished runs, one of them shown (never removed): 64 new ones do not fit, and the
+    reason counts the one that stays (not 'the others are pinned or training')."""
+    spec = S.ExperimentSpec(data=S.DataSpec(name="moons"), training=S.TrainingSpec(epochs=5))
+    runs = RunList()
+    for _ in range(36):
+        run = runs.add(spec)
+        run.result, run.status = _long_result(5), "finished"
+    shown = runs[35]
+    gone = runs.evictable(L.MAX_RUNS, keep=[shown.id])
+    assert len(gone) == 35 and shown not in gone
+    assert runs.room_after(gone, L.MAX_RUNS) == (
+        f"a session keeps at most {L.MAX_RUNS} runs: 1 stays (pinned, training or shown) beside the "
+        f"{L.MAX_RUNS} new; delete or unpin some, or train fewer seeds")
+    assert runs.room_after(gone, L.MAX_RUNS - 1) == ""

@@ -278,8 +278,10 @@ class RunList:
         gone = {r.id for r in evicted}
         runs = len(self._runs) - len(gone) + n
         if runs > MAX_RUNS:
-            return f"a session keeps at most {MAX_RUNS} runs and the others are pinned or training; " \
-                   "delete or unpin some"
+            kept = len(self._runs) - len(gone)
+            stay = "stays" if kept == 1 else "stay"
+            return (f"a session keeps at most {MAX_RUNS} runs: {kept} {stay} (pinned, training or shown) beside the "
+                    f"{n} new; delete or unpin some, or train fewer seeds")
         held = sum(run_numbers(r, task) for r in self._runs if r.id not in gone) + numbers
         if held > MAX_FILE_HISTORY:
             kept = " beside the runs that are pinned, training or shown" if held - numbers > 0 else ""
