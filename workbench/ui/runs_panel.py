@@ -257,7 +257,7 @@ class RunsPanel(QWidget):
         self.show_button.setEnabled(one and not running)
         self.branch_button.setEnabled(one and not running)
         runs = [self.session.runs.get(i) for i in ids]
-        training = any(r is not None and r.status == "running" for r in runs)
+        training = any(r is not None and not r.done for r in runs)  # (as Session.delete_runs refuses)
         self.delete_button.setEnabled(bool(ids) and not training)
         self.delete_button.setToolTip(DELETE_TRAINING_TIP if training else DELETE_TIP)
         self.pin_button.setEnabled(bool(ids))
