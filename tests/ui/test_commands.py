@@ -80,3 +80,21 @@ def test_a_change_of_two_fields_never_merges(qtbot, applied):
     stack.push(command(applied, BASE, two))
     stack.push(command(applied, two, S.replace(two, optimizer=S.replace(two.optimizer, lr=0.3, momentum=0.6))))
     assert stack.count() == 2
+
+
+def test_run_fields_command_sets_and_restores_names_and_pins_and_skips_deleted_runs():
+    from workbench.runs import RunList
+    from workbench.ui.commands import RunFieldsCommand
+
+    runs = RunList()
+    a, b = runs.add(S.ExperimentSpec()), runs.add(S.ExperimentSpec())
+    calls = []
+    cmd = RunFieldsCommand(runs, {a.id: {"name": ("run 1", "base"), "pinned": (False, True)},
+                                  b.id: {"pinned": (False, True)}}, lambda: calls.append(1), "x")
+    cmd.redo()
+    assert (a.name, a.pinned, b.pinned) == ("base", True, True) and len(calls) == 1
+    cmd.undo()
+    assert (a.name, a.pinned, b.pinned) == ("run 1", False, False) and len(calls) == 2
+    runs.remove([b.id])  # deleted since: skipped, the rest still applies
+    cmd.redo()
+    assert (a.name, a.pinned, b.pinned) == ("base", True, False)

@@ -342,3 +342,28 @@ def test_repeat_takes_two_to_max_seeds_and_says_so_otherwise(qtbot, make_window)
         assert w.repeat_run(n) is False
         assert w.statusBar().currentMessage() == f"Repeat × N trains 2 to {MAX_SEEDS} seeds, not {n!r}"
         assert not w.running and list(w.session.runs) == []
+
+
+def test_renaming_and_pinning_runs_are_undo_steps_and_showing_them_is_not(qtbot, make_window):
+    w = make_window(quick_spec(epochs=3))
+    run_to_end(qtbot, w)
+    run_to_end(qtbot, w)
+    first, second = list(w.session.runs)
+    stack = w.session.undo_stack
+    steps = stack.count()
+    w.session.update_run(first.id, name="baseline")
+    assert first.name == "baseline" and stack.count() == steps + 1 and stack.undoText() == "rename run 1"
+    w.runs_panel.select_run(first.id)
+    w.runs_panel.view.selectAll()
+    w.runs_panel.pin_selected()  # both runs, one step
+    assert first.pinned and second.pinned and stack.undoText() == "pin 2 runs" and stack.count() == steps + 2
+    w.session.update_run(second.id, visible=False)  # a view toggle: no step
+    assert not second.visible and stack.count() == steps + 2
+    w.session.update_run(first.id, name="baseline")  # nothing changes: no step
+    assert stack.count() == steps + 2
+    w.undo()
+    assert not first.pinned and not second.pinned and first.name == "baseline"
+    w.undo()
+    assert first.name == "run 1" and "run 1" in w.curves._legend.full_texts
+    stack.redo()
+    assert first.name == "baseline"

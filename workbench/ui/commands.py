@@ -156,3 +156,31 @@ class DeleteRunsCommand(QUndoCommand):
         self._runs.restore(self._removed)
         self._removed = []
         self._changed()
+
+
+class RunFieldsCommand(QUndoCommand):
+    """Rename or pin runs of a :class:`~workbench.runs.RunList`: ``changes`` maps a run id
+    to ``{field: (old, new)}``; undo puts the old values back.  A run deleted since is
+    skipped (its delete's undo brings back the run as it was then).  ``changed()`` is
+    called after each direction."""
+
+    def __init__(self, runs, changes: dict, changed: Callable[[], None], text: str):
+        super().__init__(text)
+        self._runs = runs
+        self._changes = changes
+        self._changed = changed
+
+    def _apply(self, which: int) -> None:
+        for run_id, fields in self._changes.items():
+            run = self._runs.get(run_id)
+            if run is not None:
+                for name, values in fields.items():
+                    setattr(run, name, values[which])
+        self._changed()
+
+    def redo(self) -> None:
+        self._apply(1)
+
+    def undo(self) -> None:
+        self._apply(0)
+

@@ -282,10 +282,9 @@ class RunsPanel(QWidget):
         return reason
 
     def pin_selected(self) -> None:
-        runs = [self.session.runs.get(i) for i in self.selected_ids()]
-        pin = not all(r.pinned for r in runs)
-        for r in runs:
-            self.session.update_run(r.id, pinned=pin)
+        ids = self.selected_ids()
+        runs = [self.session.runs.get(i) for i in ids]
+        self.session.update_runs(ids, pinned=not all(r.pinned for r in runs))
 
     def _set_at(self, at: str) -> None:
         if at in ("best", "last") and at != self._at:

@@ -32,10 +32,17 @@ from workbench.runs import Run, RunList, history_reserve, run_name, runs_numbers
 from workbench.snapshots import SnapshotStore
 from workbench.spec import ExperimentSpec, RunResult, ViewHints
 
-from .commands import DeleteRunsCommand, SpecCommand, changed_fields, live_changes
+from .commands import DeleteRunsCommand, RunFieldsCommand, SpecCommand, changed_fields, live_changes
 
 #: why an edit is refused during a run (only live settings may change then)
 LOCKED = "This setting is locked while training — Stop first."
+
+
+def _fields_text(changed: list, fields: dict) -> str:
+    """An undo step's name ('rename run 1', 'pin 3 runs', 'unpin run 2'), made before the
+    change (the names are the old ones)."""
+    what = changed[0].name if len(changed) == 1 else f"{len(changed)} runs"
+    return f"rename {what}" if "name" in fields else f"{'pin' if fields.get('pinned') else 'unpin'} {what}"
 
 
 def first_line(exc: BaseException) -> str:
@@ -212,7 +219,9 @@ class Session(QObject):
         if not 0 <= index < stack.count():
             return False
         cmd = stack.command(index)
-        if not isinstance(cmd, SpecCommand):  # deleting runs: never the ones training
+        if isinstance(cmd, RunFieldsCommand):  # a rename or a pin: any time
+            return True
+        if isinstance(cmd, DeleteRunsCommand):  # deleting runs: never the ones training
             if direction < 0:  # runs put back must leave what a file can hold (runs trained since)
                 back = cmd.removed_runs()
                 return not self.running() and not self.runs.room_after([], len(back), runs_numbers(back))
@@ -309,18 +318,32 @@ class Session(QObject):
         self.state_changed.emit()
 
     def update_run(self, run_id: int, **fields) -> None:
-        """Rename, show/hide or pin a run (``name``, ``visible``, ``pinned``, ``color``; a
-        name is one line: see :func:`run_name`)."""
-        run = self.runs.get(run_id)
-        if run is None:
-            return
-        for key, value in fields.items():
+        """Rename, show/hide or pin a run (see :meth:`update_runs`)."""
+        self.update_runs([run_id], **fields)
+
+    def update_runs(self, run_ids, **fields) -> None:
+        """Rename, show/hide or pin runs (``name``, ``visible``, ``pinned``, ``color``; a
+        name is one line: see :func:`run_name`).  A rename or a pin is one undo step for
+        all of them; showing, hiding and colours are how they are viewed, not undo steps."""
+        for key in fields:
             if key not in ("name", "visible", "pinned", "color"):
                 raise ValueError(f"{key}: not a field the user changes")
-            if key == "name":
-                value = run_name(value) or run.name
-            setattr(run, key, value)
-        self._changed_runs()
+        runs = [r for r in (self.runs.get(i) for i in run_ids) if r is not None]
+        changes = {}
+        for run in runs:
+            for key, value in fields.items():
+                if key == "name":
+                    value = run_name(value) or run.name
+                if key in ("name", "pinned"):
+                    if getattr(run, key) != value:
+                        changes.setdefault(run.id, {})[key] = (getattr(run, key), value)
+                else:
+                    setattr(run, key, value)
+        if changes:
+            text = _fields_text([r for r in runs if r.id in changes], fields)
+            self.undo_stack.push(RunFieldsCommand(self.runs, changes, self._changed_runs, text))
+        elif runs:
+            self._changed_runs()
 
     def delete_runs(self, run_ids) -> str:
         """Delete runs (an undo step); '' done, else why not (training runs stay)."""
