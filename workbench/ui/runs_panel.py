@@ -143,7 +143,7 @@ class RunsPanel(QWidget):
         for combo, name in ((self.diff_a, "groupA"), (self.diff_b, "groupB"), (self.diff_column, "diffColumn")):
             combo.setObjectName(name)
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
+            combo.setMinimumContentsLength(5)  # (their lists show the whole names; the table needs the room)
         for key, label in DIFFERENCE_COLUMNS:
             self.diff_column.addItem(label, key)
         self.diff_a.setToolTip("Group A (the baseline)")
