@@ -771,7 +771,7 @@ def test_a_short_live_run_spans_its_planned_epochs_from_the_start(panel):
 def test_the_legend_names_the_newest_overlaid_runs_and_counts_the_others(panel):
     """Comparing many runs, the legend names MAX_LEGEND_RUNS of them (the newest) and says
     how many older ones the Runs dock lists; it is rebuilt only when that changes."""
-    from workbench.ui.plots.curves import MAX_LEGEND_RUNS
+    from workbench.ui.plots.legend import MAX_LEGEND_RUNS
 
     entries = [(i, f"run {i}") for i in range(12)]
     panel.set_comparison(3, "run 12", entries[:MAX_LEGEND_RUNS])

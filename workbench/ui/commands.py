@@ -183,4 +183,3 @@ class RunFieldsCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._apply(0)
-

@@ -12,14 +12,14 @@ Curves are created once and fed with ``setData`` on views of growing buffers
 (:mod:`.series`); every curve clips to the view and peak-downsamples, so a 100 000-epoch
 history redraws smoothly.  The panel's parts each live in their own module: the numbers
 (:mod:`.series`), markers and the early-stopping overlay (:mod:`.overlays`), the axis
-ranges (:mod:`.live_range`), hovering (:mod:`.hover`) and the other runs compared
-with the shown one (:mod:`.run_overlays`: with any of them on the plots, the shown run is
-drawn in its run colour too -- validation solid, training dashed -- and the legend names
-each run).
+ranges (:mod:`.live_range`), hovering (:mod:`.hover`), the legend (:mod:`.legend`) and
+the other runs compared with the shown one (:mod:`.run_overlays`: with any of them on the
+plots, the shown run is drawn in its run colour too -- validation solid, training dashed
+-- and the legend names each run).
 
 Why this module is still long: it is the panel that puts those parts on one canvas --
-creating and feeding the curves, the legend, the centred message, the style and the export;
-these stay here because they draw on that canvas and are restyled with it.
+creating and feeding the curves, the centred message, the style and the export; these
+stay here because they draw on that canvas and are restyled with it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from workbench.ui import style as st
 from workbench.ui.plots._axis import epoch_axes, uncached
 
 from .hover import Hover
+from .legend import LegendRow, legend_rows, make_legend
 from .live_range import Ranges
 from .overlays import EarlyStopOverlay, Markers
 from .run_overlays import RunOverlays
@@ -50,10 +51,6 @@ _LIVE_ANTIALIAS_MAX_POINTS = 300
 #: 'peak' method each bin keeps its minimum and maximum (the envelope is unchanged).
 _DOWNSAMPLE_FACTOR = 1.0
 _METRIC_LABEL = {"accuracy": "accuracy", "r2": "R²"}
-#: The legend names at most this many overlaid runs (the newest), then how many more
-#: there are: a legend of dozens of runs would push the plots off a laptop's screen, and
-#: the Runs dock lists them all with their colours.
-MAX_LEGEND_RUNS = 8
 
 
 class _Canvas(pg.GraphicsLayoutWidget):
@@ -66,36 +63,6 @@ class _Canvas(pg.GraphicsLayoutWidget):
     def paintEvent(self, ev):  # noqa: N802 - Qt override
         super().paintEvent(ev)
         self._on_painted()
-
-
-class _LegendRow(pg.GraphicsWidget):
-    """A layout cell holding the panel's legend at its left, as tall as the legend."""
-
-    def __init__(self, legend: pg.LegendItem):
-        super().__init__()
-        self.legend = None
-        self.set_legend(legend)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
-
-    def set_legend(self, legend: pg.LegendItem) -> None:
-        """Hold ``legend`` instead of the one before (which leaves the scene)."""
-        old = self.legend
-        if old is not None:
-            old.setParentItem(None)
-            if old.scene() is not None:
-                old.scene().removeItem(old)
-        self.legend = legend
-        legend.setParentItem(self)
-        legend.anchor = lambda *a, **k: None  # placed by this row, not anchored to a parent
-
-    def fit(self, left: float = 40.0) -> None:
-        """Follow the legend's size; ``left``: where the plots' data areas begin."""
-        self.legend.updateSize()
-        h = self.legend.boundingRect().height()
-        self.setMinimumHeight(h)
-        self.setMaximumHeight(h)
-        self.legend.setPos(left, 0)
-        self.updateGeometry()
 
 
 class CurvesPanel(QtWidgets.QWidget):
@@ -143,7 +110,7 @@ class CurvesPanel(QtWidgets.QWidget):
         # one key for all three plots, in its own row above them (inside a plot it hid curves)
         self._legend = pg.LegendItem(colCount=4, horSpacing=18, frame=False)  # filled by _refresh_legend
         self._legend_key = None  # what the legend shows (_refresh_legend)
-        self._legend_row = _LegendRow(self._legend)
+        self._legend_row = LegendRow(self._legend)
         self._glw.addItem(self._legend_row, row=1, col=0)
         self.loss_plot: pg.PlotItem = self._glw.addPlot(row=2, col=0, axisItems=epoch_axes())
         self.metric_plot: pg.PlotItem = self._glw.addPlot(row=3, col=0, axisItems=epoch_axes())
@@ -486,67 +453,25 @@ class CurvesPanel(QtWidgets.QWidget):
         self._run_entries = list(entries)
         self._refresh_legend()
 
-    def _legend_rows(self) -> list[tuple]:
-        """``(sample, text)`` of each legend entry now; a sample is the name of one of the
-        panel's curves or ``(colour, width, dashed)`` of a line drawn for the legend alone.
-        Comparing runs, the line styles come first (validation solid, train dashed), then
-        the shown run and the overlays in their colours; otherwise the train and
-        validation roles."""
-        c = self._curves
-        if self._run_entries:
-            style = self._style
-            neutral, w = QtGui.QColor(style.colors.foreground).rgba(), style.px(style.pen_width * 0.85)
-            rows = [((neutral, w, False), "validation"), ((neutral, w * 0.7, True), "train")]
-            entries = self._run_entries
-            more = max(0, len(entries) - MAX_LEGEND_RUNS)
-            # the shown run first, marked ▶ and drawn thicker (a word would take the room its name needs)
-            runs = ([(self._shown_run[0], f"▶ {self._shown_run[1]}", 1.3)] if self._shown_run else []) + \
-                [(color, text, 1.0) for color, text in entries[more:]]  # the newest
-            rows += [((st.run_color(color, style.dark).rgba(), w * k, False), text) for color, text, k in runs]
-            if more:
-                rows.append(((0, 0.0, False), f"+ {more} older"))  # (the Runs dock lists them)
-        else:
-            rows = [("train_loss", "train"), ("val_loss", "validation")]
-        if self._show_batches:
-            rows.append(("batch_loss_ema", "train (per batch, smoothed)"))
-        if c["followup_loss"].isVisible():
-            rows.append(("followup_loss", "follow-up (train+val)"))
-        return rows
-
     def _refresh_legend(self) -> None:
-        """A new legend (pyqtgraph's does not re-flow after removals) when what it shows
-        changed (a run's start asks several times; each legend costs ~1 ms an entry):
-        two entries to a row when comparing runs (their names are long), else four;
-        styled like the plots."""
+        """A new legend (pyqtgraph's does not re-flow after removals; :mod:`.legend`) when
+        what it shows changed (a run's start asks several times; each legend costs ~1 ms an
+        entry): two entries to a row when comparing runs (their names are long), else four."""
+        extra = [("batch_loss_ema", "train (per batch, smoothed)")] if self._show_batches else []
+        if self._curves["followup_loss"].isVisible():
+            extra.append(("followup_loss", "follow-up (train+val)"))
+        rows = legend_rows(self._style, self._shown_run, self._run_entries, extra)
         columns = 2 if self._run_entries else 4
-        room = (max(self.width(), 320) - self._left_width) / columns - 60  # minus the line sample
-        rows = self._legend_rows()
+        room = (max(self.width(), 320) - self._left_width) / columns - 60 if self._run_entries else None
         size = f"{self._pt(0.95):.1f}pt"
-        key = (tuple(rows), columns, round(room), size, self._style.colors.text, self._left_width)
+        key = (tuple(rows), columns, None if room is None else round(room), size, self._style.colors.text,
+               self._left_width)
         if key == self._legend_key:
             return
         self._legend_key = key
-        legend = pg.LegendItem(colCount=columns, horSpacing=18, frame=False)
-        legend.setBrush(pg.mkBrush(None))
-        legend.setPen(pg.mkPen(None))
-        legend.setLabelTextColor(self._style.colors.text)
-        legend.setLabelTextSize(size)
-        fm = QtGui.QFontMetricsF(self._font(0.95))
-        legend.full_texts = [text for _sample, text in rows]  # before eliding
-        # run names are elided to the room there is, in the middle: "η 0.01 → 0.1" keeps
-        # what it changed and the new value (the roles' names are short)
-        for sample, text in rows:
-            if isinstance(sample, str):
-                item = self._curves[sample]
-            else:
-                color, width, dashed = sample  # (width 0: a line of text alone)
-                item = pg.PlotDataItem(pen=pg.mkPen(QtGui.QColor.fromRgba(color), width=width,
-                                                    style=QtCore.Qt.PenStyle.DashLine if dashed
-                                                    else QtCore.Qt.PenStyle.SolidLine) if width else None)
-            legend.addItem(item, fm.elidedText(text, QtCore.Qt.TextElideMode.ElideMiddle, max(60.0, room))
-                           if self._run_entries else text)
-        self._legend = legend
-        self._legend_row.set_legend(legend)
+        self._legend = make_legend(rows, self._curves, columns=columns, size=size, text_color=self._style.colors.text,
+                                   font=self._font(0.95), room=room)
+        self._legend_row.set_legend(self._legend)
         self._legend_row.fit(self._left_width)
         self._dirty = True
 
