@@ -176,10 +176,15 @@ class SpecEditor(QWidget):
         self.content.setSpacing(6)
         self._outer.addWidget(self.form_host)
 
-        self.lock_label = QLabel(LOCK_TEXT)
+        self.lock_label = QLabel(f"{LOCK_TEXT} ({self.live_note})" if self.live_note else LOCK_TEXT)
         self.lock_label.setObjectName("lockLabel")
         self.lock_label.setWordWrap(True)
         self.lock_label.setStyleSheet(LOCK_STYLE)
+        # its line is kept while hidden: Run and Stop then lay out nothing (the previews
+        # below do not jump, and are not resized and redrawn at every run's start and end)
+        policy = self.lock_label.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.lock_label.setSizePolicy(policy)
         self.lock_label.hide()
         self._outer.addWidget(self.lock_label)
 
@@ -209,7 +214,6 @@ class SpecEditor(QWidget):
         """Lock (running=True) or unlock the widgets that may not change during a run."""
         self._running = bool(running)
         self._apply_lock()
-        self.lock_label.setText(f"{LOCK_TEXT} ({self.live_note})" if self.live_note else LOCK_TEXT)
         self.lock_label.setVisible(self._running)
 
     def is_running(self) -> bool:

@@ -208,9 +208,11 @@ class LayerHealthPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ data
     def clear(self) -> None:
-        """Forget every snapshot (a new run)."""
+        """Forget every snapshot (a new run); nothing to redo when nothing is shown."""
+        shown = bool(self.history.names) or self._hist_plots or any(self._curves.values())
         self.history.clear()
-        self._rebuild()
+        if shown:
+            self._rebuild()
 
     def add_snapshot(self, snap: HealthSnapshot) -> None:
         """Append one snapshot (as the worker sends them)."""

@@ -37,6 +37,18 @@ class FastAxisItem(pg.AxisItem):
         super().__init__(*args, **kwargs)
         self.setCacheMode(_CACHE.DeviceCoordinateCache)
 
+    def _updateLabel(self):  # noqa: N802 - pyqtgraph override
+        """pyqtgraph's, without setting the label's HTML and re-sizing the axis when
+        neither its text nor its font changed: pyqtgraph calls this on every range change
+        (for the SI prefix), where those two took ~60 us of each live frame's refit."""
+        key = (self.labelString(), self.label.font().key())
+        if key != getattr(self, "_label_key", None):
+            self._label_key = key
+            self.label.setHtml(key[0])
+            self._adjustSize()
+        self.picture = None
+        self.update()
+
     def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802,N803 - pyqtgraph override
         """Log-axis ticks on the 1-2-5 series: decades, and 2x / 5x between them when the
         view spans fewer than three decades.  (pyqtgraph labels every mantissa 1..9 there,

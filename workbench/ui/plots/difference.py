@@ -54,20 +54,24 @@ class DifferencePlot(pg.PlotWidget):
             self._high.setData(x, diff.high)
         self.setLabel("left", label)
         self.setLabel("bottom", "epoch")
-        self.apply_style(self._style)
+        self._color_series()
         self.plotItem.enableAutoRange()
 
     def apply_style(self, style: st.Style) -> None:
         self._style = style
         colors = style.colors
         self.setBackground(colors.background)
-        color = st.run_color(self._color, style.dark)
-        self._mean.setPen(pg.mkPen(color, width=style.px(style.pen_width)))
+        self._color_series()
         for item in (self._low, self._high):
             item.setPen(None)
-        self._band.setBrush(pg.mkBrush(st.with_alpha(color.getRgb(), 60)))
         self._zero.setPen(pg.mkPen(colors.foreground, width=style.px(1), style=QtCore.Qt.PenStyle.DashLine))
         for name in ("left", "bottom"):
             ax = self.plotItem.getAxis(name)
             ax.setPen(pg.mkPen(colors.foreground))
             ax.setTextPen(pg.mkPen(colors.text))
+
+    def _color_series(self) -> None:
+        """The mean line and band in the B group's colour (the axes keep the theme's)."""
+        color = st.run_color(self._color, self._style.dark)
+        self._mean.setPen(pg.mkPen(color, width=self._style.px(self._style.pen_width)))
+        self._band.setBrush(pg.mkBrush(st.with_alpha(color.getRgb(), 60)))
