@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractItemView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
 
 from tests.ui.test_docks import ALL_DOCKS, make
 
@@ -25,26 +25,31 @@ class _Count(QObject):
         return False
 
 
-def settle(qtbot):
-    """Deliver every posted event (layout requests post further ones)."""
+def settle(qtbot=None):
+    """Deliver every posted event (layout requests post further ones), timers due included."""
+    app = QApplication.instance()
     for _ in range(5):
-        qtbot.wait(1)
+        app.sendPostedEvents()
+        app.processEvents()
 
 
-def test_status_bar_texts_do_not_lay_out_the_window(window, qtbot):
+def test_status_bar_texts_do_not_lay_out_the_window(window):
     """The clock and speed labels change on every frame; a label of fixed size does not
-    ask the main window (and its docks) to be laid out again."""
-    qtbot.wait(1)  # shown and laid out
-    counter = _Count(QEvent.Type.LayoutRequest)
-    window.installEventFilter(counter)
+    ask the status bar, and through it the main window with its docks, to be laid out
+    again.  (Posted events are delivered synchronously: no timing involved.)"""
+    settle()
+    counters = {w: _Count(QEvent.Type.LayoutRequest) for w in (window, window.statusBar())}
+    for w, counter in counters.items():
+        w.installEventFilter(counter)
     try:
         for k in range(20):
             window.time_label.setText(f"elapsed 0:{k:02d} · left {k}:00")
             window.speed_label.setText(f"{1000 * k + 7:,} samples/s")
-            qtbot.wait(1)
+            QApplication.instance().sendPostedEvents()
     finally:
-        window.removeEventFilter(counter)
-    assert counter.n == 0
+        for w, counter in counters.items():
+            w.removeEventFilter(counter)
+    assert [c.n for c in counters.values()] == [0, 0]
 
 
 @pytest.mark.parametrize("presentation", [False, True])
