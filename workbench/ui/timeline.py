@@ -101,6 +101,7 @@ class Timeline(QWidget):
         layout.addWidget(self.replay_button)
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.label)
+        layout.addSpacing(self.fontMetrics().horizontalAdvance("  "))  # "… / 427" and "Speed" apart
         layout.addWidget(QLabel("Speed", self))
         layout.addWidget(self.pace)
         self._timer = QTimer(self)
