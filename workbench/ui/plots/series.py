@@ -19,6 +19,12 @@ from workbench.spec import HISTORY_COLUMNS
 EPOCH_COLUMNS = HISTORY_COLUMNS  # epoch, train_loss, val_loss, penalty, lr, metrics...
 METRIC_KEYS = ("train_accuracy", "val_accuracy", "train_rmse", "val_rmse", "train_r2", "val_r2")
 BATCH_COLUMNS = ("x", "loss", "ema", "epoch", "pos")
+#: Per-batch losses a :class:`BatchSeries` keeps for the curve.  Past it the series keeps
+#: every second point, and from then on every second batch more: a 10 000-epoch run of 469
+#: batches an epoch would otherwise hold 4.7 M points and re-send them all to the plot on
+#: every frame.  The moving average is computed from every batch first, so it stays exact
+#: at the points kept.
+MAX_BATCH_POINTS = 200_000
 #: the smallest y span shown, relative to the largest |value|: a flat loss (0.69315 …
 #: 0.69318) is a flat line, not float noise blown up to fill the plot
 MIN_RELATIVE_SPAN = 1e-3
@@ -79,6 +85,12 @@ class ColumnBuffer:
     def view(self, name: str) -> np.ndarray:
         return self._data[self._index[name], : self.n]
 
+    def keep_every(self, step: int) -> None:
+        """Keep rows 0, ``step``, 2 ``step`` ... (in place)."""
+        kept = self._data[:, : self.n : step].copy()
+        self.n = kept.shape[1]
+        self._data[:, : self.n] = kept
+
     def raw(self, name: str) -> np.ndarray:
         """The whole column storage (writable; for in-place fix-ups of recent rows)."""
         return self._data[self._index[name]]
@@ -135,7 +147,8 @@ class BatchSeries:
     """Per-batch training losses at fractional epochs ``x = (epoch - 1) + batch /
     batches_per_epoch`` (an epoch still running is assumed as long as the previous one),
     with their bias-corrected moving average ``s_t / (1 - a^t)``, ``s_t = a s_{t-1} +
-    (1 - a) l_t``."""
+    (1 - a) l_t``.  At most :data:`MAX_BATCH_POINTS` are kept: every ``stride``-th batch
+    (1 until the limit is reached, then doubled each time it is reached again)."""
 
     def __init__(self, smoothing: float = 0.9):
         self.smoothing = float(smoothing)
@@ -156,6 +169,9 @@ class BatchSeries:
         self._base: Optional[int] = None
         self._dirty_from = 0
         self._last_count = 0
+        self.stride = 1
+        self._seen = 0  # batches added since the reset, kept or not
+        self._positions: dict[int, float] = {}  # epoch -> the largest batch position seen in it
 
     def add(self, epochs: np.ndarray, batches: np.ndarray, losses: np.ndarray) -> None:
         """Append batches (1-based epochs; batch numbers from 0 or 1)."""
@@ -166,7 +182,17 @@ class BatchSeries:
         raw, ema = ema_block(np.nan_to_num(losses, nan=self._ema_state), self.smoothing, self._ema_state, self._ema_t)
         self._ema_state = float(raw[-1])
         self._ema_t += len(raw)
-        self.buf.append_columns({"x": np.zeros_like(epochs), "loss": losses, "ema": ema, "epoch": epochs, "pos": pos})
+        starts = np.flatnonzero(np.r_[True, epochs[1:] != epochs[:-1]])
+        for epoch, last in zip(epochs[starts], np.maximum.reduceat(pos, starts)):
+            self._positions[int(epoch)] = max(self._positions.get(int(epoch), 0.0), float(last))
+        keep = (self._seen + np.arange(len(losses))) % self.stride == 0
+        self._seen += len(losses)
+        self.buf.append_columns({"x": np.zeros(int(keep.sum())), "loss": losses[keep], "ema": ema[keep],
+                                 "epoch": epochs[keep], "pos": pos[keep]})
+        if self.buf.n > MAX_BATCH_POINTS:  # rows 0, 2, 4 ... are batches 0, 2 stride, 4 stride ...
+            self.buf.keep_every(2)
+            self.stride *= 2
+            self._dirty_from = (self._dirty_from + 1) // 2
         self._recompute_x(done_through=None)
 
     def finish_epochs(self, last_epoch_done: int) -> None:
@@ -183,7 +209,7 @@ class BatchSeries:
         # contiguous runs of equal epochs (tiny: at most a few epochs are dirty)
         starts = np.flatnonzero(np.r_[True, ep[1:] != ep[:-1]])
         ends = np.r_[starts[1:], ep.shape[0]]
-        run_max = np.maximum.reduceat(pos, starts)
+        run_max = np.array([self._positions[int(e)] for e in ep[starts]])  # batches seen, kept or not
         last_epoch = int(ep[starts[-1]])
         finished = done_through is not None and last_epoch <= done_through
         prev_count = int(run_max[-2]) if len(starts) > 1 else self._last_count
@@ -193,6 +219,7 @@ class BatchSeries:
         self._last_count = int(run_max[-1]) if finished else prev_count
         self.buf.raw("x")[s:n] = ep - 1.0 + pos / np.repeat(counts, ends - starts)
         self._dirty_from = n if finished else s + int(starts[-1])
+        self._positions = {e: p for e, p in self._positions.items() if e >= last_epoch}
 
 
 def fmt(v: Optional[float]) -> str:
