@@ -375,3 +375,38 @@ def test_table_cells_say_a_status_in_words_and_a_mean_best_epoch_to_one_decimal(
     assert fmt_mean_std("best_epoch", (12.0, float("nan"), 1)) == "12.0"
     assert fmt_mean_std("val_metric", (0.912345, 0.0123456, 8)) == "0.9123 ± 0.01235"
     assert STATUS_TEXT["early_stopped"] == "early stopped" and STATUS_TEXT["finished"] == "done"
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Delete])
+def test_keys_typed_while_renaming_a_run_go_to_its_name(qtbot, make_window, key):
+    """F2 opens the name for editing; Enter then commits it (QA: the dock's Enter shortcut,
+    "show the selected run", took the key and the name was lost) and Delete deletes a
+    character, not the run."""
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    w = make_window(quick_spec(epochs=3))
+    run_to_end(qtbot, w)
+    run_to_end(qtbot, w)
+    first, second = list(w.session.runs)
+    shown = w.session.current_run.id
+    view, model = w.runs_panel.view, w.runs_panel.model
+    view.setFocus()
+    view.setCurrentIndex(model.index(model.row_of(first.id), 0))
+    qtbot.keyClick(view, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and view.isAncestorOf(editor)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "baselinex" if key == Qt.Key.Key_Delete else "baseline")
+    if key == Qt.Key.Key_Delete:
+        qtbot.keyClick(editor, Qt.Key.Key_Left)
+        qtbot.keyClick(editor, Qt.Key.Key_Delete)  # the "x" goes, the run stays
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    else:
+        qtbot.keyClick(editor, key)
+    QApplication.sendPostedEvents()  # the delegate commits and closes the editor queued
+    assert view.state() != view.State.EditingState
+    assert [r.id for r in w.session.runs] == [first.id, second.id]
+    assert first.name == "baseline"
+    assert w.session.current_run.id == shown  # Enter committed the name, it did not show the run
+    QApplication.processEvents()  # the table, rebuilt once the editor closed, shows it
+    assert model.index(model.row_of(first.id), 0).data() == "baseline"

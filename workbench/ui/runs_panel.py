@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSpinBox, QSplitter, QTableView, QToolBar, QToolButton, QVBoxLayout,
@@ -72,6 +72,8 @@ class RunsPanel(QWidget):
         self.view.setWordWrap(False)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._rebuild_after_edit = False
+        self.view.itemDelegate().closeEditor.connect(self._edit_closed)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
                                   | QAbstractItemView.EditTrigger.SelectedClicked)
         self.view.doubleClicked.connect(lambda _i: self.show_selected())
@@ -183,7 +185,9 @@ class RunsPanel(QWidget):
         for keys, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected), ("Return", self.show_selected),
                            ("Ctrl+D", self.branch_selected)):
             sc = QShortcut(QKeySequence(keys), self.view)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # the table itself, not its children: while a name is edited, Enter commits it
+            # and Delete deletes a character (QA: Enter showed the run and lost the name)
+            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
             sc.activated.connect(slot)
         session.runs_changed.connect(self.rebuild)
         session.current_changed.connect(self._mark_current)
@@ -191,7 +195,12 @@ class RunsPanel(QWidget):
 
     # -- the table -------------------------------------------------------------------------------
     def rebuild(self) -> None:
-        """Fill the table from the session's runs (bounded: at most MAX_RUNS rows)."""
+        """Fill the table from the session's runs (bounded: at most MAX_RUNS rows); while
+        a name is being edited, once the editor has closed (a committed name is itself a
+        change of the runs: the table must not be reset under its editor)."""
+        if self.view.state() == QAbstractItemView.State.EditingState:
+            self._rebuild_after_edit = True
+            return
         selected = self.selected_keys()
         current = self.session.current_run
         self.model.fill(self.session.runs, self._at, current.id if current is not None else None)
@@ -204,6 +213,11 @@ class RunsPanel(QWidget):
         self._fit_columns()
         self._fill_group_combos()
         self.update_buttons()
+
+    def _edit_closed(self, *_args) -> None:
+        if self._rebuild_after_edit:
+            self._rebuild_after_edit = False
+            QTimer.singleShot(0, self.rebuild)  # after the view has let the editor go
 
     def _fit_columns(self) -> None:
         """Columns as wide as their contents, the run's name and what differs at most
