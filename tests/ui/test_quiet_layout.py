@@ -64,6 +64,24 @@ def test_status_labels_fit_their_longest_texts(window, presentation):
         assert label.minimumSize() == label.maximumSize()  # fixed: no layout requests
 
 
+def test_status_labels_follow_the_font_into_and_out_of_presentation_mode(window):
+    """Sized for the font in effect: 1.6x in presentation mode, the normal one again after
+    it (QA: they kept the big font's width, and the status message lost ~190 px)."""
+    from PySide6.QtGui import QFontMetrics
+
+    def widths():
+        return window.speed_label.width(), window.time_label.width()
+
+    normal = widths()
+    fm = QFontMetrics(QApplication.font(window.speed_label))
+    assert normal[0] == fm.horizontalAdvance("99,999,999 samples/s") + 20
+    window.set_presentation_mode(True)
+    big = widths()
+    assert big[0] > 1.4 * normal[0] and big[1] > 1.4 * normal[1]
+    window.set_presentation_mode(False)
+    assert widths() == normal
+
+
 @pytest.mark.parametrize("cls", ALL_DOCKS, ids=lambda c: c.__name__)
 def test_locking_an_editor_moves_nothing(qtbot, cls):
     """Run shows the lock line in a place kept for it: no widget of the editor moves or

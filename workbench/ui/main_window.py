@@ -34,7 +34,7 @@ from functools import partial
 from typing import Any, Optional
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from workbench.build import output_label, planned_lr, task_of
@@ -207,10 +207,12 @@ class MainWindow(RunActions, ViewActions, QMainWindow):
         does not ask the layouts above it to be redone when its text changes (Qt's
         ``updateGeometry``), and these two change on every frame of a run -- each such
         request laid out the whole main window with its docks again (~0.5 ms)."""
-        fm = self.fontMetrics()
         for label, longest in ((self.speed_label, "99,999,999 samples/s"),
                                (self.time_label, "elapsed 00:00:00 · left 000:00:00")):
-            label.setFixedSize(fm.horizontalAdvance(longest) + 20, label.sizeHint().height())
+            # the application's font now (presentation mode has just changed it; the
+            # labels' own fonts follow later)
+            fm = QFontMetrics(QApplication.font(label))
+            label.setFixedSize(fm.horizontalAdvance(longest) + 20, fm.height())
 
     def _wire(self) -> None:
         s, rc = self.session, self.run_controller
