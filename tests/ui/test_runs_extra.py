@@ -410,3 +410,24 @@ def test_keys_typed_while_renaming_a_run_go_to_its_name(qtbot, make_window, key)
     assert w.session.current_run.id == shown  # Enter committed the name, it did not show the run
     QApplication.processEvents()  # the table, rebuilt once the editor closed, shows it
     assert model.index(model.row_of(first.id), 0).data() == "baseline"
+
+
+def test_runs_toolbar_overflow_is_visible_and_read_goes_with_its_choice(qtbot, make_window):
+    """In a narrow Runs dock what does not fit goes to the toolbar's » menu: its button has
+    an arrow to draw (QA: an icon size of 0 drew it as a blank square) and "Read" is not
+    left behind without its at-best/at-last choice."""
+    from PySide6.QtWidgets import QLabel, QToolBar, QToolButton
+
+    w = make_window(quick_spec(epochs=3))
+    w.resize(1000, 700)
+    w.panels.show_bottom("runs")
+    panel = w.runs_panel
+    qtbot.waitUntil(lambda: panel.isVisible() and panel.width() < 700)
+    bar = panel.findChild(QToolBar, "runsToolBar")
+    qtbot.waitUntil(lambda: not panel.at_combo.isVisible())
+    ext = [b for b in bar.findChildren(QToolButton) if b.objectName() == "qt_toolbar_ext_button"]
+    assert ext and ext[0].isVisible()
+    assert min(bar.iconSize().width(), bar.iconSize().height()) >= 8
+    (read,) = [label for label in bar.findChildren(QLabel) if label.text().strip() == "Read"]
+    assert not panel.at_combo.isVisible()
+    assert read.isVisible() == panel.at_combo.isVisible()

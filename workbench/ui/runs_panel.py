@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSpinBox, QSplitter, QTableView, QToolBar, QToolButton, QVBoxLayout,
@@ -130,12 +130,18 @@ class RunsPanel(QWidget):
 
         bar = QToolBar(self)  # what does not fit goes to its » menu: the dock stays narrow
         bar.setObjectName("runsToolBar")
-        bar.setIconSize(bar.iconSize() * 0)
+        side = self.fontMetrics().height()  # the » button's arrow (the buttons here are text)
+        bar.setIconSize(QSize(side, side))
         for w in (self.show_button, self.branch_button, self.seeds_spin, self.repeat_button, self.pin_button,
                   self.delete_button):
             bar.addWidget(w)
         bar.addSeparator()
-        for w in (self.members_check, QLabel(" Read ", self), self.at_combo, self.export_button):
+        read_at = QWidget(self)  # "Read" and its choice go to the » menu together
+        row = QHBoxLayout(read_at)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel(" Read ", read_at))
+        row.addWidget(self.at_combo)
+        for w in (self.members_check, read_at, self.export_button):
             bar.addWidget(w)
 
         # the paired difference
