@@ -302,9 +302,12 @@ def test_data_invalid_split_is_refused_with_reason(qtbot):
     assert dock.value() == old
     assert "val_fraction + test_fraction must be <= 0.9" in dock.reason_text()
     assert not dock.reason_label.isHidden()
+    # the form shows a value not in effect: Run is told why it must wait
+    assert "val_fraction + test_fraction must be <= 0.9" in dock.commit_typed()
     edit_spin(dock.val_spin, 0.05)  # now 0.85: valid, both fields in one new value
     assert got == [S.replace(old, "data", val_fraction=0.05, test_fraction=0.8)]
     assert dock.reason_text() == ""
+    assert dock.commit_typed() is None
 
 
 def test_data_typed_out_of_range_value_is_refused_visibly(qtbot):

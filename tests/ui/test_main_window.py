@@ -817,6 +817,26 @@ def test_run_refuses_an_early_stopping_monitor_the_task_does_not_measure(qtbot, 
     assert dock.monitor_enabled("val_rmse") and dock.monitor_enabled("val_r2") and not dock.monitor_enabled("val_accuracy")
 
 
+def test_run_waits_while_a_dock_shows_a_value_the_spec_refused(qtbot, make_window):
+    """QA: test fraction 0.9 beside validation 0.2 was refused (the sum is over 0.9) but
+    stayed in its box, and Run trained the values in effect without a word.  Run now says
+    why it cannot start, in the status bar and on the dock, until the form is valid."""
+    from tests.ui.test_docks import edit_spin
+
+    w = make_window(quick_spec(epochs=2))
+    dock = w.editors["data"]
+    in_effect = w.spec.data
+    edit_spin(dock.test_spin, 0.9 - in_effect.val_fraction + 0.1)
+    assert w.spec.data == in_effect
+    assert not w.start_run() and not w.running
+    assert "Cannot run: data: val_fraction + test_fraction must be <= 0.9" in w.statusBar().currentMessage()
+    assert "must be <= 0.9" in dock.reason_text()
+    edit_spin(dock.test_spin, 0.0)  # back to a valid form: it runs
+    assert dock.reason_text() == ""
+    result = run_to_end(qtbot, w)
+    assert result.status in ("finished", "early_stopped")
+
+
 def test_save_keeps_each_run_with_the_settings_that_produced_it(qtbot, make_window, tmp_path):
     """QA: run, change the network, Save wrote the old run's results next to a spec that
     did not produce them.  Now every run is saved with its own settings, the docks'

@@ -153,6 +153,9 @@ class SpecEditor(QWidget):
         self._running = False
         self._dark = False
         self._error = ""
+        #: the form shows a value the spec refused (a rule between two fields): it is not
+        #: in effect, so Run asks for it to be fixed first (see :meth:`commit_typed`)
+        self._form_refused = False
         self._inputs: list[QWidget] = []
         self._declared: dict[str, tuple[Row, QWidget]] = {}
         self._forms: dict[str, QFormLayout] = {}
@@ -203,6 +206,7 @@ class SpecEditor(QWidget):
         """Show ``value`` without emitting ``edited``."""
         self._value = value
         self._error = ""
+        self._form_refused = False
         with self.blocked():
             self._show_rows(value)
             self._show(value)
@@ -254,7 +258,9 @@ class SpecEditor(QWidget):
 
     def commit_typed(self) -> Optional[str]:
         """Commit a value typed into a box but not yet entered (no Enter, no Tab) and return
-        None, or return why it cannot be (the reason is also shown under the form)."""
+        None, or return why it cannot be (the reason is also shown under the form) -- also
+        when the form still shows a value the spec refused (QA: Run then trained the
+        values in effect while the form showed others)."""
         for widget in self._all_inputs():
             if not widget.isEnabled():
                 continue
@@ -269,6 +275,9 @@ class SpecEditor(QWidget):
             if isinstance(widget, QLineEdit) and widget.isModified():
                 widget.setModified(False)
                 widget.editingFinished.emit()
+        if self._form_refused:  # Run would train the values in effect, not the ones shown
+            self._update_reason()
+            return self._error
         return None
 
     # -- hooks -------------------------------------------------------------------
@@ -425,9 +434,11 @@ class SpecEditor(QWidget):
             new = S.replace(self._value, self.prefix, **changes)
         except ValueError as exc:  # SpecError, and parse errors from line edits
             self._error = str(exc)
+            self._form_refused = True
             self._update_reason()
             return
         self._error = ""
+        self._form_refused = False
         if new == self._value:
             self._refresh()
             self._update_reason()
