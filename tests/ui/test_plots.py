@@ -785,3 +785,25 @@ def test_the_legend_names_the_newest_overlaid_runs_and_counts_the_others(panel):
     assert panel._legend is legend
     panel.set_comparison(None, "", [])  # no comparison: the roles again
     assert panel._legend.full_texts == ["train", "validation"]
+
+
+@pytest.mark.parametrize("width", [320, 491, 900])
+def test_the_legend_fits_the_panel_with_batch_losses_shown(panel, width):
+    """QA: at 1280x720 "train (per batch, smoothed)" ran off the panel (four columns
+    whatever the width); the entries now take as many columns as fit."""
+    from workbench.ui.plots.legend import ENTRY_EXTRA, legend_columns
+
+    panel.resize(width, 600)
+    panel.set_show_batches(True)
+    panel.settle()
+    legend = panel._legend
+    right = legend.mapRectToScene(legend.boundingRect()).right()
+    assert right <= panel._glw.width() + 1, (right, panel._glw.width())
+    texts = legend.full_texts
+    assert len(texts) == 3
+    font = panel._font(0.95)
+    assert legend_columns(texts, font, 10_000) == 3
+    assert legend_columns(texts, font, 1) == 1
+    fm = QtGui.QFontMetricsF(font)
+    two = max(fm.horizontalAdvance(texts[0]), fm.horizontalAdvance(texts[2])) + fm.horizontalAdvance(texts[1])
+    assert legend_columns(texts, font, two + 2 * ENTRY_EXTRA) == 2

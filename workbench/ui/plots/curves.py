@@ -37,7 +37,7 @@ from workbench.ui import style as st
 from workbench.ui.plots._axis import epoch_axes, uncached
 
 from .hover import Hover
-from .legend import LegendRow, legend_rows, make_legend
+from .legend import ENTRY_EXTRA, LegendRow, legend_columns, legend_rows, make_legend
 from .live_range import Ranges
 from .overlays import EarlyStopOverlay, Markers
 from .run_overlays import RunOverlays
@@ -456,13 +456,15 @@ class CurvesPanel(QtWidgets.QWidget):
     def _refresh_legend(self) -> None:
         """A new legend (pyqtgraph's does not re-flow after removals; :mod:`.legend`) when
         what it shows changed (a run's start asks several times; each legend costs ~1 ms an
-        entry): two entries to a row when comparing runs (their names are long), else four."""
+        entry): two entries to a row when comparing runs (their names are long), else as many
+        as fit the panel's width (at most four)."""
         extra = [("batch_loss_ema", "train (per batch, smoothed)")] if self._show_batches else []
         if self._curves["followup_loss"].isVisible():
             extra.append(("followup_loss", "follow-up (train+val)"))
         rows = legend_rows(self._style, self._shown_run, self._run_entries, extra)
-        columns = 2 if self._run_entries else 4
-        room = (max(self.width(), 320) - self._left_width) / columns - 60 if self._run_entries else None
+        width = max(self.width(), 320) - self._left_width
+        columns = 2 if self._run_entries else legend_columns([text for _sample, text in rows], self._font(0.95), width)
+        room = width / columns - ENTRY_EXTRA if self._run_entries else None
         size = f"{self._pt(0.95):.1f}pt"
         key = (tuple(rows), columns, None if room is None else round(room), size, self._style.colors.text,
                self._left_width)
@@ -587,8 +589,8 @@ class CurvesPanel(QtWidgets.QWidget):
         super().resizeEvent(event)
         self._readout.item.setTextWidth(max(100, self.width() - 24))
         self._readout.updateMin()
-        if self._run_entries and event.oldSize().width() != event.size().width():
-            self._refresh_legend()  # run names elided to the new width
+        if event.oldSize().width() != event.size().width():
+            self._refresh_legend()  # its columns, and run names elided, for the new width
 
     def history_length(self) -> int:
         return self._epochs.n

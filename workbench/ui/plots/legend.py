@@ -44,6 +44,22 @@ def legend_rows(style: st.Style, shown_run: Optional[tuple[int, str]], run_entri
     return rows + extra
 
 
+#: A legend entry's width besides its text: the line sample and the spacing (pixels).
+ENTRY_EXTRA = 60
+
+
+def legend_columns(texts: list[str], font: QtGui.QFont, room: float, most: int = 4) -> int:
+    """The most columns (at most ``most``) whose entries fit side by side in ``room``
+    pixels, laid out as pyqtgraph lays them (row by row, each column as wide as its widest
+    entry); 1 when not even two fit."""
+    fm = QtGui.QFontMetricsF(font)
+    widths = [fm.horizontalAdvance(text) + ENTRY_EXTRA for text in texts]
+    for columns in range(min(most, len(widths)), 1, -1):
+        if sum(max(widths[c::columns]) for c in range(columns)) <= room:
+            return columns
+    return 1
+
+
 def make_legend(rows: list, curves: dict, *, columns: int, size: str, text_color, font: QtGui.QFont,
                 room: Optional[float]) -> pg.LegendItem:
     """A legend of ``rows`` (see :func:`legend_rows`; ``curves`` maps a curve's name to
