@@ -807,3 +807,26 @@ def test_the_legend_fits_the_panel_with_batch_losses_shown(panel, width):
     fm = QtGui.QFontMetricsF(font)
     two = max(fm.horizontalAdvance(texts[0]), fm.horizontalAdvance(texts[2])) + fm.horizontalAdvance(texts[1])
     assert legend_columns(texts, font, two + 2 * ENTRY_EXTRA) == 2
+
+
+@pytest.mark.parametrize("width", [260, 330, 420])
+def test_the_read_out_wraps_between_its_parts_not_inside_one(qtbot, width):
+    """QA: at 1280x720 the big read-out wrapped inside "val acc 58.8 %"."""
+    from PySide6.QtGui import QTextDocument
+
+    from workbench.ui.readout import one_line
+
+    parts = ["<b>Epoch 50</b> / 50", "<span style='color:#1f77b4'>■</span> train loss <b>0.3155</b>",
+             "<span style='color:#ff7f0e'>■</span> val loss <b>0.3335</b>", "val acc <b>87.5 %</b>"]
+    doc = QTextDocument()
+    doc.setHtml(one_line(parts))
+    doc.setTextWidth(width)
+    doc.documentLayout().documentSize()  # lays the text out
+    block = doc.firstBlock()
+    layout = block.layout()
+    lines = [block.text()[layout.lineAt(i).textStart():][:layout.lineAt(i).textLength()].replace("\xa0", " ").strip()
+             for i in range(layout.lineCount())]
+    assert len(lines) > 1  # it did wrap
+    wholes = ["Epoch 50 / 50", "■ train loss 0.3155", "■ val loss 0.3335", "val acc 87.5 %"]
+    for whole in wholes:
+        assert any(whole in line for line in lines), (whole, lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Optional
 
 from PySide6.QtCore import Qt
@@ -39,6 +40,19 @@ def metric_label(name: str) -> str:
 def fmt_metric(name: str, value: float) -> str:
     """Accuracy in percent (one decimal), R² with three decimals."""
     return f"{100 * value:.1f} %" if "accuracy" in name else f"{value:.3f}"
+
+
+def one_line(parts: list[str]) -> str:
+    """The read-out's parts (rich text) side by side: a narrow window wraps the line
+    between parts, not inside a short one ("val | acc 58.8 %" was split at 1280x720);
+    a long note may still wrap inside."""
+    return "&nbsp;&nbsp; ".join(
+        f"<span style='white-space:nowrap'>{part}</span>" if len(_TAG.sub("", part)) <= _KEPT_TOGETHER else part
+        for part in parts)
+
+
+_TAG = re.compile(r"<[^>]*>")
+_KEPT_TOGETHER = 40  # visible characters
 
 
 class ReadOut(QLabel):
@@ -90,7 +104,7 @@ class ReadOut(QLabel):
         parts += self._losses(ev.train_loss, ev.val_loss, metric)
         if note:
             parts.append(f"<i>{note}</i>")
-        self.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        self.setText(one_line(parts))
 
     def show_result(self, final: dict, restored_epoch: Optional[int], last: Optional[EpochEnd], total: int,
                     note: str = "", followup: Optional[str] = None) -> None:
@@ -124,5 +138,5 @@ class ReadOut(QLabel):
             parts.append(f"<i>last {'training ' if followup else ''}epoch {last.epoch}: {shown}</i>")
         if note:
             parts.append(f"<i>{note}</i>")
-        self.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        self.setText(one_line(parts))
 
