@@ -170,3 +170,23 @@ def test_difference_plot_keeps_the_theme_and_takes_the_group_colour(qtbot):
         plot.show_difference(diff, "B − A val loss", color=color)
         assert plot._mean.opts["pen"].color() == st.run_color(color, True)
         assert plot.getAxis("left").textPen().color().name() == dark.colors.text.lower()
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+def test_the_read_out_keeps_its_height_from_ready_to_a_live_epoch(window, presentation):
+    """QA: at 1280x720 the read-out wrapped onto a second line at Run (and back at Stop),
+    moving the plots below; it now keeps the room of an epoch's line at its width."""
+    from workbench.engine.events import EpochEnd
+
+    window.resize(1280, 720)
+    window.set_presentation_mode(presentation)
+    settle()
+    readout = window.readout
+    readout.clear_values()
+    settle()
+    ready = readout.height(), window.curves.geometry().getRect()
+    ev = EpochEnd(epoch=9999, train_loss=0.3155, val_loss=0.3335, penalty=0.0, lr=0.01)
+    readout.show_epoch(9999, 10000, ev, metric=("val_accuracy", 0.875))
+    settle()
+    assert (readout.height(), window.curves.geometry().getRect()) == ready
+    assert readout.heightForWidth(readout.width()) <= readout.height()  # nothing cut

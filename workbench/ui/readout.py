@@ -7,7 +7,7 @@ import re
 from typing import Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from workbench.engine.events import EpochEnd
@@ -53,6 +53,9 @@ def one_line(parts: list[str]) -> str:
 
 _TAG = re.compile(r"<[^>]*>")
 _KEPT_TOGETHER = 40  # visible characters
+#: the room the read-out keeps: a live epoch of a classification run with validation
+_TEMPLATE = one_line(["<b>Epoch 10000</b> / 10000", "■ train loss <b>0.0000</b>", "■ val loss <b>0.0000</b>",
+                      "val acc <b>100.0 %</b>"])
 
 
 class ReadOut(QLabel):
@@ -85,6 +88,26 @@ class ReadOut(QLabel):
         font = QFont(self._base)
         font.setPointSizeF(self._base.pointSizeF() * scale)
         self.setFont(font)
+        self._reserve_height()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._reserve_height()
+
+    def _reserve_height(self) -> None:
+        """At least the height of an epoch's line at this width: "Ready" and the live
+        epochs then take the same room, and the plots below do not jump when a run starts
+        or stops (QA: at 1280x720 the line wrapped onto a second one at Run)."""
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(_TEMPLATE)
+        margins = self.contentsMargins()
+        doc.setTextWidth(max(1, self.width() - margins.left() - margins.right()))
+        height = math.ceil(doc.size().height()) + margins.top() + margins.bottom()
+        if height != self.minimumHeight():
+            self.setMinimumHeight(height)
 
     def clear_values(self, text: str = "Ready — press Run (F5)") -> None:
         self.setText(text)

@@ -85,8 +85,8 @@ class RunActions:
         if evicted:  # said after the run started, so the next message does not hide it
             self._status(f"Training — removed the oldest runs to make room: {', '.join(evicted)}", 10000)
         else:
-            self._status("Training — data, architecture, schedule and training settings are locked; "
-                         "the learning rate and L1/L2/weight decay can change live", 8000)
+            # short enough for a 1280-pixel status bar, also in presentation mode
+            self._status("Training — η, L1, L2 and weight decay stay live; the rest is locked", 8000)
         self.run_started.emit()
         return True
 
