@@ -99,12 +99,15 @@ class ReadOut(QLabel):
         """At least the height of an epoch's line at this width: "Ready" and the live
         epochs then take the same room, and the plots below do not jump when a run starts
         or stops (QA: at 1280x720 the line wrapped onto a second one at Run)."""
+        margins = self.contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        if width < 100:  # not laid out yet: a word to a line would ask for a tall window
+            return
         doc = QTextDocument()
         doc.setDefaultFont(self.font())
         doc.setDocumentMargin(0)
         doc.setHtml(_TEMPLATE)
-        margins = self.contentsMargins()
-        doc.setTextWidth(max(1, self.width() - margins.left() - margins.right()))
+        doc.setTextWidth(width)
         height = math.ceil(doc.size().height()) + margins.top() + margins.bottom()
         if height != self.minimumHeight():
             self.setMinimumHeight(height)
