@@ -37,8 +37,6 @@ PENDING = ("queued", "running")
 #: a run's status as the window says it (files and CSV keep the status itself)
 STATUS_TEXT = {"finished": "done", "early_stopped": "early stopped", "stopped": "stopped", "diverged": "diverged",
                "failed": "failed", "running": "training", "queued": "queued"}
-
-
 #: A run's name is at most this long (the table's cell, the legend; longer ones are cut).
 MAX_RUN_NAME = 200
 

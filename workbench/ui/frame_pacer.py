@@ -28,10 +28,10 @@ the last one was acknowledged and no sooner than ``cost / b`` after it
 for batches that would wait for the next frame anyway; a missing acknowledgement delays
 a batch at most ``max_hold`` (1 s), a frame that never paints holds the worker at most
 ``max_hold_frame`` (0.25 s; the pacer itself gives up after :data:`FRAME_TIMEOUT_MS`).
-Measured in ``benchmarks/ui_responsiveness.py`` (medium case, a 2.5 s run): the window
-trains at 91-96 % of headless throughput, 91-94 % with batch losses shown (best runs 93-94
-%: the GUI thread's ~0.12 s of CPU a run); in ``bench_window_runs.py`` eight overlaid tiny
-runs at ~90 % (benchmarks/README.md).
+Measured in ``benchmarks/ui_responsiveness.py`` (medium case, a 2.5 s run; three runs,
+51 rounds): the window trains at 96.8 % of headless throughput, 95.3 % with batch losses
+shown (the GUI thread's ~0.07-0.11 s of CPU a run); in ``bench_window_runs.py`` eight
+overlaid tiny runs at ~91 % (benchmarks/README.md).
 """
 
 from __future__ import annotations

@@ -42,6 +42,10 @@ def fmt_metric(name: str, value: float) -> str:
     return f"{100 * value:.1f} %" if "accuracy" in name else f"{value:.3f}"
 
 
+_TAG = re.compile(r"<[^>]*>")
+_KEPT_TOGETHER = 40  # visible characters
+
+
 def one_line(parts: list[str]) -> str:
     """The read-out's parts (rich text) side by side: a narrow window wraps the line
     between parts, not inside a short one ("val | acc 58.8 %" was split at 1280x720);
@@ -51,8 +55,6 @@ def one_line(parts: list[str]) -> str:
         for part in parts)
 
 
-_TAG = re.compile(r"<[^>]*>")
-_KEPT_TOGETHER = 40  # visible characters
 #: the room the read-out keeps: a live epoch of a classification run with validation
 _TEMPLATE = one_line(["<b>Epoch 10000</b> / 10000", "■ train loss <b>0.0000</b>", "■ val loss <b>0.0000</b>",
                       "val acc <b>100.0 %</b>"])
